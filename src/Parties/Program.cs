@@ -5,4 +5,21 @@ var root = new RootCommand("pi — PrivateInference: transformer inference on se
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+
+var parse = root.Parse(args);
+// A mistyped command line gets one line on stderr (not the whole help text on stdout) and a non-zero exit.
+if (parse.Errors.Count > 0)
+{
+    var more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "";
+    Console.Error.WriteLine($"pi: error: {parse.Errors[0].Message}{more}; see '{string.Join(' ', CommandPath(parse))} --help'");
+    return 2;
+}
+return parse.Invoke();
+
+static IEnumerable<string> CommandPath(ParseResult parse)
+{
+    var names = new List<string>();
+    for (var r = parse.CommandResult; r != null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+        names.Insert(0, r.Command is RootCommand ? "pi" : r.Command.Name);
+    return names;
+}

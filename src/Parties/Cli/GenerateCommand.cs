@@ -39,6 +39,9 @@ public static class GenerateCommand
             var generator = new TextGenerator(new PlainTransformer(loaded.Weights), sampler);
             using var stdout = Console.OpenStandardOutput();
             var clock = Stopwatch.StartNew();
+            // Like llama2.c, the prompt is echoed first so that stdout reads as one text.
+            for (int i = 1; i < tokens.Count; i++)
+                stdout.Write(loaded.Tokenizer.DecodePiece(tokens[i - 1], tokens[i]));
             int previous = tokens[^1], produced = 0;
             foreach (var next in generator.Generate(tokens, max))
             {
