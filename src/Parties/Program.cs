@@ -5,6 +5,7 @@ var root = new RootCommand("pi — PrivateInference: transformer inference on se
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ModelCommand.Create());
 
 var parse = root.Parse(args);
 // A mistyped command line gets one line on stderr (not the whole help text on stdout) and a non-zero exit.

@@ -8,7 +8,7 @@ namespace PrivateInference.Engine.Benchmarks;
 public sealed record PlainThroughputRow(string Model, int Layers, int Threads, int Tokens, double TokensPerSecond, double MedianMs, double P90Ms);
 
 /// <summary>
-/// Plaintext decode throughput: greedy-free forward passes over positions 0..N-1 (token choice does not change the
+/// Plaintext decode throughput: greedy forward passes over positions 0..N-1 (token choice does not change the
 /// cost), timed per token after a short warm-up.
 /// </summary>
 public static class PlainThroughputBenchmark
@@ -22,7 +22,7 @@ public static class PlainThroughputBenchmark
         try
         {
             var warm = new PlainTransformer(weights);
-            for (int p = 0; p < Math.Min(4, tokens); p++) warm.Forward(1, p);
+            for (int p = 0; p < Math.Min(64, tokens); p++) warm.Forward(1, p);
 
             var model = new PlainTransformer(weights);
             var perToken = new double[tokens];

@@ -40,9 +40,9 @@ public static class BenchCommand
             else
             {
                 if (parse.GetValue(layers) is not null) throw new InputException("--layers applies to --preset models only");
-                var loaded = model.Load(parse);
-                name = Path.GetFileNameWithoutExtension(loaded.ModelPath);
-                weights = loaded.Weights;
+                var (modelPath, loadedWeights) = model.LoadWeights(parse);
+                name = Path.GetFileNameWithoutExtension(modelPath);
+                weights = loadedWeights;
             }
             var counts = ParseThreadCounts(parse.GetValue(threadList)!);
             var rows = new List<PlainThroughputRow>();

@@ -40,13 +40,19 @@ public sealed class ModelOptions
 
     public sealed record Loaded(string ModelPath, LlamaWeights Weights, Llama2cTokenizer Tokenizer);
 
+    /// <summary>Loads the model alone (for commands that never see text).</summary>
+    public (string ModelPath, LlamaWeights Weights) LoadWeights(ParseResult parse)
+    {
+        Kernels.Float.CpuParallelism.MaxThreads = parse.GetValue(Threads);
+        var modelPath = new ModelLocator(parse.GetValue(ModelsDir)).ResolveModel(parse.GetValue(Model)!);
+        return (modelPath, ModelLoader.Load(modelPath));
+    }
+
     /// <summary>Loads the model and its tokenizer, checking that their vocabularies agree.</summary>
     public Loaded Load(ParseResult parse)
     {
-        Kernels.Float.CpuParallelism.MaxThreads = parse.GetValue(Threads);
+        var (modelPath, weights) = LoadWeights(parse);
         var locator = new ModelLocator(parse.GetValue(ModelsDir));
-        var modelPath = locator.ResolveModel(parse.GetValue(Model)!);
-        var weights = ModelLoader.Load(modelPath);
         var tokenizerPath = locator.ResolveTokenizer(parse.GetValue(Tokenizer), modelPath, weights.Config.VocabSize);
         var tokenizer = Llama2cTokenizer.Load(tokenizerPath);
         if (tokenizer.VocabSize != weights.Config.VocabSize)
