@@ -13,14 +13,16 @@ public sealed class PlainTransformer
     private readonly LlamaWeights _w;
     private readonly LlamaConfig _c;
     private readonly IKvCache _cache;
+    private readonly IAttentionPolicy _attention;
     // Activation buffers, reused across positions (the hot loop allocates nothing).
     private readonly float[] _x, _xb, _xb2, _q, _k, _v, _hb, _hb2, _att, _logits, _cos, _sin;
 
-    public PlainTransformer(LlamaWeights weights, IKvCache? cache = null)
+    public PlainTransformer(LlamaWeights weights, IKvCache? cache = null, IAttentionPolicy? attention = null)
     {
         _w = weights;
         _c = weights.Config;
         _cache = cache ?? new Fp32KvCache(_c);
+        _attention = attention ?? new FullAttention(_c.SeqLen);
         _x = new float[_c.Dim];
         _xb = new float[_c.Dim];
         _xb2 = new float[_c.Dim];
@@ -65,18 +67,21 @@ public sealed class PlainTransformer
 
             var keys = _cache.Keys(l, pos + 1);
             var values = _cache.Values(l, pos + 1);
+            _attention.BeginLayer(l, pos, _q, keys);
             for (int h = 0; h < c.Heads; h++)
             {
                 var q = _q.AsSpan(h * hs, hs);
-                int kvOffset = h / c.KvGroup * hs;
-                var att = _att.AsSpan(0, pos + 1);
-                for (int t = 0; t <= pos; t++)
-                    att[t] = TensorPrimitives.Dot(q, keys.Slice(t * kvDim + kvOffset, hs)) * invSqrtHead;
+                int kvHead = h / c.KvGroup, kvOffset = kvHead * hs;
+                var positions = _attention.AttendedPositions(kvHead);
+                var att = _att.AsSpan(0, positions.Length);
+                for (int i = 0; i < positions.Length; i++)
+                    att[i] = TensorPrimitives.Dot(q, keys.Slice(positions[i] * kvDim + kvOffset, hs)) * invSqrtHead;
                 FloatKernels.Softmax(att);
+                _attention.ObserveAttention(l, pos, h, att);
                 var o = _xb.AsSpan(h * hs, hs);
                 o.Clear();
-                for (int t = 0; t <= pos; t++)
-                    TensorPrimitives.MultiplyAdd(values.Slice(t * kvDim + kvOffset, hs), att[t], o, o);
+                for (int i = 0; i < positions.Length; i++)
+                    TensorPrimitives.MultiplyAdd(values.Slice(positions[i] * kvDim + kvOffset, hs), att[i], o, o);
             }
             FloatKernels.MatVec(_w.Layer(_w.Wo, l, dim, dim), _xb, _xb2);
             TensorPrimitives.Add(x, _xb2, x);

@@ -12,6 +12,7 @@ public static class EvalCommand
     {
         var eval = new Command("eval", "Evaluate a model on text.");
         eval.Subcommands.Add(CreatePerplexity());
+        eval.Subcommands.Add(CreateCacheAccuracy());
         return eval;
     }
 
@@ -43,6 +44,50 @@ public static class EvalCommand
                     Mode = "plain", Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Chunks = result.Chunks,
                     Tokens = result.PredictedTokens, MeanNll = result.MeanNll, Perplexity = result.Perplexity,
                 }]);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command CreateCacheAccuracy()
+    {
+        var model = new ModelOptions();
+        var text = new Option<string>("--text") { Description = "UTF-8 text file; consecutive chunks are joined into long sequences", Required = true };
+        var caches = new Option<string>("--cache")
+        {
+            Description = "cache policies to compare, ';'-separated specs (full, mpcache, static, dynamic, topk, h2o, each with optional :key=value,...)",
+            DefaultValueFactory = _ => "mpcache;static;dynamic;mpcache:hierarchy=off;mpcache:sharing=off;topk;h2o",
+        };
+        var sequences = new Option<int>("--sequences") { Description = "number of sequences", DefaultValueFactory = _ => 8 };
+        var minTokens = new Option<int>("--min-tokens") { Description = "minimum tokens per sequence", DefaultValueFactory = _ => 300 };
+        var prefix = new Option<double>("--prefix") { Description = "fraction of each sequence prefilled before the policy applies", DefaultValueFactory = _ => 0.5 };
+        var greedy = new Option<int>("--greedy-tokens") { Description = "greedy tokens compared with the full cache", DefaultValueFactory = _ => 64 };
+        var json = new Option<string?>("--json") { Description = "write rows as JSON to this file" };
+        var command = new Command("cache", "Accuracy of KV-cache policies in plaintext: continuation NLL vs the full cache, greedy agreement.");
+        model.AddTo(command);
+        foreach (var o in new Option[] { text, caches, sequences, minTokens, prefix, greedy, json }) command.Options.Add(o);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var loaded = model.Load(parse);
+            var policies = parse.GetValue(caches)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => (Spec: s, Options: Engine.CachePolicies.CachePolicyOptions.Parse(s))).ToList();
+            double prefixFraction = parse.GetValue(prefix);
+            if (!(prefixFraction > 0 && prefixFraction < 1)) throw new InputException($"--prefix must lie in (0, 1), got {prefixFraction}");
+            var chunks = TextChunks.Split(TextChunks.ReadUtf8(parse.GetValue(text)!));
+            var seqs = CachePolicyAccuracy.BuildSequences(loaded.Tokenizer, chunks, parse.GetValue(minTokens), parse.GetValue(sequences), loaded.Weights.Config.SeqLen);
+            Console.WriteLine($"{seqs.Count} sequences, {seqs.Sum(s => s.Count)} tokens (min {seqs.Min(s => s.Count)}, max {seqs.Max(s => s.Count)}), prefix {prefixFraction:P0}");
+            Console.WriteLine();
+            Console.WriteLine("| cache | continuation tokens | mean NLL | full-cache NLL | NLL ratio | greedy agreement | attended fraction |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            var rows = new List<object>();
+            foreach (var (spec, options) in policies)
+            {
+                Console.Error.WriteLine($"pi: evaluating {spec}...");
+                var r = CachePolicyAccuracy.Evaluate(loaded.Weights, seqs, options, prefixFraction, parse.GetValue(greedy));
+                Console.WriteLine($"| {spec} | {r.ContinuationTokens} | {r.MeanNll:F4} | {r.MeanNllFull:F4} | {r.NllRatio:F4} | {r.Agreement:P1} | {r.MeanAttendedFraction:P1} |");
+                rows.Add(new { Mode = "plain", Cache = spec, r.Sequences, r.PrefixTokens, r.ContinuationTokens, r.MeanNll, MeanNllFull = r.MeanNllFull, r.NllRatio, r.Agreement, Tokens = r.GreedyTokens, r.MeanAttendedFraction });
+            }
+            if (parse.GetValue(json) is { } path) JsonReport.Write(path, "pi eval cache", rows);
             return 0;
         }));
         return command;

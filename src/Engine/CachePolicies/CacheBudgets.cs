@@ -1,0 +1,50 @@
+namespace PrivateInference.Engine.CachePolicies;
+
+/// <summary>
+/// The public counts a policy works with, computed from public sizes only (prompt length, cache length, layer
+/// count), so that every party and both implementations agree on them without seeing any score.
+/// </summary>
+public static class CacheBudgets
+{
+    /// <summary>Number of the prompt's last queries that form the observation window (at least one).</summary>
+    public static int ObservationQueries(CachePolicyOptions o, int promptLength) =>
+        Math.Clamp((int)Math.Ceiling(o.ObservationWindow * promptLength), 1, promptLength);
+
+    /// <summary>Prompt tokens kept by static eviction.</summary>
+    public static int StaticKept(CachePolicyOptions o, int promptLength) =>
+        Math.Clamp((int)Math.Ceiling(o.StaticKeep * promptLength), 1, promptLength);
+
+    public static int Clusters(int length, int clusterSize) => (length + clusterSize - 1) / clusterSize;
+
+    /// <summary>Level-1 clusters kept out of <paramref name="clusters"/> (first and last included).</summary>
+    public static int Level1Kept(CachePolicyOptions o, int clusters) =>
+        Math.Min(clusters, Math.Max(2, (int)Math.Ceiling(o.Level1Keep * clusters)));
+
+    /// <summary>Child clusters kept at level 2, out of all child clusters of the cache, capped by the candidates.</summary>
+    public static int Level2Kept(CachePolicyOptions o, int allChildren, int candidates) =>
+        Math.Min(candidates, Math.Max(2, (int)Math.Ceiling(o.Level2Keep * allChildren)));
+
+    /// <summary>Whether dynamic selection would keep everything anyway (then it is skipped, publicly).</summary>
+    public static bool SelectsEverything(CachePolicyOptions o, int cacheLength)
+    {
+        int clusters = Clusters(cacheLength, o.ClusterSize);
+        if (!o.Hierarchy) return Level1Kept(o, clusters) >= clusters;
+        int children = Clusters(cacheLength, o.ChildClusterSize);
+        return Level2Kept(o, children, children) >= children;
+    }
+
+    /// <summary>Tokens the top-k / H2O baselines attend.</summary>
+    public static int BaselineKept(CachePolicyOptions o, int cacheLength) =>
+        Math.Clamp((int)Math.Ceiling(o.BaselineKeep * cacheLength), 1, cacheLength);
+
+    /// <summary>Layer whose selection <paramref name="layer"/> uses: the first and last
+    /// <see cref="CachePolicyOptions.SelfSelectingEdgeLayers"/> layers select for themselves; in between, pairs share the
+    /// selection of their first (even-offset) layer.</summary>
+    public static int SelectingLayer(CachePolicyOptions o, int layer, int layers)
+    {
+        int edge = o.SelfSelectingEdgeLayers;
+        if (!o.IndexSharing || layer < edge || layer >= layers - edge) return layer;
+        int offset = layer - edge;
+        return layer - offset % 2;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+
+namespace PrivateInference.Engine.CachePolicies;
+
+/// <summary>Which attention-cache policy a run uses (`--cache`).</summary>
+public enum CachePolicyKind
+{
+    /// <summary>Attend over every cached token.</summary>
+    Full,
+    /// <summary>MPCache: look-once static eviction, then clustered query-aware dynamic selection.</summary>
+    MpCache,
+    /// <summary>Static eviction only.</summary>
+    Static,
+    /// <summary>Dynamic selection only (no static eviction).</summary>
+    Dynamic,
+    /// <summary>Baseline: per-token top-k of q·k every step, no clusters.</summary>
+    TopK,
+    /// <summary>Baseline: H2O-style eviction by accumulated attention scores, heavy hitters plus a recent window.</summary>
+    H2O,
+}
+
+/// <summary>
+/// The one description of a cache policy that both implementations read: the plaintext simulation (accuracy) and the
+/// private version (cost). Every ratio, size, the bound weight a and the sharing schedule are here; budgets derived
+/// from them are public (<see cref="CacheBudgets"/>), which tokens are kept is not.
+/// </summary>
+public sealed record CachePolicyOptions
+{
+    public CachePolicyKind Kind { get; init; } = CachePolicyKind.Full;
+
+    /// <summary>Fraction of the prompt's queries (its last ones) whose attention scores the static eviction.</summary>
+    public double ObservationWindow { get; init; } = 0.2;
+    /// <summary>Fraction of the prompt kept by static eviction (a public budget).</summary>
+    public double StaticKeep { get; init; } = 0.5;
+    /// <summary>Level-1 cluster size (tokens).</summary>
+    public int ClusterSize { get; init; } = 32;
+    /// <summary>Level-2 (child) cluster size; must divide <see cref="ClusterSize"/>.</summary>
+    public int ChildClusterSize { get; init; } = 16;
+    /// <summary>Fraction of level-1 clusters kept.</summary>
+    public double Level1Keep { get; init; } = 0.5;
+    /// <summary>Fraction of all child clusters kept at level 2.</summary>
+    public double Level2Keep { get; init; } = 0.2;
+    /// <summary>Weight of the per-channel max in the linearized bound q·(a·max + (1−a)·min).</summary>
+    public double Alpha { get; init; } = 0.6;
+    /// <summary>Level 2 on (false: keep level-1 clusters directly, same token budget).</summary>
+    public bool Hierarchy { get; init; } = true;
+    /// <summary>Middle layers share one selection per pair (false: every layer selects for itself).</summary>
+    public bool IndexSharing { get; init; } = true;
+    /// <summary>Layers at each end that always select for themselves.</summary>
+    public int SelfSelectingEdgeLayers { get; init; } = 2;
+    /// <summary>Top-k and H2O baselines: fraction of the cache attended.</summary>
+    public double BaselineKeep { get; init; } = 0.2;
+    /// <summary>H2O: fraction of the baseline budget reserved for the most recent tokens.</summary>
+    public double H2ORecentShare { get; init; } = 0.5;
+
+    public bool UsesStaticEviction => Kind is CachePolicyKind.MpCache or CachePolicyKind.Static;
+    public bool UsesDynamicSelection => Kind is CachePolicyKind.MpCache or CachePolicyKind.Dynamic;
+
+    /// <summary>Parses `full`, `mpcache`, `static`, `dynamic`, `topk`, `h2o`, optionally with `:key=value,...`
+    /// overrides (keys: keep, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline).</summary>
+    public static CachePolicyOptions Parse(string spec)
+    {
+        var (name, args) = spec.IndexOf(':') is int i and >= 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
+        var options = new CachePolicyOptions
+        {
+            Kind = name.Trim().ToLowerInvariant() switch
+            {
+                "full" => CachePolicyKind.Full,
+                "mpcache" => CachePolicyKind.MpCache,
+                "static" => CachePolicyKind.Static,
+                "dynamic" => CachePolicyKind.Dynamic,
+                "topk" => CachePolicyKind.TopK,
+                "h2o" => CachePolicyKind.H2O,
+                _ => throw new InputException($"unknown cache policy '{name}'; known: full, mpcache, static, dynamic, topk, h2o"),
+            },
+        };
+        foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=', 2);
+            if (kv.Length != 2) throw new InputException($"cache policy option '{part}' is not key=value");
+            string key = kv[0].Trim(), value = kv[1].Trim();
+            options = key switch
+            {
+                "keep" => options with { StaticKeep = Fraction(key, value) },
+                "window" => options with { ObservationWindow = Fraction(key, value) },
+                "cluster" => options with { ClusterSize = Count(key, value) },
+                "child" => options with { ChildClusterSize = Count(key, value) },
+                "l1" => options with { Level1Keep = Fraction(key, value) },
+                "l2" => options with { Level2Keep = Fraction(key, value) },
+                "alpha" => options with { Alpha = Fraction(key, value) },
+                "hierarchy" => options with { Hierarchy = Flag(key, value) },
+                "sharing" => options with { IndexSharing = Flag(key, value) },
+                "baseline" => options with { BaselineKeep = Fraction(key, value) },
+                _ => throw new InputException($"unknown cache policy option '{key}'"),
+            };
+        }
+        options.Validate();
+        return options;
+    }
+
+    public void Validate()
+    {
+        if (ClusterSize < 1 || ChildClusterSize < 1 || ClusterSize % ChildClusterSize != 0)
+            throw new InputException($"cluster size {ClusterSize} must be a positive multiple of the child size {ChildClusterSize}");
+    }
+
+    public override string ToString() => Kind switch
+    {
+        CachePolicyKind.Full => "full",
+        CachePolicyKind.TopK => $"topk(keep {BaselineKeep})",
+        CachePolicyKind.H2O => $"h2o(keep {BaselineKeep})",
+        _ => $"{Kind.ToString().ToLowerInvariant()}(static {StaticKeep} of prompt, window {ObservationWindow}, clusters {ClusterSize}/{ChildClusterSize}, " +
+             $"l1 {Level1Keep}, l2 {Level2Keep}, a {Alpha}{(Hierarchy ? "" : ", no hierarchy")}{(IndexSharing ? "" : ", no index sharing")})",
+    };
+
+    private static double Fraction(string key, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1
+            ? v : throw new InputException($"cache policy option {key} must be a number in (0, 1], got '{value}'");
+
+    private static int Count(string key, string value) =>
+        int.TryParse(value, out var v) && v > 0 ? v : throw new InputException($"cache policy option {key} must be a positive integer, got '{value}'");
+
+    private static bool Flag(string key, string value) => value switch
+    {
+        "on" or "true" or "1" => true,
+        "off" or "false" or "0" => false,
+        _ => throw new InputException($"cache policy option {key} must be on or off, got '{value}'"),
+    };
+}

@@ -1,0 +1,31 @@
+namespace PrivateInference.Engine.Plain;
+
+/// <summary>
+/// Chooses which cached positions each KV head attends to (all of them, or a selection such as MPCache's), and may
+/// watch the resulting attention probabilities (static eviction scores them).
+/// </summary>
+public interface IAttentionPolicy
+{
+    /// <summary>Called once per layer and position, after the new key and value are cached.
+    /// <paramref name="queries"/> is [heads][head_size] after RoPE; <paramref name="keys"/> is [pos+1][kv_dim].</summary>
+    void BeginLayer(int layer, int pos, ReadOnlySpan<float> queries, ReadOnlySpan<float> keys);
+
+    /// <summary>Cache positions, ascending, that the query heads of <paramref name="kvHead"/> attend to.</summary>
+    ReadOnlySpan<int> AttendedPositions(int kvHead);
+
+    /// <summary>Attention probabilities of query head <paramref name="head"/>, aligned with its attended positions.</summary>
+    void ObserveAttention(int layer, int pos, int head, ReadOnlySpan<float> probabilities);
+}
+
+/// <summary>Every position 0..pos, as llama2.c.</summary>
+public sealed class FullAttention(int seqLen) : IAttentionPolicy
+{
+    private readonly int[] _all = Enumerable.Range(0, seqLen).ToArray();
+    private int _length;
+
+    public void BeginLayer(int layer, int pos, ReadOnlySpan<float> queries, ReadOnlySpan<float> keys) => _length = pos + 1;
+
+    public ReadOnlySpan<int> AttendedPositions(int kvHead) => _all.AsSpan(0, _length);
+
+    public void ObserveAttention(int layer, int pos, int head, ReadOnlySpan<float> probabilities) { }
+}

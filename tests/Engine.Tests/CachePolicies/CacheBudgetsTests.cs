@@ -1,0 +1,32 @@
+using PrivateInference.Engine.CachePolicies;
+
+namespace PrivateInference.Engine.Tests.CachePolicies;
+
+public sealed class CacheBudgetsTests
+{
+    private static readonly CachePolicyOptions Defaults = new() { Kind = CachePolicyKind.MpCache };
+
+    [Fact]
+    public void EdgeLayersSelectForThemselvesAndMiddlePairsShare()
+    {
+        var selectors = Enumerable.Range(0, 12).Select(l => CacheBudgets.SelectingLayer(Defaults, l, 12)).ToArray();
+        Assert.Equal([0, 1, 2, 2, 4, 4, 6, 6, 8, 8, 10, 11], selectors);
+    }
+
+    [Fact]
+    public void WithoutIndexSharingEveryLayerSelects() =>
+        Assert.Equal([0, 1, 2, 3, 4, 5], Enumerable.Range(0, 6).Select(l => CacheBudgets.SelectingLayer(Defaults with { IndexSharing = false }, l, 6)));
+
+    [Fact]
+    public void BudgetsFollowTheRatiosAndKeepAtLeastTheEnds()
+    {
+        Assert.Equal(50, CacheBudgets.StaticKept(Defaults, 100));
+        Assert.Equal(20, CacheBudgets.ObservationQueries(Defaults, 100));
+        Assert.Equal(32, CacheBudgets.Level1Kept(Defaults, 64));       // 50% of 64 clusters
+        Assert.Equal(26, CacheBudgets.Level2Kept(Defaults, 128, 64));  // 20% of 128 children
+        Assert.Equal(2, CacheBudgets.Level1Kept(Defaults, 3));          // first and last at least
+    }
+
+    [Fact]
+    public void ShortCachesAreNotSelectedFrom() => Assert.True(CacheBudgets.SelectsEverything(Defaults, 20));
+}
