@@ -1,0 +1,103 @@
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols;
+
+public sealed partial class MpcContext
+{
+    /// <summary>
+    /// Result scale of a product: f, or the smaller operand scale when both exceed f; no truncation when the
+    /// raw product's scale does not exceed it (bit times value, integer times integer).
+    /// </summary>
+    private (int Scale, int Trunc) ProductScale(int sa, int sb)
+    {
+        int target = Math.Max(FracBits, Math.Min(sa, sb));
+        int sum = sa + sb;
+        return sum <= target ? (sum, 0) : (target, sum - target);
+    }
+
+    private Share MulShares(Share a, Share b, int trunc) => trunc == 0 ? _scheme.MulRaw(a, b) : _scheme.MulTrunc(a, b, trunc);
+
+    /// <summary>Elementwise product (broadcasting), truncated back to fixed point.</summary>
+    public SecretTensor Mul(SecretTensor a, SecretTensor b)
+    {
+        using var scope = Scope("mul");
+        var shape = Shapes.Broadcast(a.Shape, b.Shape);
+        var (scale, trunc) = ProductScale(a.Scale, b.Scale);
+        return T(shape, scale, MulShares(Expand(a, shape), Expand(b, shape), trunc));
+    }
+
+    /// <summary>Several independent products in one protocol run: they share rounds (one round trip for all).</summary>
+    public SecretTensor[] MulBatch(IReadOnlyList<SecretTensor> a, IReadOnlyList<SecretTensor> b)
+    {
+        if (a.Count != b.Count) throw new ArgumentException("operand lists differ in length");
+        using var scope = Scope("mul");
+        var groups = new Dictionary<(int, int), List<int>>();
+        var shapes = new int[a.Count][];
+        var left = new Share[a.Count];
+        var right = new Share[a.Count];
+        for (int i = 0; i < a.Count; i++)
+        {
+            shapes[i] = Shapes.Broadcast(a[i].Shape, b[i].Shape);
+            left[i] = Expand(a[i], shapes[i]);
+            right[i] = Expand(b[i], shapes[i]);
+            var key = ProductScale(a[i].Scale, b[i].Scale);
+            if (!groups.TryGetValue(key, out var l)) groups[key] = l = new List<int>();
+            l.Add(i);
+        }
+        var result = new SecretTensor[a.Count];
+        foreach (var ((scale, trunc), members) in groups)
+        {
+            var prod = MulShares(Share.Concat(members.Select(i => left[i]).ToArray()), Share.Concat(members.Select(i => right[i]).ToArray()), trunc);
+            int off = 0;
+            foreach (var i in members)
+            {
+                result[i] = T(shapes[i], scale, prod.Slice(off, left[i].Length));
+                off += left[i].Length;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Matrix product over the last two axes: a is [..., m, k]; b is [k, n] (shared by the whole batch) or
+    /// [..., k, n] with the same leading axes. One protocol run for the whole batch.
+    /// </summary>
+    public SecretTensor MatMul(SecretTensor a, SecretTensor b)
+    {
+        using var scope = Scope("matmul");
+        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("matmul needs rank >= 2 operands");
+        int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
+        if (b.Shape[^2] != k) throw new ArgumentException($"inner dimensions differ: {k} vs {b.Shape[^2]}");
+        int batch = a.Length / (m * k);
+        bool shared = b.Rank == 2;
+        if (!shared && b.Length / (k * n) != batch) throw new ArgumentException("batch dimensions differ");
+        var shape = (int[])a.Shape.Clone();
+        shape[^1] = n;
+        var (scale, trunc) = ProductScale(a.Scale, b.Scale);
+        return T(shape, scale, _scheme.MatMul(a.Data, b.Data, batch, m, k, n, shared, trunc));
+    }
+
+    /// <summary>
+    /// Marks a [k, n] matrix (a weight) for repeated products. In 2pc its Beaver mask is opened here, once
+    /// (one round, k*n elements per party); every later <see cref="MatMul(SecretTensor, PreparedMatrix)"/> opens
+    /// only the activation side. In 3pc this is free.
+    /// </summary>
+    public PreparedMatrix PrepareWeight(SecretTensor w)
+    {
+        if (w.Rank != 2) throw new ArgumentException("a prepared matrix is 2-D");
+        using var scope = Scope("prepare_weight");
+        return new PreparedMatrix(w, _scheme.Prepare(w.Data, w.Shape[0], w.Shape[1]));
+    }
+
+    public SecretTensor MatMul(SecretTensor a, PreparedMatrix w)
+    {
+        if (w.Prepared is null) return MatMul(a, w.Matrix);
+        using var scope = Scope("matmul");
+        int k = w.Matrix.Shape[0], n = w.Matrix.Shape[1];
+        if (a.Shape[^1] != k) throw new ArgumentException($"inner dimensions differ: {a.Shape[^1]} vs {k}");
+        var shape = (int[])a.Shape.Clone();
+        shape[^1] = n;
+        var (scale, trunc) = ProductScale(a.Scale, w.Matrix.Scale);
+        return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Matrix.Data, w.Prepared, a.Length / k, trunc));
+    }
+}

@@ -1,0 +1,262 @@
+using PrivateInference.Kernels.Ring;
+using PrivateInference.Protocols.Aby3;
+using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols.Core;
+using PrivateInference.Protocols.Dealer2pc;
+using PrivateInference.Protocols.FixedPoint;
+
+namespace PrivateInference.Protocols;
+
+/// <summary>
+/// One party's handle on an MPC session, and the scheme-independent API the engine programs against.
+/// SPMD: every participant (P0, P1, P2, and the client / model owner when present) runs the same program on
+/// its own context, calling the same ops in the same order with the same public arguments; only input owners
+/// pass values, and only the named receiver gets a reveal's result. The same program runs under both schemes.
+/// </summary>
+public sealed partial class MpcContext : IDisposable
+{
+    private readonly IScheme _scheme;
+    private readonly PairwiseKeys _keys;
+
+    private MpcContext(SchemeKind scheme, Channel channel, PairwiseKeys keys, MpcOptions options)
+    {
+        Scheme = scheme;
+        Channel = channel;
+        _keys = keys;
+        Options = options;
+        _scheme = scheme switch
+        {
+            SchemeKind.ThreePc => new Aby3Scheme(channel, keys),
+            SchemeKind.TwoPcDealer => new Dealer2pcScheme(channel, keys),
+            _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
+        };
+    }
+
+    /// <summary>Starts this party's side of a session: pairwise X25519 + HKDF keys with every participant (one round).</summary>
+    public static MpcContext Create(SchemeKind scheme, ITransport transport, IReadOnlyCollection<int> participants, MpcOptions? options = null)
+    {
+        options ??= new MpcOptions();
+        foreach (var p in PartyIds.ComputeParties)
+            if (!participants.Contains(p)) throw new ArgumentException($"compute party {p} must take part in every session");
+        if (!participants.Contains(transport.PartyId)) throw new ArgumentException("this party is not a participant");
+        if (options.FracBits is < 1 or > 30) throw new ArgumentOutOfRangeException(nameof(options), "fractional bits must be in [1, 30]");
+        var channel = new Channel(transport);
+        var keys = PairwiseKeys.Establish(channel, participants, options.SessionLabel);
+        return new MpcContext(scheme, channel, keys, options);
+    }
+
+    public SchemeKind Scheme { get; }
+    public MpcOptions Options { get; }
+    public int FracBits => Options.FracBits;
+    public int PartyId => Channel.PartyId;
+    /// <summary>Byte, message and round counters of this party, in total and per label.</summary>
+    public Channel Channel { get; }
+    /// <summary>True where this party holds shares of data (3pc: P0..P2; 2pc: P0, P1).</summary>
+    public bool HoldsShares => _scheme.Components > 0;
+
+    /// <summary>Counts everything inside under <paramref name="label"/> (labels nest).</summary>
+    public IDisposable Scope(string label) => Channel.Scope(label);
+
+    private SecretTensor T(int[] shape, int scale, Share s) => new(this, shape, scale, s);
+
+    private Share Zeros(int n) => Share.Empty(n, _scheme.Components);
+
+    private Share Constant(int n, ulong value)
+    {
+        var c = new ulong[n];
+        Array.Fill(c, value);
+        return _scheme.AddPublic(Zeros(n), c);
+    }
+
+    private static int Count(int[] shape)
+    {
+        long n = 1;
+        foreach (var d in shape) n *= d;
+        return checked((int)n);
+    }
+
+    // ---------------------------------------------------------------- input / output
+
+    /// <summary>Secret-shares real values owned by <paramref name="owner"/> (ignored at every other party).</summary>
+    public SecretTensor Input(int owner, int[] shape, ReadOnlySpan<double> values = default)
+    {
+        using var scope = Scope("input");
+        int n = Count(shape);
+        ulong[]? enc = PartyId == owner ? FixedPointEncoding.Encode(values, FracBits) : null;
+        return T(shape, FracBits, _scheme.Input(owner, enc, n));
+    }
+
+    /// <summary>Secret-shares raw ring values at a given scale (0 for integers and one-hot masks).</summary>
+    public SecretTensor InputRing(int owner, int[] shape, ulong[]? values, int scale)
+    {
+        using var scope = Scope("input");
+        return T(shape, scale, _scheme.Input(owner, PartyId == owner ? values : null, Count(shape)));
+    }
+
+    /// <summary>Opens x to <paramref name="toParty"/> only; returns the values there and null everywhere else.</summary>
+    public double[]? Reveal(SecretTensor x, int toParty)
+    {
+        var r = RevealRing(x, toParty);
+        return r is null ? null : FixedPointEncoding.Decode(r, x.Scale);
+    }
+
+    public ulong[]? RevealRing(SecretTensor x, int toParty)
+    {
+        using var scope = Scope("reveal");
+        return _scheme.Reveal(x.Data, toParty);
+    }
+
+    // ---------------------------------------------------------------- linear, local
+
+    private (Share A, Share B, int[] Shape, int Scale) Align(SecretTensor a, SecretTensor b)
+    {
+        int scale = Math.Max(a.Scale, b.Scale);
+        var shape = Shapes.Broadcast(a.Shape, b.Shape);
+        return (Upscale(Expand(a, shape), a.Scale, scale), Upscale(Expand(b, shape), b.Scale, scale), shape, scale);
+    }
+
+    private static Share Upscale(Share s, int from, int to) => from == to ? s : s.Scale(1UL << (to - from));
+
+    private static Share Expand(SecretTensor x, int[] shape) =>
+        Shapes.SameShape(x.Shape, shape) ? x.Data : x.Data.Gather(Shapes.BroadcastIndex(x.Shape, shape));
+
+    public SecretTensor Add(SecretTensor a, SecretTensor b)
+    {
+        var (x, y, shape, scale) = Align(a, b);
+        return T(shape, scale, x.Add(y));
+    }
+
+    public SecretTensor Sub(SecretTensor a, SecretTensor b)
+    {
+        var (x, y, shape, scale) = Align(a, b);
+        return T(shape, scale, x.Sub(y));
+    }
+
+    public SecretTensor Neg(SecretTensor a) => T(a.Shape, a.Scale, a.Data.Neg());
+
+    public SecretTensor AddPublic(SecretTensor x, double c)
+    {
+        var v = new ulong[x.Length];
+        Array.Fill(v, FixedPointEncoding.Encode(c, x.Scale));
+        return T(x.Shape, x.Scale, _scheme.AddPublic(x.Data, v));
+    }
+
+    /// <summary>Adds a public tensor broadcast to x's shape.</summary>
+    public SecretTensor AddPublic(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
+    {
+        var enc = FixedPointEncoding.Encode(values, x.Scale);
+        var idx = Shapes.BroadcastIndex(shape, x.Shape);
+        var v = new ulong[x.Length];
+        for (int i = 0; i < v.Length; i++) v[i] = enc[idx[i]];
+        return T(x.Shape, x.Scale, _scheme.AddPublic(x.Data, v));
+    }
+
+    /// <summary>Multiplication by a public integer: local, exact, no truncation.</summary>
+    public SecretTensor MulPublicInt(SecretTensor x, long c) => T(x.Shape, x.Scale, x.Data.Scale(unchecked((ulong)c)));
+
+    /// <summary>Multiplication by a public real: local product, then one truncation back to x's scale.</summary>
+    public SecretTensor MulPublic(SecretTensor x, double c)
+    {
+        if (c == Math.Round(c) && Math.Abs(c) < 1 << 30) return MulPublicInt(x, (long)c);
+        using var scope = Scope("mul_public");
+        var prod = x.Data.Scale(FixedPointEncoding.Encode(c, FracBits));
+        return T(x.Shape, x.Scale, _scheme.Trunc(prod, FracBits));
+    }
+
+    /// <summary>Elementwise product with a public tensor broadcast to x's shape (one truncation).</summary>
+    public SecretTensor MulPublic(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
+    {
+        using var scope = Scope("mul_public");
+        var enc = FixedPointEncoding.Encode(values, FracBits);
+        var idx = Shapes.BroadcastIndex(shape, x.Shape);
+        var v = new ulong[x.Length];
+        for (int i = 0; i < v.Length; i++) v[i] = enc[idx[i]];
+        return T(x.Shape, x.Scale, _scheme.Trunc(x.Data.MulPublic(v), FracBits));
+    }
+
+    /// <summary>Brings x to another scale: up is a local shift, down is a truncation.</summary>
+    public SecretTensor Rescale(SecretTensor x, int scale)
+    {
+        if (scale == x.Scale) return x;
+        if (scale > x.Scale) return T(x.Shape, scale, x.Data.Scale(1UL << (scale - x.Scale)));
+        using var scope = Scope("trunc");
+        return T(x.Shape, scale, _scheme.Trunc(x.Data, x.Scale - scale));
+    }
+
+    /// <summary>Probabilistically-free truncation by <paramref name="bits"/>: x / 2^bits at the same scale.</summary>
+    public SecretTensor Truncate(SecretTensor x, int bits)
+    {
+        using var scope = Scope("trunc");
+        return T(x.Shape, x.Scale, _scheme.Trunc(x.Data, bits));
+    }
+
+    /// <summary>Same shares read at another scale (x / 2^(scale - x.Scale) for free).</summary>
+    internal SecretTensor WithScale(SecretTensor x, int scale) => T(x.Shape, scale, x.Data);
+
+    // ---------------------------------------------------------------- shape, local
+
+    public SecretTensor Reshape(SecretTensor x, params int[] shape)
+    {
+        if (Count(shape) != x.Length) throw new ArgumentException("reshape must keep the element count");
+        return T(shape, x.Scale, x.Data);
+    }
+
+    /// <summary>Swaps the last two axes.</summary>
+    public SecretTensor Transpose(SecretTensor x)
+    {
+        if (x.Rank < 2) throw new ArgumentException("transpose needs rank >= 2");
+        int rows = x.Shape[^2], cols = x.Shape[^1], batch = x.Length / Math.Max(1, rows * cols);
+        var shape = (int[])x.Shape.Clone();
+        (shape[^2], shape[^1]) = (cols, rows);
+        return T(shape, x.Scale, x.Data.Map((s, d) => RingMatMul.Transpose(s, d, batch, rows, cols)));
+    }
+
+    /// <summary>x[..., start:start+length, ...] along <paramref name="axis"/>.</summary>
+    public SecretTensor Slice(SecretTensor x, int axis, int start, int length)
+    {
+        axis = Shapes.Axis(axis, x.Rank);
+        var shape = (int[])x.Shape.Clone();
+        shape[axis] = length;
+        var idx = Shapes.SliceIndex(x.Shape, axis, start, length);
+        return T(shape, x.Scale, x.Data.Gather(idx));
+    }
+
+    /// <summary>Concatenation along <paramref name="axis"/>; scales are aligned up.</summary>
+    public SecretTensor Concat(IReadOnlyList<SecretTensor> parts, int axis)
+    {
+        int scale = parts.Max(p => p.Scale);
+        axis = Shapes.Axis(axis, parts[0].Rank);
+        var shape = (int[])parts[0].Shape.Clone();
+        shape[axis] = parts.Sum(p => p.Shape[axis]);
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= shape[i];
+        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        var all = Share.Concat(parts.Select(p => Upscale(p.Data, p.Scale, scale)).ToArray());
+        var idx = new int[all.Length];
+        int o = 0;
+        for (int b = 0; b < outer; b++)
+        {
+            int baseOff = 0;
+            foreach (var p in parts)
+            {
+                int blk = p.Shape[axis] * inner;
+                for (int j = 0; j < blk; j++) idx[o++] = baseOff + b * blk + j;
+                baseOff += p.Length;
+            }
+        }
+        return T(shape, scale, all.Gather(idx));
+    }
+
+    /// <summary>Sum along the last axis (local).</summary>
+    public SecretTensor Sum(SecretTensor x)
+    {
+        int n = x.LastDim, rows = x.Length / Math.Max(1, n);
+        return T(x.Shape[..^1], x.Scale, x.Data.Map(rows, (s, d) => RingOps.RowSums(s, n, d)));
+    }
+
+    public void Dispose()
+    {
+        (_scheme as IDisposable)?.Dispose();
+        _keys.Dispose();
+    }
+}

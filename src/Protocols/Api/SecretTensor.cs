@@ -1,0 +1,58 @@
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols;
+
+/// <summary>
+/// A secret-shared tensor as this party sees it: the public shape and fixed-point scale, and this party's
+/// shares (none at the dealer, the client or the model owner, which only track shapes). Every party of the
+/// session holds the corresponding object after running the same program. Operators forward to the context.
+/// </summary>
+public sealed class SecretTensor
+{
+    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data)
+    {
+        long len = 1;
+        foreach (var d in shape) { if (d < 0) throw new ArgumentException("negative dimension"); len *= d; }
+        if (len != data.Length) throw new ArgumentException($"shape [{string.Join(",", shape)}] does not match {data.Length} elements");
+        Context = context;
+        Shape = shape;
+        Scale = scale;
+        Data = data;
+    }
+
+    public MpcContext Context { get; }
+    public int[] Shape { get; }
+    /// <summary>Fixed-point fractional bits of this tensor: 0 for bits and integers, f for ordinary values, more
+    /// for outputs that need the extra resolution (reciprocal, rsqrt). Mixed scales are aligned by the ops.</summary>
+    public int Scale { get; }
+    public int Length => Data.Length;
+    public int Rank => Shape.Length;
+    internal Share Data { get; }
+
+    /// <summary>Size of the last axis.</summary>
+    public int LastDim => Shape.Length == 0 ? 1 : Shape[^1];
+
+    public override string ToString() => $"SecretTensor[{string.Join(",", Shape)}] scale {Scale}";
+
+    public static SecretTensor operator +(SecretTensor a, SecretTensor b) => a.Context.Add(a, b);
+    public static SecretTensor operator -(SecretTensor a, SecretTensor b) => a.Context.Sub(a, b);
+    public static SecretTensor operator -(SecretTensor a) => a.Context.Neg(a);
+    public static SecretTensor operator *(SecretTensor a, SecretTensor b) => a.Context.Mul(a, b);
+    public static SecretTensor operator +(SecretTensor a, double c) => a.Context.AddPublic(a, c);
+    public static SecretTensor operator -(SecretTensor a, double c) => a.Context.AddPublic(a, -c);
+    public static SecretTensor operator *(SecretTensor a, double c) => a.Context.MulPublic(a, c);
+    public static SecretTensor operator *(double c, SecretTensor a) => a.Context.MulPublic(a, c);
+}
+
+/// <summary>A right-hand matrix prepared for repeated products (a weight): in 2pc its Beaver mask is opened once.</summary>
+public sealed class PreparedMatrix
+{
+    internal PreparedMatrix(SecretTensor matrix, PreparedRhs? prepared)
+    {
+        Matrix = matrix;
+        Prepared = prepared;
+    }
+
+    public SecretTensor Matrix { get; }
+    internal PreparedRhs? Prepared { get; }
+}

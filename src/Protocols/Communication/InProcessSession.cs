@@ -1,0 +1,45 @@
+using System.Runtime.ExceptionServices;
+
+namespace PrivateInference.Protocols.Communication;
+
+/// <summary>
+/// Runs one SPMD program as every party of a session, each on its own thread over one in-process hub, and
+/// collects the per-party results. A failing party closes the hub so the others fail fast instead of waiting.
+/// </summary>
+public static class InProcessSession
+{
+    public static T[] Run<T>(SchemeKind scheme, IReadOnlyList<int> parties, Func<MpcContext, T> program, MpcOptions? options = null)
+    {
+        var hub = new InProcessHub(parties);
+        var results = new T[parties.Count];
+        var errors = new Exception?[parties.Count];
+        var threads = new Thread[parties.Count];
+        for (int i = 0; i < parties.Count; i++)
+        {
+            int slot = i;
+            threads[i] = new Thread(() =>
+            {
+                try
+                {
+                    using var transport = hub.Endpoint(parties[slot]);
+                    using var ctx = MpcContext.Create(scheme, transport, parties, options);
+                    results[slot] = program(ctx);
+                }
+                catch (Exception e)
+                {
+                    errors[slot] = e;
+                    hub.Close();
+                }
+            }) { IsBackground = true, Name = $"party-{parties[slot]}" };
+            threads[i].Start();
+        }
+        foreach (var t in threads) t.Join();
+        // The first real failure, not the TransportExceptions it caused in the other parties.
+        var first = errors.FirstOrDefault(e => e is not null and not TransportException) ?? errors.FirstOrDefault(e => e is not null);
+        if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
+        return results;
+    }
+
+    /// <summary>The three compute parties plus the client: the usual test and benchmark session.</summary>
+    public static readonly int[] ComputeAndClient = [PartyIds.P0, PartyIds.P1, PartyIds.P2, PartyIds.Client];
+}

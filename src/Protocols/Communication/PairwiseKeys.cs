@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
+using Org.BouncyCastle.Crypto.Agreement;
+using Org.BouncyCastle.Crypto.Digests;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Security;
+using PrivateInference.Kernels.Random;
+
+namespace PrivateInference.Protocols.Communication;
+
+/// <summary>
+/// One AES key per pair of parties, agreed at session start by X25519 and expanded with HKDF-SHA256.
+/// Every use of a pair key opens a fresh AES-CTR stream whose nonce is a per-pair use counter; both holders
+/// open streams of a pair in the same order (SPMD), so they draw identical values without any message.
+/// </summary>
+public sealed class PairwiseKeys : IDisposable
+{
+    private readonly Dictionary<int, Aes> _keys = new();
+    private readonly Dictionary<int, ulong> _uses = new();
+
+    private PairwiseKeys() { }
+
+    /// <summary>Runs the key agreement with every other participant over <paramref name="channel"/> (one round).</summary>
+    public static PairwiseKeys Establish(Channel channel, IReadOnlyCollection<int> participants, string sessionLabel = "")
+    {
+        var me = channel.PartyId;
+        var random = new SecureRandom();
+        var priv = new X25519PrivateKeyParameters(random);
+        var pub = priv.GeneratePublicKey().GetEncoded();
+        var keys = new PairwiseKeys();
+        using var _ = channel.Scope("setup");
+        foreach (var p in participants.Where(p => p != me)) channel.Send(p, pub);
+        var peerPub = new byte[X25519PublicKeyParameters.KeySize];
+        foreach (var p in participants.Where(p => p != me))
+        {
+            channel.Receive(p, peerPub);
+            var agreement = new X25519Agreement();
+            agreement.Init(priv);
+            var secret = new byte[agreement.AgreementSize];
+            agreement.CalculateAgreement(new X25519PublicKeyParameters(peerPub), secret, 0);
+            var hkdf = new HkdfBytesGenerator(new Sha256Digest());
+            int lo = Math.Min(me, p), hi = Math.Max(me, p);
+            hkdf.Init(new HkdfParameters(secret, Encoding.UTF8.GetBytes("PrivateInference/pairwise-prg/v1"),
+                Encoding.UTF8.GetBytes($"{sessionLabel}|{lo}-{hi}")));
+            var key = new byte[16];
+            hkdf.GenerateBytes(key, 0, key.Length);
+            var aes = Aes.Create();
+            aes.Key = key;
+            keys._keys[p] = aes;
+            keys._uses[p] = 0;
+        }
+        channel.Round();
+        return keys;
+    }
+
+    /// <summary>The next stream shared with <paramref name="peer"/>.</summary>
+    public AesCtrPrg Stream(int peer)
+    {
+        if (!_keys.TryGetValue(peer, out var aes)) throw new InvalidOperationException($"no key shared with party {peer}");
+        ulong n = _uses[peer];
+        _uses[peer] = n + 1;
+        return new AesCtrPrg(aes, n);
+    }
+
+    public void Dispose()
+    {
+        foreach (var a in _keys.Values) a.Dispose();
+    }
+}

@@ -1,0 +1,119 @@
+using PrivateInference.Kernels.Ring;
+
+namespace PrivateInference.Protocols.Core;
+
+/// <summary>
+/// This party's piece of a shared vector: 3pc compute parties hold two components (C_i, C_i+1), 2pc compute
+/// parties one, and the dealer or an outside party none (it only tracks the length). Local linear maps act on
+/// every component, so the same code is correct for every holder; anything touching a constant or the
+/// network goes through the scheme.
+/// </summary>
+internal sealed class Share
+{
+    public Share(int length, ulong[][] components)
+    {
+        Length = length;
+        C = components;
+    }
+
+    public int Length { get; }
+    public ulong[][] C { get; }
+
+    public static Share Empty(int length, int components)
+    {
+        var c = new ulong[components][];
+        for (int i = 0; i < components; i++) c[i] = new ulong[length];
+        return new Share(length, c);
+    }
+
+    public Share Map(Action<ulong[], ulong[]> f)
+    {
+        var r = new ulong[C.Length][];
+        for (int i = 0; i < C.Length; i++) { r[i] = new ulong[Length]; f(C[i], r[i]); }
+        return new Share(Length, r);
+    }
+
+    public Share Map(int newLength, Action<ulong[], ulong[]> f)
+    {
+        var r = new ulong[C.Length][];
+        for (int i = 0; i < C.Length; i++) { r[i] = new ulong[newLength]; f(C[i], r[i]); }
+        return new Share(newLength, r);
+    }
+
+    public static Share Zip(Share a, Share b, Action<ulong[], ulong[], ulong[]> f)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"length mismatch {a.Length} vs {b.Length}");
+        var r = new ulong[a.C.Length][];
+        for (int i = 0; i < a.C.Length; i++) { r[i] = new ulong[a.Length]; f(a.C[i], b.C[i], r[i]); }
+        return new Share(a.Length, r);
+    }
+
+    public Share Add(Share b) => Zip(this, b, (x, y, d) => RingOps.Add(x, y, d));
+    public Share Sub(Share b) => Zip(this, b, (x, y, d) => RingOps.Sub(x, y, d));
+    public Share Neg() => Map((x, d) => RingOps.Neg(x, d));
+    public Share Scale(ulong c) => Map((x, d) => RingOps.Scale(x, c, d));
+    public Share MulPublic(ulong[] c) => Map((x, d) => RingOps.Mul(x, c, d));
+    public Share Xor(Share b) => Zip(this, b, (x, y, d) => RingOps.Xor(x, y, d));
+    public Share AndPublic(ulong mask) => Map((x, d) => RingOps.And(x, mask, d));
+    public Share ShiftLeft(int bits) => Map((x, d) => RingOps.ShiftLeft(x, bits, d));
+    public Share ShiftRightLogical(int bits) => Map((x, d) => RingOps.ShiftRightLogical(x, bits, d));
+
+    public Share Slice(int start, int length) => Map(length, (x, d) => x.AsSpan(start, length).CopyTo(d));
+
+    public static Share Concat(params Share[] parts)
+    {
+        int total = parts.Sum(p => p.Length);
+        int comps = parts[0].C.Length;
+        var r = new ulong[comps][];
+        for (int c = 0; c < comps; c++)
+        {
+            r[c] = new ulong[total];
+            int off = 0;
+            foreach (var p in parts) { p.C[c].CopyTo(r[c], off); off += p.Length; }
+        }
+        return new Share(total, r);
+    }
+
+    /// <summary>Per-component gather: element i of the result is element idx[i] of this share.</summary>
+    public Share Gather(int[] idx) => Map(idx.Length, (x, d) => { for (int i = 0; i < idx.Length; i++) d[i] = x[idx[i]]; });
+
+    /// <summary>Per-component bit packing (see <see cref="BitPack"/>).</summary>
+    public Share Pack(int bits) => Map(BitPack.PackedWords(Length, bits), (x, d) => BitPack.Pack(x, bits, d));
+    public Share Unpack(int bits, int count) => Map(count, (x, d) => BitPack.Unpack(x, bits, d));
+}
+
+/// <summary>Material a scheme keeps for a right-hand matrix reused across products (2pc: its opened Beaver mask).</summary>
+internal abstract class PreparedRhs
+{
+    public abstract int K { get; }
+    public abstract int N { get; }
+}
+
+/// <summary>The primitives each sharing scheme implements; everything else is built on these in scheme-free code.</summary>
+internal interface IScheme
+{
+    /// <summary>Components this party holds per shared value.</summary>
+    int Components { get; }
+
+    Share Input(int owner, ulong[]? values, int length);
+    ulong[]? Reveal(Share x, int toParty);
+    Share AddPublic(Share x, ulong[] c);
+    Share XorPublic(Share x, ulong[] c);
+
+    /// <summary>Elementwise ring product, no truncation.</summary>
+    Share MulRaw(Share a, Share b);
+    /// <summary>Elementwise product with the result truncated by <paramref name="bits"/> (fused where the scheme can).</summary>
+    Share MulTrunc(Share a, Share b, int bits);
+    /// <summary>Batched ring matmul; A is [batch, m, k], B is [k, n] when <paramref name="bShared"/> else [batch, k, n]. truncBits 0 = none.</summary>
+    Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits);
+    PreparedRhs? Prepare(Share w, int k, int n);
+    Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits);
+    Share Trunc(Share x, int bits);
+
+    /// <summary>AND of boolean shares of dense words.</summary>
+    Share And(Share a, Share b);
+    /// <summary>Boolean shares of two words u, v with u + v = x (mod 2^64), for the comparison adder.</summary>
+    (Share U, Share V) SplitForAdder(Share x);
+    /// <summary>Arithmetic shares of bit 0 of a boolean-shared word.</summary>
+    Share BitToArith(Share bits);
+}

@@ -1,0 +1,173 @@
+using PrivateInference.Kernels.Ring;
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols.Dealer2pc;
+
+internal sealed partial class Dealer2pcScheme
+{
+    /// <summary>Beaver: the dealer gives (a, b, c = ab); the parties open d = x - a, e = y - b in one round.</summary>
+    public Share MulRaw(Share x, Share y)
+    {
+        int n = x.Length;
+        if (IsDealer)
+        {
+            var s0 = DrawFrom(0, 3 * n);
+            var s1 = DrawFrom(1, 2 * n);
+            var c1 = new ulong[n];
+            for (int i = 0; i < n; i++) c1[i] = (s0[i] + s1[i]) * (s0[n + i] + s1[n + i]) - s0[2 * n + i];
+            Ch.Send(1, c1);
+            return Share.Empty(n, 0);
+        }
+        if (!IsCompute) return Share.Empty(n, 0);
+        var s = DrawFrom(Dealer, Me == 0 ? 3 * n : 2 * n);
+        var c = Me == 0 ? Part(s, 2, n) : Ch.ReceiveUlongs(Dealer, n);
+        var de = new ulong[2 * n];
+        RingOps.Sub(x.C[0], s.AsSpan(0, n), de.AsSpan(0, n));
+        RingOps.Sub(y.C[0], s.AsSpan(n, n), de.AsSpan(n, n));
+        var open = Exchange(de);
+        var d = open.AsSpan(0, n);
+        var e = open.AsSpan(n, n);
+        var z = c;
+        RingOps.MulAdd(d, s.AsSpan(n, n), z, z);
+        RingOps.MulAdd(e, s.AsSpan(0, n), z, z);
+        if (Me == 0) RingOps.MulAdd(d, e, z, z);
+        return One(z);
+    }
+
+    public Share MulTrunc(Share a, Share b, int bits) => Trunc(MulRaw(a, b), bits);
+
+    /// <summary>Beaver matrix triple (A, B, C = AB): open D = X - A and E = Y - B, then Z = D(E + B) + AE + C.</summary>
+    public Share MatMul(Share x, Share y, int batch, int m, int k, int n, bool bShared, int truncBits)
+    {
+        int la = batch * m * k, lb = bShared ? k * n : batch * k * n, lc = batch * m * n;
+        Share z;
+        if (IsDealer)
+        {
+            var s0 = DrawFrom(0, la + lb + lc);
+            var s1 = DrawFrom(1, la + lb);
+            var a = new ulong[la];
+            var b = new ulong[lb];
+            RingOps.Add(s0.AsSpan(0, la), s1.AsSpan(0, la), a);
+            RingOps.Add(s0.AsSpan(la, lb), s1.AsSpan(la, lb), b);
+            var c = new ulong[lc];
+            RingMatMul.MultiplyBatched(a, b, c, batch, m, k, n, bShared);
+            RingOps.Sub(c, s0.AsSpan(la + lb, lc), c);
+            Ch.Send(1, c);
+            z = Share.Empty(lc, 0);
+        }
+        else if (IsCompute)
+        {
+            var s = DrawFrom(Dealer, Me == 0 ? la + lb + lc : la + lb);
+            var c = Me == 0 ? s.AsSpan(la + lb, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
+            var de = new ulong[la + lb];
+            RingOps.Sub(x.C[0], s.AsSpan(0, la), de.AsSpan(0, la));
+            RingOps.Sub(y.C[0], s.AsSpan(la, lb), de.AsSpan(la, lb));
+            var open = Exchange(de);
+            var d = open.AsSpan(0, la);
+            var e = open.AsSpan(la, lb);
+            var eb = new ulong[lb];
+            if (Me == 0) RingOps.Add(e, s.AsSpan(la, lb), eb); else s.AsSpan(la, lb).CopyTo(eb);
+            var prod = new ulong[lc];
+            RingMatMul.MultiplyBatched(d, eb, prod, batch, m, k, n, bShared);
+            RingOps.Add(c, prod, c);
+            RingMatMul.MultiplyBatched(s.AsSpan(0, la), e, prod, batch, m, k, n, bShared);
+            RingOps.Add(c, prod, c);
+            z = One(c);
+        }
+        else z = Share.Empty(lc, 0);
+        return truncBits > 0 ? Trunc(z, truncBits) : z;
+    }
+
+    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask) : PreparedRhs
+    {
+        public override int K => k;
+        public override int N => n;
+        /// <summary>E = W - B, public to P0 and P1 (null at the dealer).</summary>
+        public ulong[]? Open { get; } = open;
+        /// <summary>This party's share of B; the whole B at the dealer.</summary>
+        public ulong[] Mask { get; } = mask;
+    }
+
+    /// <summary>Opens E = W - B once; every later product with W reuses B's shares and E.</summary>
+    public PreparedRhs? Prepare(Share w, int k, int n)
+    {
+        int lb = k * n;
+        if (IsDealer)
+        {
+            var b = DrawFrom(0, lb);
+            RingOps.Add(b, DrawFrom(1, lb), b);
+            return new Prepared(k, n, null, b);
+        }
+        if (!IsCompute) return new Prepared(k, n, null, []);
+        var bi = DrawFrom(Dealer, lb);
+        var e = new ulong[lb];
+        RingOps.Sub(w.C[0], bi, e);
+        return new Prepared(k, n, Exchange(e), bi);
+    }
+
+    /// <summary>Per product only the activation side is opened: the dealer sends a fresh (A, C = AB) for the stored B.</summary>
+    public Share MatMulPrepared(Share x, Share w, PreparedRhs prepared, int rows, int truncBits)
+    {
+        var p = (Prepared)prepared;
+        int k = p.K, n = p.N, la = rows * k, lc = rows * n;
+        Share z;
+        if (IsDealer)
+        {
+            var s0 = DrawFrom(0, la + lc);
+            var a = DrawFrom(1, la);
+            RingOps.Add(a, s0.AsSpan(0, la), a);
+            var c = new ulong[lc];
+            RingMatMul.Multiply(a, p.Mask, c, rows, k, n);
+            RingOps.Sub(c, s0.AsSpan(la, lc), c);
+            Ch.Send(1, c);
+            z = Share.Empty(lc, 0);
+        }
+        else if (IsCompute)
+        {
+            var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
+            var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
+            var d = new ulong[la];
+            RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
+            d = Exchange(d);
+            var eb = new ulong[k * n];
+            if (Me == 0) RingOps.Add(p.Open!, p.Mask, eb); else p.Mask.CopyTo(eb, 0);
+            var prod = new ulong[lc];
+            RingMatMul.Multiply(d, eb, prod, rows, k, n);
+            RingOps.Add(c, prod, c);
+            RingMatMul.Multiply(s.AsSpan(0, la), p.Open!, prod, rows, k, n);
+            RingOps.Add(c, prod, c);
+            z = One(c);
+        }
+        else z = Share.Empty(lc, 0);
+        return truncBits > 0 ? Trunc(z, truncBits) : z;
+    }
+
+    /// <summary>
+    /// Exact truncation with dealer material (r, top bit of r, (r mod 2^63) >> d): open c = z + 2^62 + r
+    /// (uniform) in one round and correct for the wrap with the shared top bit; see docs/protocols.md.
+    /// </summary>
+    public Share Trunc(Share x, int bits)
+    {
+        int n = x.Length;
+        const ulong offset = 1UL << 62;
+        if (IsDealer)
+        {
+            var s0 = DrawFrom(0, 3 * n);
+            var r = DrawFrom(1, n);
+            RingOps.Add(r, s0.AsSpan(0, n), r);
+            var (msb, low) = TruncMaterial(r, bits);
+            RingOps.Sub(msb, s0.AsSpan(n, n), msb);
+            RingOps.Sub(low, s0.AsSpan(2 * n, n), low);
+            Ch.Send(1, Cat(msb, low));
+            return Share.Empty(n, 0);
+        }
+        if (!IsCompute) return Share.Empty(n, 0);
+        var s = DrawFrom(Dealer, Me == 0 ? 3 * n : n);
+        var ab = Me == 0 ? s.AsSpan(n, 2 * n).ToArray() : Ch.ReceiveUlongs(Dealer, 2 * n);
+        var masked = new ulong[n];
+        RingOps.Add(x.C[0], s.AsSpan(0, n), masked);
+        var c = Exchange(masked);
+        RingOps.Add(c, offset, c);
+        return One(TruncShare(c, Part(ab, 0, n), Part(ab, 1, n), bits, addPublic: Me == 0));
+    }
+}
