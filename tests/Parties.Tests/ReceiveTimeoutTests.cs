@@ -26,12 +26,12 @@ public class ReceiveTimeoutTests
     {
         var links = new InMemoryLinks(0, 1);
         using var sender = links.Open(0, "s");
-        using var receiver = links.Open(1, "s", TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromMilliseconds(400) });
+        using var receiver = links.Open(1, "s", TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromMilliseconds(1000) });
         var trickle = new Thread(() =>
         {
             for (var i = 0; i < 4; i++)
             {
-                Thread.Sleep(200);
+                Thread.Sleep(400);
                 sender.Send(1, new byte[] { (byte)i });
             }
         });

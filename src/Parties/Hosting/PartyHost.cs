@@ -105,6 +105,8 @@ public static class PartyHost
         logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Grpc", LogLevel.Warning);
+        // The host logs a failed start with a stack trace; the party reports it as one line itself.
+        logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
     }
 
     private static void WatchStdin(PartyShutdown shutdown)
