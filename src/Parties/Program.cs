@@ -6,6 +6,9 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
+root.Subcommands.Add(PartyCommand.Create());
+root.Subcommands.Add(LaunchCommand.Create());
+root.Subcommands.Add(ExchangeCheckCommand.Create());
 
 var parse = root.Parse(args);
 // A mistyped command line gets one line on stderr (not the whole help text on stdout) and a non-zero exit.
@@ -13,9 +16,9 @@ if (parse.Errors.Count > 0)
 {
     var more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "";
     Console.Error.WriteLine($"pi: error: {parse.Errors[0].Message}{more}; see '{string.Join(' ', CommandPath(parse))} --help'");
-    return 2;
+    return CliErrors.BadInput;
 }
-return parse.Invoke();
+return await parse.InvokeAsync();
 
 static IEnumerable<string> CommandPath(ParseResult parse)
 {

@@ -4,11 +4,14 @@ using PrivateInference.Engine;
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>
-/// Runs a command body so that bad input ends as one line on stderr and exit code 1, never a stack trace.
-/// Only errors caused by the user's input are caught; a bug still surfaces in full.
+/// Exit codes and the one-line error format shared by the commands: bad input ends as one line on stderr and a
+/// non-zero exit, never a stack trace. Only errors caused by the user's input are caught; a bug surfaces in full.
 /// </summary>
-public static class CliErrors
+internal static class CliErrors
 {
+    public const int Failed = 1;
+    public const int BadInput = 2;
+
     public static int Run(Func<int> body)
     {
         try
@@ -18,7 +21,14 @@ public static class CliErrors
         catch (Exception e) when (e is InputException or IOException or UnauthorizedAccessException or DecoderFallbackException)
         {
             Console.Error.WriteLine($"pi: error: {e.Message}");
-            return 1;
+            return Failed;
         }
+    }
+
+    /// <summary>Writes <c>pi COMMAND: MESSAGE</c> to stderr (no stack trace) and returns <paramref name="exitCode"/>.</summary>
+    public static int Report(string command, string message, int exitCode)
+    {
+        Console.Error.WriteLine($"pi {command}: {message}");
+        return exitCode;
     }
 }

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Jobs;
+using PrivateInference.Parties.Launch;
+
+namespace PrivateInference.Parties.Cli;
+
+/// <summary>
+/// `pi exchange-check`: runs the transport check job against a cluster file, or against a local cluster it
+/// starts itself, and prints per-endpoint round latency and bulk throughput.
+/// </summary>
+public static class ExchangeCheckCommand
+{
+    public static Command Create()
+    {
+        var cluster = new Option<string?>("--cluster") { Description = "Cluster file of running parties (default: start a local cluster)" };
+        var parties = new Option<int>("--parties")
+        {
+            Description = "Local cluster to start when no --cluster is given: 3 (3pc) or 2 (2pc with a dealer)",
+            DefaultValueFactory = _ => 3,
+        };
+        parties.AcceptOnlyFromAmong("3", "2");
+        var bytes = new Option<long>("--bytes") { Description = "Payload sent to every peer", DefaultValueFactory = _ => 16L << 20 };
+        var pingRounds = new Option<long>("--ping-rounds") { Description = "All-to-all rounds of 8 bytes", DefaultValueFactory = _ => 50 };
+        var withClient = new Option<bool>("--with-client") { Description = "The client joins the exchange as endpoint 3" };
+        var network = new NetworkOptions();
+
+        var command = new Command("exchange-check", "Check and measure the party links: round latency and verified bulk transfer");
+        command.Options.Add(cluster);
+        command.Options.Add(parties);
+        network.AddTo(command);
+        command.Options.Add(bytes);
+        command.Options.Add(pingRounds);
+        command.Options.Add(withClient);
+        command.SetAction(async (result, cancellation) =>
+        {
+            try
+            {
+                var profile = network.Parse(result);
+                var arguments = new Dictionary<string, string>
+                {
+                    ["bytes"] = result.GetValue(bytes).ToString(CultureInfo.InvariantCulture),
+                    ["ping-rounds"] = result.GetValue(pingRounds).ToString(CultureInfo.InvariantCulture),
+                };
+                LocalCluster? local = null;
+                ClusterConfig config;
+                if (result.GetValue(cluster) is { } file)
+                {
+                    config = ClusterConfig.Load(file);
+                }
+                else
+                {
+                    local = await LocalCluster.StartAsync(new LocalClusterOptions
+                    {
+                        Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
+                        Network = profile,
+                    }, cancellation);
+                    config = local.Cluster;
+                }
+                await using (local)
+                {
+                    await using var client = new ClusterClient(config, new ClusterClientOptions { Network = profile });
+                    await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation);
+                    var outcome = await client.RunJobAsync(
+                        ExchangeCheckJob.JobName, arguments, result.GetValue(withClient) ? new ExchangeCheckJob() : null, cancellation);
+                    Print(outcome, config, profile.Description);
+                    return outcome.Ok ? 0 : CliErrors.Report("exchange-check", outcome.EnsureSuccessMessage(), CliErrors.Failed);
+                }
+            }
+            catch (Exception e) when (e is ClusterConfigException or ArgumentException or LocalClusterException
+                                          or TimeoutException or JobFailedException)
+            {
+                return CliErrors.Report("exchange-check", e.Message, e is ArgumentException or ClusterConfigException ? CliErrors.BadInput : CliErrors.Failed);
+            }
+        });
+        return command;
+    }
+
+    private static string EnsureSuccessMessage(this JobOutcome outcome) =>
+        string.Join("; ", outcome.All.Where(r => !r.Ok).Select(r => r.Error));
+
+    private static void Print(JobOutcome outcome, ClusterConfig config, string network)
+    {
+        Console.WriteLine($"cluster '{config.ClusterId}' ({config.Scheme}), network: {network}, session {outcome.SessionId}");
+        Console.WriteLine($"{"endpoint",-10} {"ok",-4} {"round median ms",16} {"round p90 ms",13} {"bulk ms",10} {"receive MB/s",13} {"job ms",9}");
+        foreach (var r in outcome.All)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Transport.Endpoints.Name(r.PartyId),-10} {(r.Ok ? "yes" : "NO"),-4} {Value(r, "round_median_ms"),16} {Value(r, "round_p90_ms"),13} " +
+                $"{Value(r, "bulk_ms"),10} {Value(r, "bulk_receive_mb_per_s"),13} {r.ElapsedMs,9:0.0}"));
+        }
+
+        static string Value(PartyJobResult r, string name) =>
+            r.Values.TryGetValue(name, out var text) && double.TryParse(text, CultureInfo.InvariantCulture, out var v)
+                ? v.ToString("0.000", CultureInfo.InvariantCulture)
+                : "-";
+    }
+}

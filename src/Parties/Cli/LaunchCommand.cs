@@ -1,0 +1,79 @@
+using System.CommandLine;
+using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Launch;
+
+namespace PrivateInference.Parties.Cli;
+
+/// <summary>
+/// `pi launch --parties 3|2`: starts the local party processes, prints the cluster file path on stdout once all
+/// are linked, and keeps them running until Ctrl+C (or until one of them dies).
+/// </summary>
+public static class LaunchCommand
+{
+    public static Command Create()
+    {
+        var parties = new Option<int>("--parties")
+        {
+            Description = "3: three compute parties (3pc); 2: two compute parties and a dealer (2pc, three processes)",
+            DefaultValueFactory = _ => 3,
+        };
+        parties.AcceptOnlyFromAmong("3", "2");
+        var clusterFile = new Option<string?>("--cluster-file")
+        {
+            Description = "Where to write the cluster file (default: a new temporary directory)",
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "Let the parties log links and sessions (ids and sizes only)" };
+        var network = new NetworkOptions();
+
+        var command = new Command("launch", "Start local party processes on free loopback ports and keep them running");
+        command.Options.Add(parties);
+        network.AddTo(command);
+        command.Options.Add(clusterFile);
+        command.Options.Add(verbose);
+        command.SetAction(async (result, cancellation) =>
+        {
+            LocalClusterOptions options;
+            try
+            {
+                options = new LocalClusterOptions
+                {
+                    Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
+                    Network = network.Parse(result),
+                    ClusterFile = result.GetValue(clusterFile),
+                    Verbose = result.GetValue(verbose),
+                    OnOutput = (id, line) => Console.Error.WriteLine($"[P{id}] {line}"),
+                };
+            }
+            catch (ArgumentException e)
+            {
+                return CliErrors.Report("launch", e.Message, CliErrors.BadInput);
+            }
+            LocalCluster cluster;
+            try
+            {
+                cluster = await LocalCluster.StartAsync(options, cancellation);
+            }
+            catch (Exception e) when (e is LocalClusterException or ClusterConfigException or IOException or UnauthorizedAccessException)
+            {
+                return CliErrors.Report("launch", e.Message, CliErrors.Failed);
+            }
+            catch (OperationCanceledException)
+            {
+                return CliErrors.Report("launch", "interrupted during startup", CliErrors.Failed);
+            }
+            await using (cluster)
+            {
+                Console.Error.WriteLine(
+                    $"pi launch: {cluster.Cluster.Parties.Count} parties ({cluster.Cluster.Scheme}) ready, network: {options.Network.Description}; Ctrl+C stops them");
+                Console.WriteLine(cluster.ClusterFile);
+                var interrupted = Task.Delay(Timeout.Infinite, cancellation);
+                var exited = cluster.AnyExited;
+                if (await Task.WhenAny(interrupted, exited) == exited)
+                    return CliErrors.Report("launch", await exited, CliErrors.Failed);
+                Console.Error.WriteLine("pi launch: stopping the parties");
+                return 0;
+            }
+        });
+        return command;
+    }
+}

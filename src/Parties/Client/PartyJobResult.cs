@@ -1,0 +1,30 @@
+using PrivateInference.Parties.Protos;
+
+namespace PrivateInference.Parties.Client;
+
+/// <summary>One endpoint's outcome of a job, as the client sees it.</summary>
+public sealed record PartyJobResult(int PartyId, bool Ok, string? Error, double ElapsedMs, IReadOnlyDictionary<string, string> Values)
+{
+    internal static PartyJobResult From(JobResult reply) => new(
+        reply.PartyId, reply.Ok, reply.Ok ? null : reply.Error, reply.ElapsedMs, new Dictionary<string, string>(reply.Values));
+
+    internal static PartyJobResult Unreachable(int partyId, string error) =>
+        new(partyId, false, error, 0, new Dictionary<string, string>());
+}
+
+/// <summary>Every endpoint's outcome of one job run.</summary>
+public sealed record JobOutcome(string SessionId, IReadOnlyList<PartyJobResult> Parties, PartyJobResult? Client)
+{
+    public IEnumerable<PartyJobResult> All => Client is null ? Parties : Parties.Append(Client);
+
+    public bool Ok => All.All(r => r.Ok);
+
+    /// <summary>Throws <see cref="JobFailedException"/> naming every endpoint that failed.</summary>
+    public JobOutcome EnsureSuccess() => Ok
+        ? this
+        : throw new JobFailedException(
+            $"session '{SessionId}' failed: {string.Join("; ", All.Where(r => !r.Ok).Select(r => r.Error))}");
+}
+
+/// <summary>A job failed at one or more endpoints; the message is meant for the user.</summary>
+public sealed class JobFailedException(string message) : Exception(message);

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Jobs;
+using PrivateInference.Parties.Protos;
+using PrivateInference.Parties.Transport;
+
+namespace PrivateInference.Parties.Hosting;
+
+/// <summary>
+/// A party's sessions between the two phases of a job: opened (transport registered, frames accepted) and
+/// then run once. Sessions opened but never run, because their client died in between, are dropped after a while.
+/// </summary>
+internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, PartyJobRegistry registry, ILogger<SessionJobRunner> logger)
+{
+    private static readonly TimeSpan UnrunSessionLifetime = TimeSpan.FromMinutes(2);
+
+    private readonly ConcurrentDictionary<string, OpenedSession> _opened = new();
+
+    public void Open(string sessionId, string jobName, IDictionary<string, string> arguments, IDictionary<int, string> endpointLinks)
+    {
+        DropStaleSessions();
+        var job = registry.Get(jobName);
+        var transport = mesh.OpenSession(sessionId, new Dictionary<int, string>(endpointLinks));
+        _opened[sessionId] = new OpenedSession(job, transport, new Dictionary<string, string>(arguments), DateTime.UtcNow);
+        logger.LogInformation("Session {Session} opened for {Job} with endpoints {Endpoints}",
+            sessionId, jobName, string.Join(",", transport.Peers.Append(options.PartyId).Order()));
+    }
+
+    public async Task<JobResult> RunAsync(string sessionId, CancellationToken cancellation)
+    {
+        if (!_opened.TryRemove(sessionId, out var session))
+            throw new KeyNotFoundException($"session '{sessionId}' was not opened here, or has already run");
+        var result = await JobExecutor.StartAsync(
+            session.Job, session.Transport, options.Cluster, session.Arguments, options.Network, logger, cancellation).ConfigureAwait(false);
+        logger.LogInformation("Session {Session} ({Job}) {Outcome} after {Ms:0.0} ms",
+            sessionId, session.Job.Name, result.Ok ? "finished" : "failed", result.ElapsedMs);
+        return result;
+    }
+
+    private void DropStaleSessions()
+    {
+        foreach (var (id, session) in _opened)
+        {
+            if (DateTime.UtcNow - session.OpenedAt > UnrunSessionLifetime && _opened.TryRemove(id, out _))
+            {
+                session.Transport.Dispose();
+                logger.LogWarning("Session {Session} was opened but never run; dropped", id);
+            }
+        }
+    }
+
+    private sealed record OpenedSession(
+        IPartyJob Job, GrpcTransport Transport, IReadOnlyDictionary<string, string> Arguments, DateTime OpenedAt);
+}

@@ -1,0 +1,34 @@
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Parties.Launch;
+
+/// <summary>What <see cref="LocalCluster"/> starts.</summary>
+public sealed record LocalClusterOptions
+{
+    /// <summary><c>3pc</c> (P0, P1, P2 compute) or <c>2pc</c> (P0, P1 compute, P2 is the dealer): three processes either way.</summary>
+    public string Scheme { get; init; } = "3pc";
+
+    public NetworkProfile Network { get; init; } = NetworkProfile.None;
+
+    /// <summary>Passed to every party as its receive timeout.</summary>
+    public TimeSpan ReceiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where the cluster file is written; a fresh temporary directory when null.</summary>
+    public string? ClusterFile { get; init; }
+
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Receives every line the parties print (stdout and stderr), with the party id.</summary>
+    public Action<int, string>? OnOutput { get; init; }
+
+    /// <summary>Parties log sessions and links (ids and sizes only) at information level.</summary>
+    public bool Verbose { get; init; }
+
+    /// <summary>Maps `--parties 3|2` to a scheme.</summary>
+    public static string SchemeForPartyCount(int parties) => parties switch
+    {
+        3 => "3pc",
+        2 => "2pc",
+        _ => throw new ArgumentException($"--parties must be 3 (3pc) or 2 (2pc with a dealer), not {parties}"),
+    };
+}

@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Protos;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Parties.Transport;
+
+/// <summary>
+/// One endpoint's set of long-lived links and the sessions multiplexed over them. The endpoint with the higher id
+/// dials: party j dials every party i &lt; j, and the client (3) and model owner (4) dial every party, so a
+/// party's server only ever accepts and the links form without coordination. A dialled link that breaks is
+/// dialled again; sessions that were using it fail.
+/// </summary>
+public sealed class LinkMesh : IAsyncDisposable
+{
+    private static readonly TimeSpan RedialDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<int, PeerLink> _partyLinks = new();
+    private readonly ConcurrentDictionary<string, PeerLink> _externalLinks = new();
+    private readonly ConcurrentDictionary<int, GrpcChannel> _channels = new();
+    private readonly List<Task> _dialers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+
+    public LinkMesh(ClusterConfig cluster, int localEndpoint, TransportOptions options, ILogger logger)
+    {
+        if (!Endpoints.IsExternal(localEndpoint))
+            cluster.Party(localEndpoint);
+        Cluster = cluster;
+        LocalEndpoint = localEndpoint;
+        Options = options;
+        _logger = logger;
+    }
+
+    public ClusterConfig Cluster { get; }
+
+    public int LocalEndpoint { get; }
+
+    public TransportOptions Options { get; }
+
+    /// <summary>Sent in this endpoint's hellos; a party binds a client's sessions to it.</summary>
+    public string LinkId { get; } = Guid.NewGuid().ToString("N");
+
+    internal SessionRouter Router { get; } = new();
+
+    public int OpenSessions => Router.OpenCount;
+
+    public IReadOnlyList<int> ConnectedParties => _partyLinks.Keys.Order().ToArray();
+
+    /// <summary>True once a link to every other party is up.</summary>
+    public bool Ready => Cluster.PartyIds.Where(p => p != LocalEndpoint).All(_partyLinks.ContainsKey);
+
+    public bool IsExternalLinkConnected(string linkId) => _externalLinks.ContainsKey(linkId);
+
+    /// <summary>Frames rejected so far on all links (wrong session, bad sequence), for health reports and tests.</summary>
+    public long RejectedFrames =>
+        _partyLinks.Values.Concat(_externalLinks.Values).Sum(l => l.RejectedFrames);
+
+    /// <summary>Starts the dial loops this endpoint is responsible for; they redial until disposal.</summary>
+    public void StartDialing()
+    {
+        foreach (var party in Cluster.Parties.Where(p => Endpoints.IsExternal(LocalEndpoint) || p.Id < LocalEndpoint))
+            _dialers.Add(Task.Run(() => DialLoopAsync(party)));
+    }
+
+    public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        limit.CancelAfter(timeout);
+        try
+        {
+            while (!Ready)
+                await Task.Delay(10, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            var missing = Cluster.PartyIds.Where(p => p != LocalEndpoint && !_partyLinks.ContainsKey(p));
+            throw new TransportException(
+                $"{Endpoints.Name(LocalEndpoint)} could not link to {string.Join(", ", missing.Select(Endpoints.Name))} within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    /// <summary>
+    /// Opens a session over the mesh. On a party, <paramref name="externalLinks"/> names the links of the client
+    /// and/or model owner taking part; at the client it is empty (its peers are the parties).
+    /// </summary>
+    public GrpcTransport OpenSession(string sessionId, IReadOnlyDictionary<int, string>? externalLinks = null)
+    {
+        externalLinks ??= new Dictionary<int, string>();
+        foreach (var (endpoint, linkId) in externalLinks)
+        {
+            if (!Endpoints.IsExternal(endpoint))
+                throw new ArgumentException($"endpoint {endpoint} is a party, not a client or model owner");
+            if (!_externalLinks.ContainsKey(linkId))
+                throw new TransportException($"the {Endpoints.Name(endpoint)} link named for session '{sessionId}' is not connected");
+        }
+        var endpoints = Cluster.PartyIds.Concat(externalLinks.Keys).Append(LocalEndpoint);
+        return Router.Open(sessionId, LocalEndpoint, endpoints, externalLinks, Route, Options);
+
+        IFrameSink? Route(int endpoint) =>
+            Endpoints.IsExternal(endpoint)
+                ? externalLinks.TryGetValue(endpoint, out var id) ? _externalLinks.GetValueOrDefault(id) : null
+                : _partyLinks.GetValueOrDefault(endpoint);
+    }
+
+    /// <summary>The server side of <c>PartyLink.Link</c>: handshake, then run until either side ends.</summary>
+    internal async Task AcceptAsync(
+        IAsyncStreamReader<LinkMessage> requests, IServerStreamWriter<LinkMessage> responses, ServerCallContext context)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping.Token);
+        LinkHello hello;
+        using (var helloLimit = CancellationTokenSource.CreateLinkedTokenSource(both.Token))
+        {
+            helloLimit.CancelAfter(HelloTimeout);
+            if (!await requests.MoveNext(helloLimit.Token).ConfigureAwait(false) || requests.Current.Hello is null)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "a link must start with a hello"));
+            hello = requests.Current.Hello;
+        }
+        var refusal = CheckIncomingHello(hello);
+        if (refusal is not null)
+        {
+            _logger.LogWarning("Refused a link: {Reason}", refusal);
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
+        }
+        // Registered before the hello reply, so that a dialler who has its answer can open sessions at once.
+        var link = new PeerLink(hello.FromEndpoint, hello.LinkId, _logger);
+        if (Endpoints.IsExternal(hello.FromEndpoint))
+        {
+            _externalLinks[hello.LinkId] = link;
+        }
+        else
+        {
+            // A party that redials (it restarted, or its side of the stream broke first) replaces its old link.
+            if (_partyLinks.TryGetValue(hello.FromEndpoint, out var previous))
+                previous.Close("replaced by a newer link from the same party");
+            _partyLinks[hello.FromEndpoint] = link;
+        }
+        var reason = "the hello reply could not be sent";
+        try
+        {
+            await responses.WriteAsync(new LinkMessage { Hello = OwnHello(hello.FromEndpoint) }, both.Token).ConfigureAwait(false);
+            _logger.LogInformation("Link from {Peer} up", Endpoints.Name(hello.FromEndpoint));
+            reason = await link.RunAsync(requests, responses, Router, both.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Unregister(link, reason);
+        }
+    }
+
+    private string? CheckIncomingHello(LinkHello hello)
+    {
+        if (hello.ToEndpoint != LocalEndpoint)
+            return $"a link meant for {Endpoints.Name(hello.ToEndpoint)} reached {Endpoints.Name(LocalEndpoint)}";
+        if (!string.IsNullOrEmpty(hello.ClusterId) && hello.ClusterId != Cluster.ClusterId)
+            return $"a link from cluster '{hello.ClusterId}' reached cluster '{Cluster.ClusterId}'";
+        if (string.IsNullOrEmpty(hello.LinkId))
+            return "a link hello without a link id";
+        var from = hello.FromEndpoint;
+        if (Endpoints.IsExternal(from))
+            return null;
+        if (!Cluster.PartyIds.Contains(from))
+            return $"endpoint {from} is neither a party of this cluster nor the client or model owner";
+        return from > LocalEndpoint ? null : $"{Endpoints.Name(from)} dialled {Endpoints.Name(LocalEndpoint)}, but lower ids are dialled, not dialling";
+    }
+
+    private LinkHello OwnHello(int to) =>
+        new() { FromEndpoint = LocalEndpoint, ToEndpoint = to, LinkId = LinkId, ClusterId = Cluster.ClusterId };
+
+    private async Task DialLoopAsync(PartyAddress party)
+    {
+        var stopping = _stopping.Token;
+        var channel = _channels.GetOrAdd(party.Id, _ => PartyChannels.Create(party));
+        var client = new PartyLink.PartyLinkClient(channel);
+        var failuresLogged = false;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                using var call = client.Link(cancellationToken: stopping);
+                await call.RequestStream.WriteAsync(new LinkMessage { Hello = OwnHello(party.Id) }, stopping).ConfigureAwait(false);
+                if (!await call.ResponseStream.MoveNext(stopping).ConfigureAwait(false) || call.ResponseStream.Current.Hello is not { } reply)
+                    throw new TransportException($"{Endpoints.Name(party.Id)} did not answer the link hello");
+                if (reply.FromEndpoint != party.Id)
+                    throw new TransportException($"{party.Uri} answered as {Endpoints.Name(reply.FromEndpoint)}, not {Endpoints.Name(party.Id)}: check the cluster file");
+                var link = new PeerLink(party.Id, LinkId, _logger);
+                _partyLinks[party.Id] = link;
+                failuresLogged = false;
+                _logger.LogInformation("Link to {Peer} up", Endpoints.Name(party.Id));
+                var reason = await link.RunAsync(call.ResponseStream, call.RequestStream, Router, stopping).ConfigureAwait(false);
+                Unregister(link, reason);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                // Peers start in any order, so refused connections are expected for a while; say so once.
+                if (!failuresLogged)
+                    _logger.LogDebug("Dialling {Peer} at {Uri} failed ({Reason}); retrying", Endpoints.Name(party.Id), party.Uri, e.Message);
+                failuresLogged = true;
+            }
+            catch (Exception)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(RedialDelay, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private void Unregister(PeerLink link, string reason)
+    {
+        link.Close(reason);
+        if (Endpoints.IsExternal(link.PeerEndpoint))
+            _externalLinks.TryRemove(new KeyValuePair<string, PeerLink>(link.LinkId, link));
+        else
+            _partyLinks.TryRemove(new KeyValuePair<int, PeerLink>(link.PeerEndpoint, link));
+        Router.FailLink(link.PeerEndpoint, link.LinkId, $"the link to {Endpoints.Name(link.PeerEndpoint)} went down: {reason}");
+        if (!_stopping.IsCancellationRequested)
+            _logger.LogWarning("Link with {Peer} down: {Reason}", Endpoints.Name(link.PeerEndpoint), reason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+            return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var link in _partyLinks.Values.Concat(_externalLinks.Values))
+            link.Close("shutting down");
+        try
+        {
+            await Task.WhenAll(_dialers).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Dial loops end on cancellation; a straggler must not block shutdown.
+        }
+        foreach (var channel in _channels.Values)
+            channel.Dispose();
+    }
+}

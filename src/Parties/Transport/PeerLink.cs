@@ -1,0 +1,100 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Protos;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Parties.Transport;
+
+/// <summary>
+/// One established bidirectional stream to one peer endpoint, shared by all sessions. Sends are queued and
+/// written by a single pump (a gRPC stream allows one write at a time); received frames go to the router.
+/// </summary>
+internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) : IFrameSink
+{
+    private readonly System.Threading.Channels.Channel<LinkMessage> _outgoing =
+        System.Threading.Channels.Channel.CreateUnbounded<LinkMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private volatile string? _downReason;
+    private long _rejectedFrames;
+
+    public int PeerEndpoint { get; } = peerEndpoint;
+
+    /// <summary>Identifies the dialling endpoint's link; client sessions are bound to it.</summary>
+    public string LinkId { get; } = linkId;
+
+    public long RejectedFrames => Interlocked.Read(ref _rejectedFrames);
+
+    public void Enqueue(LinkMessage message)
+    {
+        if (!_outgoing.Writer.TryWrite(message))
+            throw new TransportException($"link to {Endpoints.Name(PeerEndpoint)} is down: {_downReason ?? "closed"}");
+    }
+
+    /// <summary>Stops the pumps; <see cref="RunAsync"/> then returns.</summary>
+    public void Close(string reason)
+    {
+        _downReason ??= reason;
+        _outgoing.Writer.TryComplete();
+        _stop.Cancel();
+    }
+
+    /// <summary>Runs until either direction ends; returns why the link went down.</summary>
+    public async Task<string> RunAsync(
+        IAsyncStreamReader<LinkMessage> reader, IAsyncStreamWriter<LinkMessage> writer, SessionRouter router,
+        CancellationToken cancellation)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _stop.Token);
+        var writing = WriteAsync(writer, both.Token);
+        var reading = ReadAsync(reader, router, both.Token);
+        var first = await Task.WhenAny(writing, reading).ConfigureAwait(false);
+        var reason = _downReason ?? first.Exception?.GetBaseException().Message
+            ?? (first == reading ? "the peer closed the link" : "the link was closed locally");
+        _downReason = reason;
+        _outgoing.Writer.TryComplete();
+        await both.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(writing, reading).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The first ending already gave the reason; the other side's cancellation adds nothing.
+        }
+        return reason;
+    }
+
+    private async Task WriteAsync(IAsyncStreamWriter<LinkMessage> writer, CancellationToken cancellation)
+    {
+        await foreach (var message in _outgoing.Reader.ReadAllAsync(cancellation).ConfigureAwait(false))
+            await writer.WriteAsync(message, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task ReadAsync(IAsyncStreamReader<LinkMessage> reader, SessionRouter router, CancellationToken cancellation)
+    {
+        while (await reader.MoveNext(cancellation).ConfigureAwait(false))
+        {
+            var message = reader.Current;
+            try
+            {
+                switch (message.KindCase)
+                {
+                    case LinkMessage.KindOneofCase.Data:
+                        router.Deliver(PeerEndpoint, LinkId, message.Data);
+                        break;
+                    case LinkMessage.KindOneofCase.Abort:
+                        router.DeliverAbort(PeerEndpoint, LinkId, message.Abort);
+                        break;
+                    default:
+                        throw new TransportException($"unexpected {message.KindCase} message from {Endpoints.Name(PeerEndpoint)} after the handshake");
+                }
+            }
+            catch (TransportException rejected)
+            {
+                // The link stays up: one bad frame fails its own session (the router saw to that), not the others.
+                Interlocked.Increment(ref _rejectedFrames);
+                logger.LogWarning("{Reason}", rejected.Message);
+            }
+        }
+    }
+}

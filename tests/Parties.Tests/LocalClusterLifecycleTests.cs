@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Jobs;
+using PrivateInference.Parties.Launch;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Parties.Tests;
+
+[Collection(PartyProcessesCollection.Name)]
+public sealed class LocalClusterLifecycleTests
+{
+    [Fact]
+    public async Task Two_parties_and_a_dealer_exchange_over_an_emulated_network_and_stop_on_disposal()
+    {
+        var network = NetworkProfile.Parse("none", delayMs: 5, bandwidthMbit: 400);
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = "2pc", Network = network });
+        var processIds = cluster.ProcessIds;
+        try
+        {
+            Assert.Equal("2pc", ClusterConfig.Load(cluster.ClusterFile).Scheme);
+            await using var client = cluster.CreateClient();
+            var health = await client.HealthAsync();
+            Assert.All(health, h => Assert.Equal(network.Description, h.Network));
+
+            var outcome = (await client.RunJobAsync(ExchangeCheckJob.JobName, new Dictionary<string, string>
+            {
+                ["bytes"] = "1000000",
+                ["ping-rounds"] = "5",
+            })).EnsureSuccess();
+
+            // Every all-to-all round waits for one emulated one-way trip; 1 MB per peer takes 20 ms at 400 Mbit/s.
+            Assert.All(outcome.Parties, r =>
+            {
+                Assert.True(double.Parse(r.Values["round_median_ms"], CultureInfo.InvariantCulture) >= 5, r.Values["round_median_ms"]);
+                Assert.True(double.Parse(r.Values["bulk_ms"], CultureInfo.InvariantCulture) >= 25, r.Values["bulk_ms"]);
+            });
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        Assert.All(processIds, AssertExited);
+        Assert.False(File.Exists(cluster.ClusterFile), "the temporary cluster file is removed with the cluster");
+    }
+
+    [Fact]
+    public async Task Pi_launch_prints_the_cluster_file_and_its_parties_die_with_it_even_when_it_is_killed()
+    {
+        using var launcher = PiProcessRunner.Start("launch", "--parties", "3");
+        var readLine = launcher.StandardOutput.ReadLineAsync();
+        var drainErrors = launcher.StandardError.ReadToEndAsync();
+        var clusterFile = await readLine.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotNull(clusterFile);
+        var cluster = ClusterConfig.Load(clusterFile);
+        await using var client = new Client.ClusterClient(cluster);
+        await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(10));
+
+        launcher.Kill();
+        await launcher.WaitForExitAsync();
+        await drainErrors;
+
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await client.HealthAsync();
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                break;
+            }
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "parties outlived their killed launcher");
+            await Task.Delay(100);
+        }
+    }
+
+    private static void AssertExited(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            Assert.True(process.HasExited, $"party process {processId} is still running");
+        }
+        catch (ArgumentException)
+        {
+            // No such process any more.
+        }
+    }
+}
