@@ -1,0 +1,24 @@
+using PrivateInference.Engine.Models;
+using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Engine.Private;
+
+/// <summary>
+/// Every participant of a private run as a thread of this process (tests, quick checks, `--transport inproc`):
+/// compute parties P0..P2, the client and the model owner, over the in-process transport.
+/// </summary>
+public static class InProcessPrivateRun
+{
+    public static readonly int[] Participants = [PartyIds.P0, PartyIds.P1, PartyIds.P2, PartyIds.Client, PartyIds.ModelOwner];
+
+    /// <summary>Runs generation and returns every participant's result, indexed as <see cref="Participants"/>.</summary>
+    public static PrivateRunResult[] Generate(SchemeKind scheme, LlamaWeights weights, ClientInputs client, int maxTokens, MpcOptions? options = null)
+    {
+        var folded = FoldedWeights.Fold(weights);
+        var run = new PrivateRunSettings(client.Prompt.Count, maxTokens);
+        return InProcessSession.Run(scheme, Participants, ctx => PrivateGeneration.Run(ctx, weights.Config, run,
+            ctx.PartyId == PartyIds.ModelOwner ? folded : null,
+            ctx.PartyId == PartyIds.Client ? client : null), options);
+    }
+}

@@ -1,0 +1,39 @@
+using PrivateInference.Protocols;
+
+namespace PrivateInference.Engine.Private;
+
+/// <summary>
+/// The model's weights as secret shares, created once per session from the model owner's <see cref="FoldedWeights"/>.
+/// Every matrix is prepared for repeated products (in 2pc its Beaver mask is opened once, here).
+/// </summary>
+public sealed class PrivateWeights
+{
+    public required PreparedMatrix Embedding { get; init; }
+    public required PreparedMatrix[] Wqkv { get; init; }
+    public required PreparedMatrix[] Wo { get; init; }
+    public required PreparedMatrix[] W13 { get; init; }
+    public required PreparedMatrix[] W2 { get; init; }
+    public required PreparedMatrix Classifier { get; init; }
+
+    /// <summary>SPMD: the model owner passes its folded weights, everyone else null; all get their shares.</summary>
+    public static PrivateWeights Share(MpcContext ctx, Models.LlamaConfig c, FoldedWeights? owner)
+    {
+        using var scope = ctx.Scope("share_weights");
+        PreparedMatrix Input(int rows, int cols, Func<FoldedWeights, float[]> pick)
+        {
+            double[]? values = owner is null ? null : Array.ConvertAll(pick(owner), v => (double)v);
+            return ctx.PrepareWeight(ctx.Input(PartyIds.ModelOwner, [rows, cols], values));
+        }
+        int d = c.Dim, kv = c.KvDim, h = c.HiddenDim;
+        var layers = Enumerable.Range(0, c.Layers).ToArray();
+        return new PrivateWeights
+        {
+            Embedding = Input(c.VocabSize, d, f => f.Embedding),
+            Wqkv = layers.Select(l => Input(d, d + 2 * kv, f => f.Wqkv[l])).ToArray(),
+            Wo = layers.Select(l => Input(d, d, f => f.Wo[l])).ToArray(),
+            W13 = layers.Select(l => Input(d, 2 * h, f => f.W13[l])).ToArray(),
+            W2 = layers.Select(l => Input(h, d, f => f.W2[l])).ToArray(),
+            Classifier = Input(d, c.VocabSize, f => f.Classifier),
+        };
+    }
+}

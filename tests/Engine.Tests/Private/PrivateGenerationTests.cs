@@ -1,0 +1,27 @@
+using PrivateInference.Engine.Generation;
+using PrivateInference.Engine.Models;
+using PrivateInference.Engine.Plain;
+using PrivateInference.Engine.Private;
+using PrivateInference.Engine.Sampling;
+using PrivateInference.Engine.Tokenization;
+using PrivateInference.Protocols;
+
+namespace PrivateInference.Engine.Tests.Private;
+
+public sealed class PrivateGenerationTests
+{
+    private static readonly Lazy<LlamaWeights> Model = new(() => Llama2cCheckpoint.Load(SharedAssets.ModelPath));
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void GreedyTokensMatchThePlaintextEngine(SchemeKind scheme)
+    {
+        var tokenizer = Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
+        var prompt = tokenizer.Encode("Once upon a time");
+        var expected = new TextGenerator(new PlainTransformer(Model.Value), new Sampler(0, 0.9f, 1)).Generate(prompt, 12).ToList();
+        var results = InProcessPrivateRun.Generate(scheme, Model.Value, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 12);
+        var client = results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)];
+        Assert.Equal(expected, client.Tokens);
+    }
+}
