@@ -100,4 +100,19 @@ public sealed partial class MpcContext
         var (scale, trunc) = ProductScale(a.Scale, w.Matrix.Scale);
         return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Matrix.Data, w.Prepared, a.Length / k, trunc));
     }
+
+    /// <summary>Product with a public right-hand matrix [k, n] (or [..., k, n]): local on every share, then one truncation.</summary>
+    public SecretTensor MatMulPublic(SecretTensor a, ReadOnlySpan<double> b, int[] bShape)
+    {
+        using var scope = Scope("matmul_public");
+        int m = a.Shape[^2], k = a.Shape[^1], n = bShape[^1];
+        if (bShape[^2] != k) throw new ArgumentException($"inner dimensions differ: {k} vs {bShape[^2]}");
+        int batch = a.Length / (m * k);
+        bool shared = bShape.Length == 2;
+        var enc = FixedPoint.FixedPointEncoding.Encode(b, FracBits);
+        var shape = (int[])a.Shape.Clone();
+        shape[^1] = n;
+        var prod = a.Data.Map(batch * m * n, (s, d) => Kernels.Ring.RingMatMul.MultiplyBatched(s, enc, d, batch, m, k, n, shared));
+        return T(shape, a.Scale, _scheme.Trunc(prod, FracBits));
+    }
 }

@@ -8,7 +8,9 @@ namespace PrivateInference.Protocols.Communication;
 /// </summary>
 public static class InProcessSession
 {
-    public static T[] Run<T>(SchemeKind scheme, IReadOnlyList<int> parties, Func<MpcContext, T> program, MpcOptions? options = null)
+    /// <param name="wrap">Optional decorator of each party's transport (tests record what a party receives).</param>
+    public static T[] Run<T>(SchemeKind scheme, IReadOnlyList<int> parties, Func<MpcContext, T> program, MpcOptions? options = null,
+        Func<ITransport, ITransport>? wrap = null)
     {
         var hub = new InProcessHub(parties);
         var results = new T[parties.Count];
@@ -21,7 +23,7 @@ public static class InProcessSession
             {
                 try
                 {
-                    using var transport = hub.Endpoint(parties[slot]);
+                    using var transport = wrap is null ? hub.Endpoint(parties[slot]) : wrap(hub.Endpoint(parties[slot]));
                     using var ctx = MpcContext.Create(scheme, transport, parties, options);
                     results[slot] = program(ctx);
                 }

@@ -37,6 +37,8 @@ internal sealed partial class Dealer2pcScheme
         for (int i = 0; i < n; i++) masked[i] = (bits.C[0][i] ^ s[i]) & 1;
         var packed = new ulong[BitPack.PackedWords(n, 1)];
         BitPack.Pack(masked, 1, packed);
+        // Pad bits past the last element carry no value; fill them with noise so every message bit is uniform.
+        if (n % 64 != 0) packed[^1] |= Draw(Own, 1)[0] & (ulong.MaxValue << (n % 64));
         Ch.Send(Other, packed);
         var theirs = Ch.ReceiveUlongs(Other, packed.Length);
         Ch.Round();

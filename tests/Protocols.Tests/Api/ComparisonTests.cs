@@ -1,0 +1,110 @@
+using PrivateInference.Protocols;
+
+namespace PrivateInference.Protocols.Tests.Api;
+
+/// <summary>Comparison and everything built on it: exact results on fresh random inputs.</summary>
+public class ComparisonTests
+{
+    private static double[] Q(double[] a) => a.Select(v => Harness.Quantize(v)).ToArray();
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void LessThanZero_is_exact_across_the_whole_range(SchemeKind scheme)
+    {
+        var rng = new Random(30);
+        var a = Harness.Uniform(rng, 300, -1e9, 1e9).Concat(Harness.Uniform(rng, 100, -1e-3, 1e-3)).Concat([0.0, 1.0 / 65536, -1.0 / 65536]).ToArray();
+        var got = Harness.RunToClient(scheme, ctx => ctx.LessThanZero(ctx.Input(PartyIds.Client, [a.Length], a)));
+        Assert.Equal(Q(a).Select(v => v < 0 ? 1.0 : 0.0).ToArray(), got);
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void GreaterThan_and_select_pick_the_larger(SchemeKind scheme)
+    {
+        var rng = new Random(31);
+        var a = Harness.Uniform(rng, 128, -50, 50);
+        var b = Harness.Uniform(rng, 128, -50, 50);
+        var got = Harness.RunToClient(scheme, ctx =>
+        {
+            var x = ctx.Input(PartyIds.Client, [128], a);
+            var y = ctx.Input(PartyIds.Client, [128], b);
+            return ctx.Select(ctx.GreaterThan(x, y), x, y);
+        });
+        Assert.Equal(Q(a).Zip(Q(b), Math.Max).ToArray(), got);
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Relu_and_drelu_are_exact(SchemeKind scheme)
+    {
+        var rng = new Random(32);
+        var a = Harness.Uniform(rng, 128, -50, 50);
+        var got = Harness.RunToClient(scheme, ctx =>
+        {
+            var x = ctx.Input(PartyIds.Client, [128], a);
+            return ctx.Concat([ctx.Relu(x), ctx.Rescale(ctx.DRelu(x), 16)], 0);
+        });
+        var q = Q(a);
+        Assert.Equal(q.Select(v => Math.Max(v, 0)).Concat(q.Select(v => v >= 0 ? 1.0 : 0.0)).ToArray(), got);
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Max_and_argmax_along_rows_of_odd_and_even_length(SchemeKind scheme)
+    {
+        var rng = new Random(33);
+        foreach (var n in new[] { 7, 16 })
+        {
+            var a = Harness.Uniform(rng, 3 * n, -100, 100);
+            var got = Harness.RunToClient(scheme, ctx =>
+            {
+                var (max, oh) = ctx.MaxWithArg(ctx.Input(PartyIds.Client, [3, n], a));
+                return ctx.Concat([ctx.Rescale(oh, 16), ctx.Reshape(max, 3, 1)], 1);
+            });
+            var q = Q(a);
+            for (int r = 0; r < 3; r++)
+            {
+                var row = q.Skip(r * n).Take(n).ToArray();
+                int arg = Array.IndexOf(row, row.Max());
+                var expected = Enumerable.Range(0, n).Select(j => j == arg ? 1.0 : 0.0).Append(row.Max()).ToArray();
+                Assert.Equal(expected, got.Skip(r * (n + 1)).Take(n + 1).ToArray());
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void TopK_returns_one_hot_rows_of_the_k_largest_in_order(SchemeKind scheme)
+    {
+        var rng = new Random(34);
+        const int n = 12, k = 4, rows = 2;
+        var a = Harness.Uniform(rng, rows * n, -10, 10);
+        var got = Harness.RunToClient(scheme, ctx => ctx.Rescale(ctx.TopK(ctx.Input(PartyIds.Client, [rows, n], a), k), 16));
+        var q = Q(a);
+        for (int r = 0; r < rows; r++)
+        {
+            var order = Enumerable.Range(0, n).OrderByDescending(j => q[r * n + j]).Take(k).ToArray();
+            for (int t = 0; t < k; t++)
+                for (int j = 0; j < n; j++)
+                    Assert.Equal(j == order[t] ? 1.0 : 0.0, got[(r * k + t) * n + j]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Gather_by_a_secret_one_hot_selects_rows_exactly(SchemeKind scheme)
+    {
+        var rng = new Random(35);
+        const int n = 10, d = 3;
+        var m = Harness.Uniform(rng, n * d, -10, 10);
+        var scores = Harness.Uniform(rng, n, -10, 10);
+        var got = Harness.RunToClient(scheme, ctx =>
+        {
+            var oh = ctx.TopK(ctx.Input(PartyIds.Client, [n], scores), 2);
+            return ctx.Gather(oh, ctx.Input(PartyIds.Client, [n, d], m));
+        });
+        var qs = Q(scores); var qm = Q(m);
+        var order = Enumerable.Range(0, n).OrderByDescending(j => qs[j]).Take(2).ToArray();
+        Assert.Equal(order.SelectMany(j => qm.Skip(j * d).Take(d)).ToArray(), got);
+    }
+}

@@ -1,0 +1,150 @@
+using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Protocols.Tests.Api;
+
+/// <summary>
+/// Exact per-party traffic of the core ops, as derived in docs/protocols.md (n a multiple of 64, so packed
+/// bit messages fill whole words). Counts are application payload and sequential steps of the online parties.
+/// </summary>
+public class CostTests
+{
+    private const int N = 256;
+
+    /// <summary>Runs setup, then measures only <paramref name="op"/>; returns the stats of P0, P1, P2.</summary>
+    private static CommStats[] Measure(SchemeKind scheme, Func<MpcContext, SecretTensor[]> setup, Action<MpcContext, SecretTensor[]> op)
+    {
+        var res = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var inputs = setup(ctx);
+            var before = ctx.Channel.Total;
+            op(ctx, inputs);
+            return ctx.Channel.Total - before;
+        });
+        Assert.Equal(0, res[3].BytesSent + res[3].BytesReceived);
+        return res[..3];
+    }
+
+    private static SecretTensor[] Two(MpcContext ctx, int scale, params int[] shape)
+    {
+        int n = shape.Aggregate(1, (a, b) => a * b);
+        var v = ctx.PartyId == PartyIds.Client ? Enumerable.Range(1, n).Select(i => (ulong)i).ToArray() : null;
+        return [ctx.InputRing(PartyIds.Client, shape, v, scale), ctx.InputRing(PartyIds.Client, shape, v, scale)];
+    }
+
+    private static void AssertCost(CommStats s, long rounds, double bytesPerElement, int elements, string who)
+    {
+        Assert.True(rounds == s.Rounds, $"{who}: {s.Rounds} rounds, expected {rounds}");
+        Assert.True((long)(bytesPerElement * elements) == s.BytesSent, $"{who}: sent {s.BytesSent} B, expected {bytesPerElement * elements}");
+    }
+
+    [Fact]
+    public void ThreePc_multiply_takes_one_round_and_one_ring_element_per_output_per_party()
+    {
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 0, N), (c, t) => c.Mul(t[0], t[1]));
+        for (int p = 0; p < 3; p++) AssertCost(s[p], 1, 8, N, $"P{p}");
+    }
+
+    [Fact]
+    public void ThreePc_matmul_takes_one_round_and_sends_only_output_sized_data()
+    {
+        var s = Measure(SchemeKind.ThreePc, c => [.. Two(c, 0, 4, 32).Take(1), .. Two(c, 0, 32, 8).Take(1)], (c, t) => c.MatMul(t[0], t[1]));
+        for (int p = 0; p < 3; p++) AssertCost(s[p], 1, 8, 4 * 8, $"P{p}");
+    }
+
+    [Fact]
+    public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds()
+    {
+        var mul = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Mul(t[0], t[1]));
+        var trunc = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Truncate(t[0], 16));
+        foreach (var s in new[] { mul, trunc })
+        {
+            AssertCost(s[0], 2, 16, N, "P0");
+            AssertCost(s[1], 2, 16, N, "P1");
+            AssertCost(s[2], 2, 32, N, "P2");
+        }
+    }
+
+    [Fact]
+    public void ThreePc_comparison_takes_nine_rounds_and_at_most_64_bytes_per_element()
+    {
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
+        AssertCost(s[0], 9, 63.625, N, "P0");
+        AssertCost(s[1], 9, 31.625, N, "P1");
+        AssertCost(s[2], 9, 31.625, N, "P2");
+    }
+
+    [Fact]
+    public void TwoPc_multiply_opens_two_masked_values_in_one_round_and_the_dealer_sends_one_correction()
+    {
+        var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 0, N), (c, t) => c.Mul(t[0], t[1]));
+        AssertCost(s[0], 1, 16, N, "P0");
+        AssertCost(s[1], 1, 16, N, "P1");
+        AssertCost(s[2], 0, 8, N, "dealer");
+        Assert.Equal(0, s[2].BytesReceived);
+    }
+
+    [Fact]
+    public void TwoPc_truncation_takes_one_round()
+    {
+        var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Truncate(t[0], 16));
+        AssertCost(s[0], 1, 8, N, "P0");
+        AssertCost(s[1], 1, 8, N, "P1");
+        AssertCost(s[2], 0, 16, N, "dealer");
+    }
+
+    [Fact]
+    public void TwoPc_comparison_takes_eight_rounds()
+    {
+        var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
+        AssertCost(s[0], 8, 47.375, N, "P0");
+        AssertCost(s[1], 8, 47.375, N, "P1");
+        AssertCost(s[2], 0, 31.625, N, "dealer");
+    }
+
+    [Fact]
+    public void TwoPc_prepared_weight_opens_its_mask_once_and_each_product_opens_only_the_activation()
+    {
+        const int m = 2, k = 32, n = 16;
+        var res = InProcessSession.Run(SchemeKind.TwoPcDealer, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var w = ctx.InputRing(PartyIds.Client, [k, n], ctx.PartyId == PartyIds.Client ? new ulong[k * n] : null, 0);
+            var x = ctx.InputRing(PartyIds.Client, [m, k], ctx.PartyId == PartyIds.Client ? new ulong[m * k] : null, 0);
+            var t0 = ctx.Channel.Total;
+            var pw = ctx.PrepareWeight(w);
+            var t1 = ctx.Channel.Total;
+            ctx.MatMul(x, pw);
+            var t2 = ctx.Channel.Total;
+            ctx.MatMul(x, pw);
+            var t3 = ctx.Channel.Total;
+            return new[] { t1 - t0, t2 - t1, t3 - t2 };
+        });
+        for (int p = 0; p < 2; p++)
+        {
+            AssertCost(res[p][0], 1, 8, k * n, $"P{p} prepare");
+            AssertCost(res[p][1], 1, 8, m * k, $"P{p} first product");
+            AssertCost(res[p][2], 1, 8, m * k, $"P{p} second product");
+        }
+        AssertCost(res[2][1], 0, 8, m * n, "dealer per product");
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Costs_are_readable_per_operation_label(SchemeKind scheme)
+    {
+        var res = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var t = Two(ctx, 16, N);
+            using (ctx.Scope("layer"))
+            {
+                ctx.Mul(t[0], t[1]);
+                ctx.LessThanZero(t[0]);
+            }
+            return ctx.Channel.ByLabel;
+        });
+        var p0 = res[0];
+        Assert.Equal(p0["mul"].Rounds + p0["compare"].Rounds, p0["layer"].Rounds);
+        Assert.Equal(p0["mul"].BytesSent + p0["compare"].BytesSent, p0["layer"].BytesSent);
+        Assert.True(p0["setup"].BytesSent > 0);
+    }
+}

@@ -1,0 +1,91 @@
+using PrivateInference.Protocols;
+using Xunit.Abstractions;
+
+namespace PrivateInference.Protocols.Tests.Api;
+
+/// <summary>
+/// Approximations against float64 on fresh random inputs, each within the bound docs/protocols.md states.
+/// References are evaluated on the fixed-point value the input actually has.
+/// </summary>
+public class NonlinearTests(ITestOutputHelper output)
+{
+    private const double Ulp = 1.0 / 65536;
+
+    private void Check(SchemeKind scheme, string name, double[] x, Func<MpcContext, SecretTensor, SecretTensor> op, Func<double, double> reference, double absTol, double relTol)
+    {
+        var got = Harness.RunToClient(scheme, ctx => op(ctx, ctx.Input(PartyIds.Client, [x.Length], x)));
+        var expected = x.Select(v => reference(Harness.Quantize(v))).ToArray();
+        double worstAbs = 0, worstRel = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Abs(expected[i] - got[i]);
+            worstAbs = Math.Max(worstAbs, e);
+            if (expected[i] != 0) worstRel = Math.Max(worstRel, e / Math.Abs(expected[i]));
+        }
+        output.WriteLine($"{scheme} {name}: max abs err {worstAbs:E2}, max rel err {worstRel:E2}");
+        Harness.AssertClose(expected, got, absTol, relTol, $"{scheme} {name}");
+    }
+
+    private static double[] Sample(int seed, int n, double lo, double hi, params double[] edges) =>
+        Harness.Uniform(new Random(seed), n, lo, hi).Concat(edges).ToArray();
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Exp_relative_error_is_below_1e3_plus_two_ulp_on_minus16_to_0(SchemeKind scheme) =>
+        Check(scheme, "exp", Sample(40, 400, -16, 0, -16, 0, -1e-4), (c, t) => c.Exp(t), Math.Exp, 2 * Ulp, 1e-3);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Exp_clamps_very_negative_inputs_to_nearly_zero(SchemeKind scheme) =>
+        Check(scheme, "exp tail", Sample(41, 64, -5000, -16), (c, t) => c.Exp(t), _ => 0, 2 * Ulp, 0);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Reciprocal_relative_error_is_below_1e3_on_1_to_4096(SchemeKind scheme) =>
+        Check(scheme, "reciprocal", Sample(42, 400, 1, 4096, 1, 4096, 2, 1024), (c, t) => c.Reciprocal(t), v => 1 / v, 0, 1e-3);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Rsqrt_relative_error_is_below_1e3_on_1e3_to_1e4(SchemeKind scheme)
+    {
+        var rng = new Random(43);
+        // Log-uniform so every binade of the range is exercised.
+        var x = Enumerable.Range(0, 400).Select(_ => Math.Pow(10, -3 + 7 * rng.NextDouble())).Concat([1e-3, 1e4, 1]).ToArray();
+        Check(scheme, "rsqrt", x, (c, t) => c.Rsqrt(t), v => 1 / Math.Sqrt(v), 0, 1e-3);
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Sigmoid_absolute_error_is_below_1e3_on_minus20_to_20(SchemeKind scheme) =>
+        Check(scheme, "sigmoid", Sample(44, 400, -20, 20, 0, -20, 20), (c, t) => c.Sigmoid(t), v => 1 / (1 + Math.Exp(-v)), 1e-3, 0);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_absolute_error_is_below_1e2_on_minus16_to_16(SchemeKind scheme) =>
+        Check(scheme, "silu", Sample(45, 400, -16, 16, 0, -16, 16), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 1e-2, 0);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Softmax_with_a_causal_mask_matches_within_1e3(SchemeKind scheme)
+    {
+        const int rows = 4, n = 9;
+        var x = Harness.Uniform(new Random(46), 2 * rows * n, -8, 8);
+        var valid = new bool[rows * n];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < n; j++) valid[i * n + j] = j <= i + n - rows;
+        var got = Harness.RunToClient(scheme, ctx => ctx.Softmax(ctx.Input(PartyIds.Client, [2, rows, n], x), valid, [rows, n]));
+        var q = x.Select(v => Harness.Quantize(v)).ToArray();
+        var expected = new double[q.Length];
+        for (int r = 0; r < 2 * rows; r++)
+        {
+            int i = r % rows;
+            double mx = double.NegativeInfinity;
+            for (int j = 0; j < n; j++) if (valid[i * n + j]) mx = Math.Max(mx, q[r * n + j]);
+            double s = 0;
+            for (int j = 0; j < n; j++) if (valid[i * n + j]) s += Math.Exp(q[r * n + j] - mx);
+            for (int j = 0; j < n; j++) expected[r * n + j] = valid[i * n + j] ? Math.Exp(q[r * n + j] - mx) / s : 0;
+        }
+        double worst = expected.Zip(got, (e, g) => Math.Abs(e - g)).Max();
+        output.WriteLine($"{scheme} softmax: max abs err {worst:E2}");
+        Harness.AssertClose(expected, got, 1e-3, 0, "softmax");
+    }
+}
