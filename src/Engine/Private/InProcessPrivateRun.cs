@@ -13,12 +13,14 @@ public static class InProcessPrivateRun
     public static readonly int[] Participants = [PartyIds.P0, PartyIds.P1, PartyIds.P2, PartyIds.Client, PartyIds.ModelOwner];
 
     /// <summary>Runs generation and returns every participant's result, indexed as <see cref="Participants"/>.</summary>
-    public static PrivateRunResult[] Generate(SchemeKind scheme, LlamaWeights weights, ClientInputs client, int maxTokens, MpcOptions? options = null)
+    public static PrivateRunResult[] Generate(SchemeKind scheme, LlamaWeights weights, ClientInputs client, int maxTokens,
+        MpcOptions? options = null, NetworkProfile? network = null)
     {
         var folded = FoldedWeights.Fold(weights);
         var run = new PrivateRunSettings(client.Prompt.Count, maxTokens);
         return InProcessSession.Run(scheme, Participants, ctx => PrivateGeneration.Run(ctx, weights.Config, run,
             ctx.PartyId == PartyIds.ModelOwner ? folded : null,
-            ctx.PartyId == PartyIds.Client ? client : null), options);
+            ctx.PartyId == PartyIds.Client ? client : null), options,
+            network is null || network.IsIdeal ? null : t => new EmulatedNetworkTransport(t, network));
     }
 }

@@ -25,6 +25,19 @@ internal static class CliErrors
         }
     }
 
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Exception e) when (e is InputException or IOException or UnauthorizedAccessException or DecoderFallbackException)
+        {
+            Console.Error.WriteLine($"pi: error: {e.Message}");
+            return Failed;
+        }
+    }
+
     /// <summary>Writes <c>pi COMMAND: MESSAGE</c> to stderr (no stack trace) and returns <paramref name="exitCode"/>.</summary>
     public static int Report(string command, string message, int exitCode)
     {

@@ -1,20 +1,25 @@
 using System.CommandLine;
 using System.Diagnostics;
+using PrivateInference.Engine;
 using PrivateInference.Engine.Generation;
 using PrivateInference.Engine.Plain;
+using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Reporting;
 using PrivateInference.Engine.Sampling;
+using PrivateInference.Engine.Tokenization;
+using PrivateInference.Parties.Private;
 
 namespace PrivateInference.Parties.Cli;
 
-/// <summary>`pi generate`: text on stdout, everything else (timings, progress) on stderr.</summary>
+/// <summary>`pi generate`: text on stdout as it is generated; progress and figures on stderr.</summary>
 public static class GenerateCommand
 {
     public static Command Create()
     {
         var model = new ModelOptions();
-        var mode = new Option<string>("--mode") { Description = "engine: plain (float32, one process)", DefaultValueFactory = _ => "plain" };
-        mode.AcceptOnlyFromAmong("plain");
+        var run = new PrivateRunOptions();
+        var mode = new Option<string>("--mode") { Description = "private: secret-shared over party processes; plain: float32 in this process", DefaultValueFactory = _ => "private" };
+        mode.AcceptOnlyFromAmong("private", "plain");
         var prompt = new Option<string>("--prompt") { Description = "prompt text (default: none, start from BOS)", DefaultValueFactory = _ => "" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "number of tokens to generate", DefaultValueFactory = _ => 256 };
         var temperature = new Option<float>("--temperature") { Description = "sampling temperature; 0 = greedy", DefaultValueFactory = _ => 1.0f };
@@ -22,10 +27,11 @@ public static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "sampling seed (default: from the clock, printed on stderr)" };
         var json = new Option<string?>("--json") { Description = "write the run's figures as JSON to this file" };
 
-        var command = new Command("generate", "Generate text from a prompt (plaintext engine).");
+        var command = new Command("generate", "Generate text from a prompt: privately over 3 (or 2 + dealer) parties, or in plaintext.");
         model.AddTo(command);
+        run.AddTo(command);
         foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json }) command.Options.Add(o);
-        command.SetAction(parse => CliErrors.Run(() =>
+        command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             var loaded = model.Load(parse);
             var tokens = loaded.Tokenizer.Encode(parse.GetValue(prompt) ?? "");
@@ -35,29 +41,65 @@ public static class GenerateCommand
             float temp = parse.GetValue(temperature);
             var sampler = new Sampler(temp, parse.GetValue(topP), usedSeed);
             if (temp > 0 && parse.GetValue(seed) is null) Console.Error.WriteLine($"pi: seed {usedSeed}");
+            string modelName = Path.GetFileNameWithoutExtension(loaded.ModelPath);
 
-            var generator = new TextGenerator(new PlainTransformer(loaded.Weights), sampler);
-            using var stdout = Console.OpenStandardOutput();
-            var clock = Stopwatch.StartNew();
-            // Like llama2.c, the prompt is echoed first so that stdout reads as one text.
-            for (int i = 1; i < tokens.Count; i++)
-                stdout.Write(loaded.Tokenizer.DecodePiece(tokens[i - 1], tokens[i]));
-            int previous = tokens[^1], produced = 0;
-            foreach (var next in generator.Generate(tokens, max))
+            var output = new TokenPrinter(loaded.Tokenizer, tokens);
+            if (parse.GetValue(mode) == "plain")
             {
-                stdout.Write(loaded.Tokenizer.DecodePiece(previous, next));
-                stdout.Flush();
-                previous = next;
-                produced++;
+                var clock = Stopwatch.StartNew();
+                int produced = 0;
+                foreach (var next in new TextGenerator(new PlainTransformer(loaded.Weights), sampler).Generate(tokens, max))
+                {
+                    output.Write(next);
+                    produced++;
+                }
+                output.End();
+                double tokPerSec = produced / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain");
+                if (parse.GetValue(json) is { } path)
+                    JsonReport.Write(path, "pi generate", [new { Mode = "plain", Model = modelName, Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
+                return 0;
             }
-            stdout.Write("\n"u8);
-            clock.Stop();
-            double tokPerSec = produced / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain");
-            if (parse.GetValue(json) is { } path)
-                JsonReport.Write(path, "pi generate", [new { Mode = "plain", Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
+
+            var settings = run.Parse(parse);
+            var client = new ClientInputs(tokens, sampler, output.Write);
+            var results = await PrivateRunner.GenerateAsync(settings, loaded.Weights, client, max, cancel);
+            output.End();
+            var summary = PrivateRunSummary.From(results);
+            Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary));
+            if (parse.GetValue(json) is { } jsonPath)
+                JsonReport.Write(jsonPath, "pi generate", [PrivateRunReport.Row(settings, modelName, tokens.Count, summary)]);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Streams decoded pieces to stdout as raw UTF-8 (a piece may be half a character), the prompt first.</summary>
+    private sealed class TokenPrinter
+    {
+        private readonly Llama2cTokenizer _tokenizer;
+        private readonly Stream _stdout = Console.OpenStandardOutput();
+        private int _previous;
+
+        public TokenPrinter(Llama2cTokenizer tokenizer, IReadOnlyList<int> prompt)
+        {
+            _tokenizer = tokenizer;
+            // Like llama2.c, the prompt is echoed first so that stdout reads as one text.
+            for (int i = 1; i < prompt.Count; i++) _stdout.Write(tokenizer.DecodePiece(prompt[i - 1], prompt[i]));
+            _previous = prompt[^1];
+        }
+
+        public void Write(int token)
+        {
+            _stdout.Write(_tokenizer.DecodePiece(_previous, token));
+            _stdout.Flush();
+            _previous = token;
+        }
+
+        public void End()
+        {
+            _stdout.Write("\n"u8);
+            _stdout.Flush();
+        }
     }
 }
