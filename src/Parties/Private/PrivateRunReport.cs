@@ -9,7 +9,7 @@ public static class PrivateRunReport
         $"pi: private {s.SchemeName} ({s.Parties} parties{(s.Scheme == Protocols.SchemeKind.TwoPcDealer ? " + dealer P2" : "")}), transport {s.Transport}, network {s.Network.Description}\n" +
         $"pi: {r.Tokens} tokens; prefill {r.PrefillMs:F1} ms; decode per token median {r.DecodeMedianMs:F1} ms, p90 {r.DecodeP90Ms:F1} ms\n" +
         $"pi: bytes sent per party (P0, P1, P2): total {Join(r.BytesSentPerParty)}; weights setup {Join(r.SetupBytesPerParty)}; " +
-        $"prefill {Join(r.PrefillBytesPerParty)}; per decode token {Join(r.DecodeBytesPerTokenPerParty)}; rounds per decode token {Join(r.DecodeRoundsPerTokenPerParty)}";
+        $"prefill {Join(r.PrefillBytesPerParty)}; per decode token {Join(r.DecodeBytesPerTokenPerParty)}; rounds per decode token {string.Join(" / ", r.DecodeRoundsPerTokenPerParty)}";
 
     public static object Row(PrivateRunSettingsCli s, string model, int promptTokens, PrivateRunSummary r) => new
     {
