@@ -23,4 +23,18 @@ public static class InProcessPrivateRun
             ctx.PartyId == PartyIds.Client ? client : null), options,
             network is null || network.IsIdeal ? null : t => new EmulatedNetworkTransport(t, network));
     }
+
+    /// <summary>Teacher-forced perplexity under MPC; returns the client's result.</summary>
+    public static Evaluation.PerplexityResult Perplexity(SchemeKind scheme, LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
+        MpcOptions? options = null, NetworkProfile? network = null, Action<int, Evaluation.PerplexityResult>? progress = null)
+    {
+        var folded = FoldedWeights.Fold(weights);
+        var lengths = chunks.Select(c => c.Count).ToArray();
+        var results = InProcessSession.Run(scheme, Participants, ctx => PrivatePerplexity.Run(ctx, weights.Config, lengths,
+            ctx.PartyId == PartyIds.ModelOwner ? folded : null,
+            ctx.PartyId == PartyIds.Client ? chunks : null,
+            ctx.PartyId == PartyIds.Client ? progress : null), options,
+            network is null || network.IsIdeal ? null : t => new EmulatedNetworkTransport(t, network));
+        return results[Array.IndexOf(Participants, PartyIds.Client)]!;
+    }
 }

@@ -23,8 +23,8 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     public int Length { get; private set; }
 
     /// <summary>Runs the tokens given as a secret one-hot [T, vocab] at positions Length..Length+T-1 and returns the
-    /// secret logits [1, vocab] of the last one.</summary>
-    public SecretTensor Forward(SecretTensor oneHot)
+    /// secret logits [1, vocab] of the last one, or [T, vocab] of every one (teacher-forced evaluation).</summary>
+    public SecretTensor Forward(SecretTensor oneHot, bool allPositions = false)
     {
         int t = oneHot.Shape[0], start = Length;
         if (start + t > _c.SeqLen)
@@ -37,9 +37,9 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
             x = x + FeedForward(l, Norm(x));
         }
         Length += t;
-        var last = ctx.Slice(x, 0, t - 1, 1);
+        var last = allPositions ? x : ctx.Slice(x, 0, t - 1, 1);
         using var head = ctx.Scope("classifier");
-        return ctx.MatMul(Norm(last), w.Classifier);                          // [1, vocab]
+        return ctx.MatMul(Norm(last), w.Classifier);                          // [1 or T, vocab]
     }
 
     /// <summary>x · rsqrt(Σx² + d·eps): RMSNorm with its gain and √d folded into the next matrix.</summary>

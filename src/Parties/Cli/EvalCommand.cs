@@ -2,6 +2,7 @@ using System.CommandLine;
 using PrivateInference.Engine;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Parties.Private;
 
 namespace PrivateInference.Parties.Cli;
 
@@ -22,8 +23,13 @@ public static class EvalCommand
         var text = new Option<string>("--text") { Description = "UTF-8 text file; chunks are separated by blank lines", Required = true };
         var chunks = new Option<int?>("--chunks") { Description = "evaluate only the first N chunks (default: all)" };
         var json = new Option<string?>("--json") { Description = "write the result as JSON to this file" };
+        var mode = new Option<string>("--mode") { Description = "plain: float32 here; private: computed under MPC (logits go to this client only)", DefaultValueFactory = _ => "plain" };
+        mode.AcceptOnlyFromAmong("plain", "private");
+        var run = new PrivateRunOptions();
         var command = new Command("ppl", "Perplexity: each chunk is its own sequence (BOS + tokens, truncated to the context).");
         model.AddTo(command);
+        command.Options.Add(mode);
+        run.AddTo(command);
         command.Options.Add(text);
         command.Options.Add(chunks);
         command.Options.Add(json);
@@ -34,14 +40,32 @@ public static class EvalCommand
             if (n < 1) throw new InputException($"--chunks must be at least 1, got {n}");
             if (n > all.Count) throw new InputException($"--chunks {n} exceeds the {all.Count} chunks in the text");
             var loaded = model.Load(parse);
-            var result = PerplexityEvaluator.Evaluate(loaded.Weights, loaded.Tokenizer, all.GetRange(0, n),
-                progress: (done, partial) => Console.Error.Write($"\rpi: chunk {done}/{n}, {partial.PredictedTokens} tokens, mean NLL {partial.MeanNll:F3}   "));
+            Action<int, PerplexityResult> progress = (done, partial) =>
+                Console.Error.Write($"\rpi: chunk {done}/{n}, {partial.PredictedTokens} tokens, mean NLL {partial.MeanNll:F3}   ");
+            bool isPrivate = parse.GetValue(mode) == "private";
+            PerplexityResult result;
+            if (isPrivate)
+            {
+                var settings = run.Parse(parse);
+                var chunkTokens = all.GetRange(0, n).Select(c =>
+                {
+                    var t = loaded.Tokenizer.Encode(c);
+                    return (IReadOnlyList<int>)(t.Count > loaded.Weights.Config.SeqLen ? t.GetRange(0, loaded.Weights.Config.SeqLen) : t);
+                }).ToList();
+                result = PrivateRunner.Perplexity(settings, loaded.Weights, chunkTokens, progress);
+                Console.Error.WriteLine();
+                Console.Error.Write($"pi: private {settings.SchemeName}, transport {settings.Transport}, network {settings.Network.Description}");
+            }
+            else
+            {
+                result = PerplexityEvaluator.Evaluate(loaded.Weights, loaded.Tokenizer, all.GetRange(0, n), progress: progress);
+            }
             Console.Error.WriteLine();
             Console.WriteLine($"chunks {result.Chunks}, predicted tokens {result.PredictedTokens}, mean NLL {result.MeanNll:F3} nats/token, perplexity {result.Perplexity:F2}");
             if (parse.GetValue(json) is { } path)
                 JsonReport.Write(path, "pi eval ppl", [new
                 {
-                    Mode = "plain", Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Chunks = result.Chunks,
+                    Mode = isPrivate ? "private" : "plain", Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Chunks = result.Chunks,
                     Tokens = result.PredictedTokens, MeanNll = result.MeanNll, Perplexity = result.Perplexity,
                 }]);
             return 0;

@@ -25,4 +25,13 @@ public static class PrivateRunner
             return Task.Run(() => InProcessPrivateRun.Generate(settings.Scheme, weights, client, maxTokens, options, settings.Network), cancellation);
         throw new InputException("--transport grpc is not wired to the private engine yet; use --transport inproc");
     }
+
+    public static Engine.Evaluation.PerplexityResult Perplexity(PrivateRunSettingsCli settings, LlamaWeights weights,
+        IReadOnlyList<IReadOnlyList<int>> chunks, Action<int, Engine.Evaluation.PerplexityResult>? progress)
+    {
+        var options = new MpcOptions { FracBits = settings.FracBits };
+        if (settings.Transport == "inproc")
+            return InProcessPrivateRun.Perplexity(settings.Scheme, weights, chunks, options, settings.Network, progress);
+        throw new InputException("--transport grpc is not wired to the private engine yet; use --transport inproc");
+    }
 }
