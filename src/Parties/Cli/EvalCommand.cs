@@ -33,7 +33,7 @@ public static class EvalCommand
         command.Options.Add(text);
         command.Options.Add(chunks);
         command.Options.Add(json);
-        command.SetAction(parse => CliErrors.Run(() =>
+        command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             var all = TextChunks.Split(TextChunks.ReadUtf8(parse.GetValue(text)!));
             int n = parse.GetValue(chunks) ?? all.Count;
@@ -52,7 +52,7 @@ public static class EvalCommand
                     var t = loaded.Tokenizer.Encode(c);
                     return (IReadOnlyList<int>)(t.Count > loaded.Weights.Config.SeqLen ? t.GetRange(0, loaded.Weights.Config.SeqLen) : t);
                 }).ToList();
-                result = PrivateRunner.Perplexity(settings, loaded.Weights, chunkTokens, progress);
+                result = await PrivateRunner.PerplexityAsync(settings, loaded.Weights, chunkTokens, progress, cancel);
                 Console.Error.WriteLine();
                 Console.Error.Write($"pi: private {settings.SchemeName}, transport {settings.Transport}, network {settings.Network.Description}");
             }

@@ -19,7 +19,7 @@ public sealed class ClusterClient : IAsyncDisposable
     private readonly ClusterClientOptions _options;
     private readonly Dictionary<int, GrpcChannel> _channels;
     private readonly Dictionary<int, PartyControl.PartyControlClient> _control;
-    private LinkMesh? _mesh;
+    private readonly Dictionary<int, LinkMesh> _meshes = new();
 
     public ClusterClient(ClusterConfig cluster, ClusterClientOptions? options = null)
     {
@@ -76,8 +76,19 @@ public sealed class ClusterClient : IAsyncDisposable
     /// Runs <paramref name="job"/> on every party in a new session. Opens the session everywhere first, so no
     /// party can receive a frame for a session it does not know yet, then runs it everywhere at once.
     /// </summary>
-    public async Task<JobOutcome> RunJobAsync(
+    public Task<JobOutcome> RunJobAsync(
         string job, IReadOnlyDictionary<string, string>? arguments = null, IPartyJob? clientPart = null,
+        CancellationToken cancellation = default) =>
+        RunJobAsync(job, arguments,
+            clientPart is null ? new Dictionary<int, IPartyJob>() : new Dictionary<int, IPartyJob> { [_options.EndpointId] = clientPart },
+            cancellation);
+
+    /// <summary>
+    /// Runs <paramref name="job"/> with several endpoints played by this process (the client and the model owner of
+    /// a local run): each joins the mesh under its own endpoint id and runs its part while the parties run theirs.
+    /// </summary>
+    public async Task<JobOutcome> RunJobAsync(
+        string job, IReadOnlyDictionary<string, string>? arguments, IReadOnlyDictionary<int, IPartyJob> localParts,
         CancellationToken cancellation = default)
     {
         arguments ??= new Dictionary<string, string>();
@@ -85,12 +96,14 @@ public sealed class ClusterClient : IAsyncDisposable
         var open = new OpenSessionRequest { SessionId = sessionId, Job = job };
         foreach (var (name, value) in arguments)
             open.Arguments[name] = value;
-        GrpcTransport? local = null;
-        if (clientPart is not null)
+        var locals = new List<(IPartyJob Part, GrpcTransport Transport)>();
+        foreach (var (endpoint, part) in localParts.OrderBy(p => p.Key))
         {
-            var mesh = await JoinMeshAsync(cancellation).ConfigureAwait(false);
-            local = mesh.OpenSession(sessionId);
-            open.EndpointLinks[_options.EndpointId] = mesh.LinkId;
+            if (!Endpoints.IsExternal(endpoint))
+                throw new ArgumentException($"a client plays endpoint {Endpoints.Client} or {Endpoints.ModelOwner}, not {endpoint}");
+            var mesh = await JoinMeshAsync(endpoint, cancellation).ConfigureAwait(false);
+            locals.Add((part, mesh.OpenSession(sessionId)));
+            open.EndpointLinks[endpoint] = mesh.LinkId;
         }
         try
         {
@@ -99,18 +112,15 @@ public sealed class ClusterClient : IAsyncDisposable
         }
         catch (RpcException e)
         {
-            local?.Dispose();
+            foreach (var (_, transport) in locals) transport.Dispose();
             throw new JobFailedException($"could not open session '{sessionId}': {e.Status.Detail}");
         }
 
         var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, cancellation)).ToArray();
-        var client = clientPart is null || local is null
-            ? Task.FromResult<JobResult?>(null)
-            : JobExecutor.StartAsync(clientPart, local, Cluster, arguments, _options.Network, _options.Logger, cancellation)
-                .ContinueWith(t => (JobResult?)t.Result, TaskScheduler.Default);
+        var localRuns = locals.Select(l => JobExecutor.StartAsync(l.Part, l.Transport, Cluster, arguments, _options.Network, _options.Logger, cancellation)).ToArray();
         var results = await Task.WhenAll(parties).ConfigureAwait(false);
-        var clientResult = await client.ConfigureAwait(false);
-        return new JobOutcome(sessionId, results, clientResult is null ? null : PartyJobResult.From(clientResult));
+        var localResults = await Task.WhenAll(localRuns).ConfigureAwait(false);
+        return new JobOutcome(sessionId, results, localResults.Select(PartyJobResult.From).ToArray());
     }
 
     /// <summary>Asks every party process to exit.</summary>
@@ -145,21 +155,22 @@ public sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    private async Task<LinkMesh> JoinMeshAsync(CancellationToken cancellation)
+    private async Task<LinkMesh> JoinMeshAsync(int endpoint, CancellationToken cancellation)
     {
-        if (_mesh is null)
+        if (!_meshes.TryGetValue(endpoint, out var mesh))
         {
-            _mesh = new LinkMesh(Cluster, _options.EndpointId, _options.Transport, _options.Logger);
-            _mesh.StartDialing();
+            mesh = new LinkMesh(Cluster, endpoint, _options.Transport, _options.Logger);
+            mesh.StartDialing();
+            _meshes[endpoint] = mesh;
         }
-        await _mesh.WaitReadyAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
-        return _mesh;
+        await mesh.WaitReadyAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+        return mesh;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_mesh is not null)
-            await _mesh.DisposeAsync().ConfigureAwait(false);
+        foreach (var mesh in _meshes.Values)
+            await mesh.DisposeAsync().ConfigureAwait(false);
         foreach (var channel in _channels.Values)
             channel.Dispose();
     }

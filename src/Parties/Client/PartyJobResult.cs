@@ -13,9 +13,12 @@ public sealed record PartyJobResult(int PartyId, bool Ok, string? Error, double 
 }
 
 /// <summary>Every endpoint's outcome of one job run.</summary>
-public sealed record JobOutcome(string SessionId, IReadOnlyList<PartyJobResult> Parties, PartyJobResult? Client)
+public sealed record JobOutcome(string SessionId, IReadOnlyList<PartyJobResult> Parties, IReadOnlyList<PartyJobResult> Locals)
 {
-    public IEnumerable<PartyJobResult> All => Client is null ? Parties : Parties.Append(Client);
+    /// <summary>The first endpoint this process played (the client, when it took part).</summary>
+    public PartyJobResult? Client => Locals.Count == 0 ? null : Locals[0];
+
+    public IEnumerable<PartyJobResult> All => Parties.Concat(Locals);
 
     public bool Ok => All.All(r => r.Ok);
 

@@ -29,9 +29,10 @@ public static class PartyJobCatalog
         _ = registry;
     }
 
-    /// <summary>Engine jobs (private generation for `pi generate --mode private`) are registered here.</summary>
+    /// <summary>Engine jobs: private generation and private perplexity.</summary>
     private static void RegisterEngineJobs(PartyJobRegistry registry)
     {
-        _ = registry;
+        registry.Register(new PrivateGenerateJob());
+        registry.Register(new PrivatePerplexityJob());
     }
 }

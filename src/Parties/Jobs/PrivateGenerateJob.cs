@@ -1,0 +1,69 @@
+using System.Globalization;
+using PrivateInference.Engine.Private;
+using PrivateInference.Protocols;
+
+namespace PrivateInference.Parties.Jobs;
+
+/// <summary>
+/// Private generation (`pi generate --mode private`). The registered instance plays the compute parties; the
+/// client and the model owner play theirs with an instance that carries their private inputs
+/// (<see cref="ForClient"/>, <see cref="ForOwner"/>), in the process that holds them.
+/// </summary>
+public sealed class PrivateGenerateJob : IPartyJob
+{
+    public const string JobName = "private-generate";
+
+    private readonly ClientInputs? _client;
+    private readonly FoldedWeights? _owner;
+
+    public PrivateGenerateJob() { }
+
+    private PrivateGenerateJob(ClientInputs? client, FoldedWeights? owner)
+    {
+        _client = client;
+        _owner = owner;
+    }
+
+    public static PrivateGenerateJob ForClient(ClientInputs client) => new(client, null);
+
+    public static PrivateGenerateJob ForOwner(FoldedWeights owner) => new(null, owner);
+
+    public string Name => JobName;
+
+    public string Description => "generate text from a secret prompt with secret weights (private engine)";
+
+    /// <summary>This endpoint's result after <see cref="Run"/> (for the local parts).</summary>
+    public PrivateRunResult? Result { get; private set; }
+
+    public void Run(PartyJobContext context)
+    {
+        var config = PrivateJobArguments.Config(context);
+        var run = new PrivateRunSettings(checked((int)context.LongArgument("prompt_length", 1)), checked((int)context.LongArgument("max_tokens", 1)));
+        using var mpc = PrivateJobArguments.Connect(context);
+        if (mpc.PartyId == PartyIds.Client && _client is null || mpc.PartyId == PartyIds.ModelOwner && _owner is null)
+            throw new InvalidOperationException($"endpoint {mpc.PartyId} joined without its inputs");
+        var result = PrivateGeneration.Run(mpc, config, run, _owner, _client);
+        Result = result;
+        // Sizes and counts only: what the client reports per party.
+        context.Results["total"] = PrivateJobArguments.Encode(result.Total);
+        context.Results["setup"] = PrivateJobArguments.Encode(result.Setup);
+        context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
+        context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
+        context.Results["prefill_ms"] = result.PrefillMs.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A compute party's figures as sent back to the client.</summary>
+    public static PrivateRunResult FromValues(int partyId, IReadOnlyDictionary<string, string> values)
+    {
+        var r = new PrivateRunResult
+        {
+            PartyId = partyId,
+            Total = PrivateJobArguments.Decode(values["total"]),
+            Setup = PrivateJobArguments.Decode(values["setup"]),
+            Prefill = PrivateJobArguments.Decode(values["prefill"]),
+        };
+        foreach (var step in values["steps"].Split(';', StringSplitOptions.RemoveEmptyEntries))
+            r.DecodeSteps.Add(PrivateJobArguments.Decode(step));
+        return r;
+    }
+}

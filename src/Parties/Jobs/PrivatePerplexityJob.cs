@@ -1,0 +1,48 @@
+using System.Globalization;
+using PrivateInference.Engine.Evaluation;
+using PrivateInference.Engine.Private;
+
+namespace PrivateInference.Parties.Jobs;
+
+/// <summary>Teacher-forced perplexity under MPC (`pi eval ppl --mode private`); roles as in <see cref="PrivateGenerateJob"/>.</summary>
+public sealed class PrivatePerplexityJob : IPartyJob
+{
+    public const string JobName = "private-perplexity";
+
+    private readonly IReadOnlyList<IReadOnlyList<int>>? _chunks;
+    private readonly FoldedWeights? _owner;
+    private readonly Action<int, PerplexityResult>? _progress;
+
+    public PrivatePerplexityJob() { }
+
+    private PrivatePerplexityJob(IReadOnlyList<IReadOnlyList<int>>? chunks, FoldedWeights? owner, Action<int, PerplexityResult>? progress)
+    {
+        _chunks = chunks;
+        _owner = owner;
+        _progress = progress;
+    }
+
+    public static PrivatePerplexityJob ForClient(IReadOnlyList<IReadOnlyList<int>> chunks, Action<int, PerplexityResult>? progress) => new(chunks, null, progress);
+
+    public static PrivatePerplexityJob ForOwner(FoldedWeights owner) => new(null, owner, null);
+
+    public static string ChunkLengths(IEnumerable<IReadOnlyList<int>> chunks) => string.Join(",", chunks.Select(c => c.Count));
+
+    public string Name => JobName;
+
+    public string Description => "teacher-forced perplexity under MPC (logits to the client only)";
+
+    public PerplexityResult? Result { get; private set; }
+
+    public void Run(PartyJobContext context)
+    {
+        var config = PrivateJobArguments.Config(context);
+        var lengths = context.Argument("chunk_lengths", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        if (lengths.Any(n => n < 1 || n > config.SeqLen))
+            throw new ArgumentException($"chunk lengths must lie in 1..{config.SeqLen}");
+        using var mpc = PrivateJobArguments.Connect(context);
+        Result = PrivatePerplexity.Run(mpc, config, lengths, _owner, _chunks, _progress);
+        context.Results["total"] = PrivateJobArguments.Encode(mpc.Channel.Total);
+    }
+}
