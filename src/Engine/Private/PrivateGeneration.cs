@@ -31,6 +31,8 @@ public sealed class PrivateRunResult
     public CommStats Prefill { get; set; } = new();
     /// <summary>Communication of each decode step (one generated token fed back).</summary>
     public List<CommStats> DecodeSteps { get; } = [];
+    /// <summary>The last decode step's communication per operation label (labels nest: "softmax" includes its "exp").</summary>
+    public Dictionary<string, CommStats> LastStepByLabel { get; } = [];
 }
 
 /// <summary>
@@ -84,10 +86,17 @@ public static class PrivateGeneration
             if (++produced == run.MaxTokens) break;
             clock.Restart();
             mark = ctx.Channel.Total;
+            var labelsBefore = ctx.Channel.ByLabel;
             using (ctx.Scope("decode"))
                 logits = Step(ctx, model, config, client is null ? null : [next], 1);
             result.DecodeMs.Add(clock.Elapsed.TotalMilliseconds);
             result.DecodeSteps.Add(ctx.Channel.Total - mark);
+            result.LastStepByLabel.Clear();
+            foreach (var (label, stats) in ctx.Channel.ByLabel)
+            {
+                var delta = labelsBefore.TryGetValue(label, out var b) ? stats - b : stats;
+                if (delta.Rounds > 0 || delta.BytesSent > 0) result.LastStepByLabel[label] = delta;
+            }
         }
         result.Total = ctx.Channel.Total;
         return result;
