@@ -5,4 +5,5 @@ var root = new RootCommand("pi — PrivateInference: transformer inference on se
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using PrivateInference.Engine.Generation;
+using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Plain;
 using PrivateInference.Engine.Reporting;
 using PrivateInference.Engine.Sampling;
@@ -21,12 +22,19 @@ public static class GenerateCommand
         var topP = new Option<float>("--top-p") { Description = "nucleus sampling threshold in [0,1] (0 or 1 = off)", DefaultValueFactory = _ => 0.9f };
         var seed = new Option<ulong?>("--seed") { Description = "sampling seed (default: from the clock, printed on stderr)" };
         var json = new Option<string?>("--json") { Description = "write the run's figures as JSON to this file" };
+        var kv = new Option<string>("--kv")
+        {
+            Description = "KV cache of the plain engine: fp32, fp16, kivi:B, xquant:B, xquant-cl:B (B in 2,3,4), " +
+                          $"optionally :window=N|off (fp16 recent window, default {KvCacheSpec.DefaultRecentWindow})",
+            DefaultValueFactory = _ => "fp32",
+        };
 
         var command = new Command("generate", "Generate text from a prompt (plaintext engine).");
         model.AddTo(command);
-        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            var cacheSpec = KvCacheSpec.Parse(parse.GetValue(kv)!);
             var loaded = model.Load(parse);
             var tokens = loaded.Tokenizer.Encode(parse.GetValue(prompt) ?? "");
             int max = parse.GetValue(maxTokens);
@@ -36,7 +44,7 @@ public static class GenerateCommand
             var sampler = new Sampler(temp, parse.GetValue(topP), usedSeed);
             if (temp > 0 && parse.GetValue(seed) is null) Console.Error.WriteLine($"pi: seed {usedSeed}");
 
-            var generator = new TextGenerator(new PlainTransformer(loaded.Weights), sampler);
+            var generator = new TextGenerator(new PlainTransformer(loaded.Weights, cacheSpec.Factory(loaded.Weights)()), sampler);
             using var stdout = Console.OpenStandardOutput();
             var clock = Stopwatch.StartNew();
             int previous = tokens[^1], produced = 0;
@@ -50,9 +58,9 @@ public static class GenerateCommand
             stdout.Write("\n"u8);
             clock.Stop();
             double tokPerSec = produced / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain");
+            Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain, kv {cacheSpec.Name}");
             if (parse.GetValue(json) is { } path)
-                JsonReport.Write(path, "pi generate", [new { Mode = "plain", Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
+                JsonReport.Write(path, "pi generate", [new { Mode = "plain", Cache = cacheSpec.Name, Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
             return 0;
         }));
         return command;
