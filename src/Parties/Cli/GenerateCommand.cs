@@ -58,7 +58,8 @@ public static class GenerateCommand
             stdout.Write("\n"u8);
             clock.Stop();
             double tokPerSec = produced / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain, kv {cacheSpec.Name}");
+            Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain, kv {cacheSpec.Name}" +
+                                    (cacheSpec.IsQuantized ? $" (recent window {cacheSpec.WindowText})" : ""));
             if (parse.GetValue(json) is { } path)
                 JsonReport.Write(path, "pi generate", [new { Mode = "plain", Cache = cacheSpec.Name, Model = Path.GetFileNameWithoutExtension(loaded.ModelPath), Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
             return 0;
