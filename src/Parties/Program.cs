@@ -5,6 +5,7 @@ var root = new RootCommand("pi — PrivateInference: transformer inference on se
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(PartyCommand.Create());
 root.Subcommands.Add(LaunchCommand.Create());

@@ -10,7 +10,8 @@ public sealed class Fp32KvCache(LlamaConfig config) : IKvCache
     private readonly float[] _keys = new float[(long)config.Layers * config.SeqLen * config.KvDim];
     private readonly float[] _values = new float[(long)config.Layers * config.SeqLen * config.KvDim];
 
-    public void Store(int layer, int pos, ReadOnlySpan<float> attentionInput, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    public void Store(int layer, int pos, ReadOnlySpan<float> residual, ReadOnlySpan<float> attentionInput,
+        ReadOnlySpan<float> key, ReadOnlySpan<float> value)
     {
         long at = ((long)layer * _seqLen + pos) * _kvDim;
         key.CopyTo(_keys.AsSpan((int)at, _kvDim));

@@ -6,11 +6,14 @@ namespace PrivateInference.Engine.Plain;
 /// </summary>
 public interface IKvCache
 {
-    /// <summary>Records position <paramref name="pos"/> of <paramref name="layer"/>: the attention input after RMSNorm,
-    /// and the key (after RoPE) and value computed from it.</summary>
-    void Store(int layer, int pos, ReadOnlySpan<float> attentionInput, ReadOnlySpan<float> key, ReadOnlySpan<float> value);
+    /// <summary>Records position <paramref name="pos"/> of <paramref name="layer"/>: the residual stream entering the
+    /// layer (before RMSNorm; XQuant-CL caches its cross-layer deltas), the attention input after RMSNorm, and the key
+    /// (after RoPE) and value computed from it.</summary>
+    void Store(int layer, int pos, ReadOnlySpan<float> residual, ReadOnlySpan<float> attentionInput,
+        ReadOnlySpan<float> key, ReadOnlySpan<float> value);
 
-    /// <summary>Keys of positions [0, length) as [length][kv_dim], RoPE applied.</summary>
+    /// <summary>Keys of positions [0, length) as [length][kv_dim], RoPE applied. The span may be overwritten by the next
+    /// call for another layer (a rematerializing cache rebuilds into one buffer).</summary>
     ReadOnlySpan<float> Keys(int layer, int length);
 
     /// <summary>Values of positions [0, length) as [length][kv_dim].</summary>

@@ -63,7 +63,7 @@ public sealed class PlainTransformer
             FloatKernels.MatVec(_w.Layer(_w.Wv, l, kvDim, dim), _xb, _v);
             RotaryEmbedding.Apply(_q, hs, _cos, _sin);
             RotaryEmbedding.Apply(_k, hs, _cos, _sin);
-            _cache.Store(l, pos, _xb, _k, _v);
+            _cache.Store(l, pos, x, _xb, _k, _v);
 
             var keys = _cache.Keys(l, pos + 1);
             var values = _cache.Values(l, pos + 1);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using PrivateInference.Engine;
 using PrivateInference.Engine.Generation;
+using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Plain;
 using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Reporting;
@@ -26,13 +27,20 @@ public static class GenerateCommand
         var topP = new Option<float>("--top-p") { Description = "nucleus sampling threshold in [0,1] (0 or 1 = off)", DefaultValueFactory = _ => 0.9f };
         var seed = new Option<ulong?>("--seed") { Description = "sampling seed (default: from the clock, printed on stderr)" };
         var json = new Option<string?>("--json") { Description = "write the run's figures as JSON to this file" };
+        var kv = new Option<string>("--kv")
+        {
+            Description = "KV cache of the plain engine: fp32, fp16, kivi:B, xquant:B, xquant-cl:B (B in 2,3,4), " +
+                          $"optionally :window=N|off (fp16 recent window, default {KvCacheSpec.DefaultRecentWindow})",
+            DefaultValueFactory = _ => "fp32",
+        };
 
         var command = new Command("generate", "Generate text from a prompt: privately over 3 (or 2 + dealer) parties, or in plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
+            var cacheSpec = KvCacheSpec.Parse(parse.GetValue(kv)!);
             var loaded = model.Load(parse);
             var tokens = loaded.Tokenizer.Encode(parse.GetValue(prompt) ?? "");
             int max = parse.GetValue(maxTokens);
@@ -48,19 +56,22 @@ public static class GenerateCommand
             {
                 var clock = Stopwatch.StartNew();
                 int produced = 0;
-                foreach (var next in new TextGenerator(new PlainTransformer(loaded.Weights), sampler).Generate(tokens, max))
+                foreach (var next in new TextGenerator(new PlainTransformer(loaded.Weights, cacheSpec.Factory(loaded.Weights)()), sampler).Generate(tokens, max))
                 {
                     output.Write(next);
                     produced++;
                 }
                 output.End();
                 double tokPerSec = produced / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain");
+                Console.Error.WriteLine($"pi: {produced} tokens in {clock.Elapsed.TotalMilliseconds:F0} ms ({tokPerSec:F1} tok/s), prompt {tokens.Count} tokens, mode plain, kv {cacheSpec.Name}" +
+                                        (cacheSpec.IsQuantized ? $" (recent window {cacheSpec.WindowText})" : ""));
                 if (parse.GetValue(json) is { } path)
-                    JsonReport.Write(path, "pi generate", [new { Mode = "plain", Model = modelName, Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
+                    JsonReport.Write(path, "pi generate", [new { Mode = "plain", Cache = cacheSpec.Name, Model = modelName, Tokens = produced, TokensPerSecond = tokPerSec, PromptTokens = tokens.Count }]);
                 return 0;
             }
 
+            if (parse.GetResult(kv) is { Implicit: false })
+                throw new InputException("--kv applies to --mode plain; the private engine keeps its cache as shares");
             var settings = run.Parse(parse);
             var client = new ClientInputs(tokens, sampler, output.Write);
             var results = await PrivateRunner.GenerateAsync(settings, loaded.Weights, client, max, cancel);
