@@ -37,4 +37,13 @@ public static class InProcessPrivateRun
             network is null || network.IsIdeal ? null : t => new EmulatedNetworkTransport(t, network));
         return results[Array.IndexOf(Participants, PartyIds.Client)]!;
     }
+
+    /// <summary>One decode-benchmark point with every participant in this process.</summary>
+    public static PrivateRunResult[] Benchmark(SchemeKind scheme, LlamaConfig config, FoldedWeights folded, Benchmarks.PrivateBenchPoint point,
+        MpcOptions? options = null, NetworkProfile? network = null)
+    {
+        return InProcessSession.Run(scheme, Participants, ctx => Benchmarks.PrivateDecodeBenchmark.Run(ctx, config, point,
+            ctx.PartyId == PartyIds.ModelOwner ? folded : null), options,
+            network is null || network.IsIdeal ? null : t => new EmulatedNetworkTransport(t, network));
+    }
 }

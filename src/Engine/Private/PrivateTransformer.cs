@@ -26,10 +26,20 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     /// secret logits [1, vocab] of the last one, or [T, vocab] of every one (teacher-forced evaluation).</summary>
     public SecretTensor Forward(SecretTensor oneHot, bool allPositions = false)
     {
-        int t = oneHot.Shape[0], start = Length;
+        int t = oneHot.Shape[0];
+        var x = ctx.MatMul(oneHot, w.Embedding ?? throw new InvalidOperationException("the embedding was not shared"));  // [T, d]
+        x = Layers(x);
+        var last = allPositions ? x : ctx.Slice(x, 0, t - 1, 1);
+        using var head = ctx.Scope("classifier");
+        return ctx.MatMul(Norm(last), w.Classifier ?? throw new InvalidOperationException("the classifier was not shared"));  // [1 or T, vocab]
+    }
+
+    /// <summary>The decoder stack alone on hidden states [T, d] at positions Length..Length+T-1.</summary>
+    public SecretTensor Layers(SecretTensor x)
+    {
+        int t = x.Shape[0], start = Length;
         if (start + t > _c.SeqLen)
             throw new InputException($"position {start + t - 1} is beyond the model's context of {_c.SeqLen}");
-        var x = ctx.MatMul(oneHot, w.Embedding);                              // [T, d]
         for (int l = 0; l < _c.Layers; l++)
         {
             using var layerScope = ctx.Scope("layer");
@@ -37,9 +47,21 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
             x = x + FeedForward(l, Norm(x));
         }
         Length += t;
-        var last = allPositions ? x : ctx.Slice(x, 0, t - 1, 1);
-        using var head = ctx.Scope("classifier");
-        return ctx.MatMul(Norm(last), w.Classifier);                          // [1 or T, vocab]
+        return x;
+    }
+
+    /// <summary>Benchmark set-up only: makes the cache hold <paramref name="length"/> positions of the given secret
+    /// keys and values ([kv_heads, length, head_size] per layer) without running a prefill. Decode cost does not
+    /// depend on the cached values, so long contexts can be measured without paying a long private prefill first.</summary>
+    public void FillCacheForBenchmark(IReadOnlyList<SecretTensor> keys, IReadOnlyList<SecretTensor> values, int length)
+    {
+        if (Length != 0) throw new InvalidOperationException("the cache is already in use");
+        for (int l = 0; l < _c.Layers; l++)
+        {
+            _keys[l] = keys[l];
+            _values[l] = values[l];
+        }
+        Length = length;
     }
 
     /// <summary>x · rsqrt(Σx² + d·eps): RMSNorm with its gain and √d folded into the next matrix.</summary>

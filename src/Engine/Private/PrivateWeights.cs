@@ -8,15 +8,16 @@ namespace PrivateInference.Engine.Private;
 /// </summary>
 public sealed class PrivateWeights
 {
-    public required PreparedMatrix Embedding { get; init; }
+    /// <summary>Null when only the decoder layers were shared (layer benchmarks).</summary>
+    public required PreparedMatrix? Embedding { get; init; }
     public required PreparedMatrix[] Wqkv { get; init; }
     public required PreparedMatrix[] Wo { get; init; }
     public required PreparedMatrix[] W13 { get; init; }
     public required PreparedMatrix[] W2 { get; init; }
-    public required PreparedMatrix Classifier { get; init; }
+    public required PreparedMatrix? Classifier { get; init; }
 
     /// <summary>SPMD: the model owner passes its folded weights, everyone else null; all get their shares.</summary>
-    public static PrivateWeights Share(MpcContext ctx, Models.LlamaConfig c, FoldedWeights? owner)
+    public static PrivateWeights Share(MpcContext ctx, Models.LlamaConfig c, FoldedWeights? owner, bool layersOnly = false)
     {
         using var scope = ctx.Scope("share_weights");
         PreparedMatrix Input(int rows, int cols, Func<FoldedWeights, float[]> pick)
@@ -28,12 +29,12 @@ public sealed class PrivateWeights
         var layers = Enumerable.Range(0, c.Layers).ToArray();
         return new PrivateWeights
         {
-            Embedding = Input(c.VocabSize, d, f => f.Embedding),
+            Embedding = layersOnly ? null : Input(c.VocabSize, d, f => f.Embedding),
             Wqkv = layers.Select(l => Input(d, d + 2 * kv, f => f.Wqkv[l])).ToArray(),
             Wo = layers.Select(l => Input(d, d, f => f.Wo[l])).ToArray(),
             W13 = layers.Select(l => Input(d, 2 * h, f => f.W13[l])).ToArray(),
             W2 = layers.Select(l => Input(h, d, f => f.W2[l])).ToArray(),
-            Classifier = Input(d, c.VocabSize, f => f.Classifier),
+            Classifier = layersOnly ? null : Input(d, c.VocabSize, f => f.Classifier),
         };
     }
 }

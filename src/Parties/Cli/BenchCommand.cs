@@ -13,6 +13,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks (latency, throughput, communication).");
         bench.Subcommands.Add(CreatePlain());
+        bench.Subcommands.Add(BenchPrivateCommand.Create());
         return bench;
     }
 

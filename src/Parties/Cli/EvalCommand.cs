@@ -52,7 +52,8 @@ public static class EvalCommand
                     var t = loaded.Tokenizer.Encode(c);
                     return (IReadOnlyList<int>)(t.Count > loaded.Weights.Config.SeqLen ? t.GetRange(0, loaded.Weights.Config.SeqLen) : t);
                 }).ToList();
-                result = await PrivateRunner.PerplexityAsync(settings, loaded.Weights, chunkTokens, progress, cancel);
+                await using var runner = await PrivateRunner.StartAsync(settings, cancel);
+                result = await runner.PerplexityAsync(loaded.Weights, chunkTokens, progress, cancel);
                 Console.Error.WriteLine();
                 Console.Error.Write($"pi: private {settings.SchemeName}, transport {settings.Transport}, network {settings.Network.Description}");
             }

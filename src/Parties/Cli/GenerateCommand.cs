@@ -74,7 +74,8 @@ public static class GenerateCommand
                 throw new InputException("--kv applies to --mode plain; the private engine keeps its cache as shares");
             var settings = run.Parse(parse);
             var client = new ClientInputs(tokens, sampler, output.Write);
-            var results = await PrivateRunner.GenerateAsync(settings, loaded.Weights, client, max, cancel);
+            await using var runner = await PrivateRunner.StartAsync(settings, cancel);
+            var results = await runner.GenerateAsync(loaded.Weights, client, max, cancel);
             output.End();
             var summary = PrivateRunSummary.From(results);
             Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary));

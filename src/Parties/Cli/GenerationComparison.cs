@@ -43,7 +43,8 @@ internal static class GenerationComparison
                     "private:2" => SchemeKind.TwoPcDealer,
                     _ => throw new InputException($"unknown mode '{mode}': use private:3 or private:2"),
                 } };
-                var results = await PrivateRunner.GenerateAsync(settings, loaded.Weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), maxTokens, cancel);
+                await using var runner = await PrivateRunner.StartAsync(settings, cancel);
+                var results = await runner.GenerateAsync(loaded.Weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), maxTokens, cancel);
                 var client = results.Single(r => r.PartyId == PartyIds.Client);
                 var run = new GenerationRun { Mode = mode, Tokens = client.Tokens, Logits = client.Logits, PrefillMs = client.PrefillMs, DecodeMs = client.DecodeMs };
                 runs.Add((run, PrivateRunSummary.From(results)));

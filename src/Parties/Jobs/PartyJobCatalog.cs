@@ -34,5 +34,6 @@ public static class PartyJobCatalog
     {
         registry.Register(new PrivateGenerateJob());
         registry.Register(new PrivatePerplexityJob());
+        registry.Register(new PrivateBenchJob());
     }
 }

@@ -1,4 +1,5 @@
 using PrivateInference.Engine;
+using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
@@ -19,49 +20,27 @@ public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, 
 }
 
 /// <summary>
-/// Runs a private job with every participant where the settings say: threads of this process, or party processes
-/// (local ones started for the run, or a running cluster), this process then playing the client and the model owner.
+/// Runs private jobs with every participant where the settings say: threads of this process, or party processes
+/// (local ones started once for this runner, or a running cluster), this process then playing the client and the
+/// model owner. Dispose stops the local parties.
 /// </summary>
-public static class PrivateRunner
+public sealed class PrivateRunner : IAsyncDisposable
 {
-    public static async Task<PrivateRunResult[]> GenerateAsync(PrivateRunSettingsCli settings, LlamaWeights weights, ClientInputs client, int maxTokens,
-        CancellationToken cancellation)
-    {
-        var options = new MpcOptions { FracBits = settings.FracBits };
-        if (settings.Transport == "inproc")
-            return await Task.Run(() => InProcessPrivateRun.Generate(settings.Scheme, weights, client, maxTokens, options, settings.Network), cancellation);
+    private readonly PrivateRunSettingsCli _settings;
+    private readonly MpcOptions _options;
+    private LocalCluster? _local;
+    private ClusterClient? _client;
 
-        var args = PrivateJobArguments.For(weights.Config, settings.Scheme, settings.FracBits);
-        args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var clientPart = PrivateGenerateJob.ForClient(client);
-        var ownerPart = PrivateGenerateJob.ForOwner(FoldedWeights.Fold(weights));
-        var outcome = await RunOnClusterAsync(settings, PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
-        var results = outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)).ToList();
-        results.Add(clientPart.Result!);
-        results.Add(ownerPart.Result!);
-        return [.. results];
+    private PrivateRunner(PrivateRunSettingsCli settings)
+    {
+        _settings = settings;
+        _options = new MpcOptions { FracBits = settings.FracBits };
     }
 
-    public static async Task<PerplexityResult> PerplexityAsync(PrivateRunSettingsCli settings, LlamaWeights weights,
-        IReadOnlyList<IReadOnlyList<int>> chunks, Action<int, PerplexityResult>? progress, CancellationToken cancellation)
+    public static async Task<PrivateRunner> StartAsync(PrivateRunSettingsCli settings, CancellationToken cancellation)
     {
-        var options = new MpcOptions { FracBits = settings.FracBits };
-        if (settings.Transport == "inproc")
-            return await Task.Run(() => InProcessPrivateRun.Perplexity(settings.Scheme, weights, chunks, options, settings.Network, progress), cancellation);
-
-        var args = PrivateJobArguments.For(weights.Config, settings.Scheme, settings.FracBits);
-        args["chunk_lengths"] = PrivatePerplexityJob.ChunkLengths(chunks);
-        var clientPart = PrivatePerplexityJob.ForClient(chunks, progress);
-        var ownerPart = PrivatePerplexityJob.ForOwner(FoldedWeights.Fold(weights));
-        await RunOnClusterAsync(settings, PrivatePerplexityJob.JobName, args, clientPart, ownerPart, cancellation);
-        return clientPart.Result!;
-    }
-
-    private static async Task<JobOutcome> RunOnClusterAsync(PrivateRunSettingsCli settings, string job, Dictionary<string, string> args,
-        IPartyJob clientPart, IPartyJob ownerPart, CancellationToken cancellation)
-    {
-        LocalCluster? local = null;
+        var runner = new PrivateRunner(settings);
+        if (settings.Transport == "inproc") return runner;
         try
         {
             ClusterConfig cluster;
@@ -75,27 +54,78 @@ public static class PrivateRunner
                 Console.Error.WriteLine($"pi: starting {settings.SchemeName} parties on loopback...");
                 try
                 {
-                    local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network }, cancellation);
+                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network }, cancellation);
                 }
                 catch (LocalClusterException e) { throw new InputException($"could not start the local parties: {e.Message}"); }
-                cluster = local.Cluster;
+                cluster = runner._local.Cluster;
             }
-            await using var client = new ClusterClient(cluster, new ClusterClientOptions { Network = settings.Network });
-            try
-            {
-                await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation);
-                var outcome = await client.RunJobAsync(job, args,
-                    new Dictionary<int, IPartyJob> { [PartyIds.Client] = clientPart, [PartyIds.ModelOwner] = ownerPart }, cancellation);
-                return outcome.EnsureSuccess();
-            }
-            catch (Exception e) when (e is JobFailedException or TimeoutException)
-            {
-                throw new InputException($"the private run failed: {e.Message}");
-            }
+            runner._client = new ClusterClient(cluster, new ClusterClientOptions { Network = settings.Network });
+            try { await runner._client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation); }
+            catch (TimeoutException e) { throw new InputException(e.Message); }
+            return runner;
         }
-        finally
+        catch
         {
-            if (local is not null) await local.DisposeAsync();
+            await runner.DisposeAsync();
+            throw;
         }
+    }
+
+    public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation)
+    {
+        if (_client is null)
+            return await Task.Run(() => InProcessPrivateRun.Generate(_settings.Scheme, weights, client, maxTokens, _options, _settings.Network), cancellation);
+        var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var clientPart = PrivateGenerateJob.ForClient(client);
+        var ownerPart = PrivateGenerateJob.ForOwner(FoldedWeights.Fold(weights));
+        var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
+        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
+    }
+
+    public async Task<PerplexityResult> PerplexityAsync(LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
+        Action<int, PerplexityResult>? progress, CancellationToken cancellation)
+    {
+        if (_client is null)
+            return await Task.Run(() => InProcessPrivateRun.Perplexity(_settings.Scheme, weights, chunks, _options, _settings.Network, progress), cancellation);
+        var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        args["chunk_lengths"] = PrivatePerplexityJob.ChunkLengths(chunks);
+        var clientPart = PrivatePerplexityJob.ForClient(chunks, progress);
+        await RunJobAsync(PrivatePerplexityJob.JobName, args, clientPart, PrivatePerplexityJob.ForOwner(FoldedWeights.Fold(weights)), cancellation);
+        return clientPart.Result!;
+    }
+
+    public async Task<PrivateRunResult[]> BenchmarkAsync(LlamaWeights weights, FoldedWeights folded, PrivateBenchPoint point, CancellationToken cancellation)
+    {
+        if (_client is null)
+            return await Task.Run(() => InProcessPrivateRun.Benchmark(_settings.Scheme, weights.Config, folded, point, _options, _settings.Network), cancellation);
+        var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        foreach (var (k, v) in PrivateBenchJob.Arguments(point)) args[k] = v;
+        var clientPart = PrivateBenchJob.ForClient();
+        var ownerPart = PrivateBenchJob.ForOwner(folded);
+        var outcome = await RunJobAsync(PrivateBenchJob.JobName, args, clientPart, ownerPart, cancellation);
+        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
+    }
+
+    private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob ownerPart,
+        CancellationToken cancellation)
+    {
+        try
+        {
+            var outcome = await _client!.RunJobAsync(job, args,
+                new Dictionary<int, IPartyJob> { [PartyIds.Client] = clientPart, [PartyIds.ModelOwner] = ownerPart }, cancellation);
+            return outcome.EnsureSuccess();
+        }
+        catch (JobFailedException e)
+        {
+            throw new InputException($"the private run failed: {e.Message}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null) await _client.DisposeAsync();
+        if (_local is not null) await _local.DisposeAsync();
     }
 }

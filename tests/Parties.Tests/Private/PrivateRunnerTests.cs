@@ -36,7 +36,8 @@ public sealed class PrivateRunnerTests
             Scheme = scheme, Verbose = true, OnOutput = (_, line) => logs.Enqueue(line),
         });
         var settings = new PrivateRunSettingsCli(scheme == "3pc" ? SchemeKind.ThreePc : SchemeKind.TwoPcDealer, "grpc", cluster.ClusterFile, NetworkProfile.None, 16);
-        var results = await PrivateRunner.GenerateAsync(settings, weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 10, CancellationToken.None);
+        await using var runner = await PrivateRunner.StartAsync(settings, CancellationToken.None);
+        var results = await runner.GenerateAsync(weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 10, CancellationToken.None);
 
         var client = results.Single(r => r.PartyId == PartyIds.Client);
         Assert.Equal(expected, client.Tokens);

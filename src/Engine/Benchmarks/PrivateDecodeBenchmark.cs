@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using PrivateInference.Engine.Models;
+using PrivateInference.Engine.Private;
+using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Engine.Benchmarks;
+
+/// <summary>Public parameters of one benchmark point.</summary>
+/// <param name="LayersOnly">measure the decoder stack alone (hidden state in, hidden state out) instead of the
+/// whole model (one-hot token in, logits revealed to the client).</param>
+public sealed record PrivateBenchPoint(int Context, int Steps, bool LayersOnly);
+
+/// <summary>
+/// Per-step cost of private decoding at a given context length, SPMD over all participants. Set-up (weight sharing
+/// and a cache of context−1 positions) is outside the measurement: the cache is filled with secret random keys and
+/// values input by the client (the documented benchmark-only path, <see cref="PrivateTransformer.FillCacheForBenchmark"/>),
+/// since a step's cost depends on the cache's size and not on its values. Then each step runs one position.
+/// </summary>
+public static class PrivateDecodeBenchmark
+{
+    public static PrivateRunResult Run(MpcContext ctx, LlamaConfig c, PrivateBenchPoint point, FoldedWeights? owner)
+    {
+        if (point.Context < 2 || point.Context > c.SeqLen || point.Steps < 1)
+            throw new InputException($"context {point.Context} must lie in 2..{c.SeqLen} and steps must be positive");
+        var result = new PrivateRunResult { PartyId = ctx.PartyId };
+        var before = ctx.Channel.Total;
+        var weights = PrivateWeights.Share(ctx, c, owner, point.LayersOnly);
+        if (ctx.PartyId == PartyIds.ModelOwner) return result;
+
+        int filled = point.Context - 1;
+        var rng = new Random(17);
+        double[]? Random(int n) => ctx.PartyId == PartyIds.Client ? Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1).ToArray() : null;
+        var keys = new List<SecretTensor>();
+        var values = new List<SecretTensor>();
+        for (int l = 0; l < c.Layers; l++)
+        {
+            keys.Add(ctx.Input(PartyIds.Client, [c.KvHeads, filled, c.HeadSize], Random(c.KvHeads * filled * c.HeadSize)));
+            values.Add(ctx.Input(PartyIds.Client, [c.KvHeads, filled, c.HeadSize], Random(c.KvHeads * filled * c.HeadSize)));
+        }
+        result.Setup = ctx.Channel.Total - before;
+
+        for (int step = 0; step < point.Steps; step++)
+        {
+            // Each step runs on a cache of exactly `Context - 1` positions, so every step measures the same point.
+            var model = new PrivateTransformer(ctx, c, weights);
+            model.FillCacheForBenchmark(keys, values, filled);
+            var clock = Stopwatch.StartNew();
+            var mark = ctx.Channel.Total;
+            var labelsBefore = ctx.Channel.ByLabel;
+            using (ctx.Scope("decode"))
+            {
+                if (point.LayersOnly)
+                {
+                    var x = ctx.Input(PartyIds.Client, [1, c.Dim], Random(c.Dim));
+                    var y = model.Layers(x);
+                    ctx.Reveal(ctx.Slice(y, 1, 0, 1), PartyIds.Client); // the step ends when the client has an output
+                }
+                else
+                {
+                    ulong[]? oneHot = null;
+                    if (ctx.PartyId == PartyIds.Client) { oneHot = new ulong[c.VocabSize]; oneHot[(step * 7 + 3) % c.VocabSize] = 1; }
+                    ctx.Reveal(model.Forward(ctx.InputRing(PartyIds.Client, [1, c.VocabSize], oneHot, 0)), PartyIds.Client);
+                }
+            }
+            result.DecodeMs.Add(clock.Elapsed.TotalMilliseconds);
+            result.DecodeSteps.Add(ctx.Channel.Total - mark);
+            result.LastStepByLabel.Clear();
+            foreach (var (label, stats) in ctx.Channel.ByLabel)
+            {
+                var delta = labelsBefore.TryGetValue(label, out var b) ? stats - b : stats;
+                if (delta.Rounds > 0 || delta.BytesSent > 0) result.LastStepByLabel[label] = delta;
+            }
+        }
+        result.Total = ctx.Channel.Total;
+        return result;
+    }
+}

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using PrivateInference.Engine;
+using PrivateInference.Engine.Benchmarks;
+using PrivateInference.Engine.Models;
+using PrivateInference.Engine.Private;
+using PrivateInference.Engine.Reporting;
+using PrivateInference.Parties.Private;
+using PrivateInference.Protocols;
+
+namespace PrivateInference.Parties.Cli;
+
+/// <summary>`pi bench private`: per decode step latency, bytes and rounds per party at each context length.</summary>
+internal static class BenchPrivateCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        var run = new PrivateRunOptions();
+        var preset = new Option<string?>("--preset") { Description = $"random-weight model instead of --model: {string.Join(", ", SyntheticModels.Presets.Keys)}" };
+        var layers = new Option<int?>("--layers") { Description = "with --preset: keep only the first K layers" };
+        var contexts = new Option<string>("--context") { Description = "comma-separated context lengths (cache size + 1 at the measured step)", DefaultValueFactory = _ => "64,128,256,512" };
+        var steps = new Option<int>("--steps") { Description = "decode steps measured per context", DefaultValueFactory = _ => 8 };
+        var scope = new Option<string?>("--scope") { Description = "model: token in, logits to the client (default for --model); layers: the decoder stack alone (default for --preset)" };
+        scope.AcceptOnlyFromAmong("model", "layers");
+        var json = new Option<string?>("--json") { Description = "write rows as JSON to this file" };
+        var append = new Option<string?>("--append") { Description = "append the Markdown table (with command and machine) to this file, e.g. docs/benchmarks/private.md" };
+        var plot = new Option<string?>("--plot") { Description = "write a PNG of latency and bytes per token against context" };
+        var command = new Command("private", "Private decoding cost per step at several context lengths, beside plaintext.");
+        model.AddTo(command);
+        run.AddTo(command);
+        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot }) command.Options.Add(o);
+        command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
+        {
+            string name;
+            LlamaWeights weights;
+            if (parse.GetValue(preset) is { } p)
+            {
+                var config = SyntheticModels.Preset(p, parse.GetValue(layers));
+                name = $"{p}{(parse.GetValue(layers) is { } k ? $" ({k} layer{(k > 1 ? "s" : "")})" : "")}";
+                Console.Error.WriteLine($"pi: generating random weights for preset {p}...");
+                weights = SyntheticModels.Create(config, seed: 1);
+            }
+            else
+            {
+                if (parse.GetValue(layers) is not null) throw new InputException("--layers applies to --preset models only");
+                var (path, w) = model.LoadWeights(parse);
+                name = Path.GetFileNameWithoutExtension(path);
+                weights = w;
+            }
+            bool layersOnly = (parse.GetValue(scope) ?? (parse.GetValue(preset) is null ? "model" : "layers")) == "layers";
+            int stepCount = parse.GetValue(steps);
+            if (stepCount < 1) throw new InputException($"--steps must be at least 1, got {stepCount}");
+            var points = parse.GetValue(contexts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(v => int.TryParse(v, out int c) && c >= 2 && c <= weights.Config.SeqLen ? c
+                    : throw new InputException($"--context: '{v}' must be a length in 2..{weights.Config.SeqLen} for this model"))
+                .ToList();
+            var settings = run.Parse(parse);
+            var folded = FoldedWeights.Fold(weights);
+            await using var runner = await PrivateRunner.StartAsync(settings, cancel);
+
+            var table = new StringBuilder();
+            table.AppendLine("| model | scope | scheme | transport | network | context | median ms | p90 ms | plaintext ms | slowdown | bytes sent per step (P0 / P1 / P2) | rounds per step |");
+            table.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            Console.Write(table.ToString());
+            var rows = new List<PrivateBenchRow>();
+            foreach (var context in points)
+            {
+                Console.Error.WriteLine($"pi: context {context}...");
+                var results = await runner.BenchmarkAsync(weights, folded, new PrivateBenchPoint(context, stepCount, layersOnly), cancel);
+                double plain = PlainDecodeTiming.MedianMs(weights, context, stepCount, layersOnly);
+                var row = PrivateBenchRow.From(name, layersOnly ? "layers" : "model", settings, context, results, plain);
+                rows.Add(row);
+                string line = row.MarkdownLine();
+                table.AppendLine(line);
+                Console.WriteLine(line);
+            }
+            string machine = MachineInfo.Describe();
+            Console.WriteLine($"\nmachine: {machine}");
+            string commandLine = "pi " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Where(a => !a.EndsWith(".dll", StringComparison.Ordinal)));
+            if (parse.GetValue(append) is { } appendPath)
+                File.AppendAllText(appendPath, $"\n### {name}, {settings.SchemeName}, {settings.Transport}, network {settings.Network.Name} — {DateTime.UtcNow:yyyy-MM-dd}\n\n" +
+                    $"`{commandLine}`\n\nMachine: {machine}\n\n{table}");
+            if (parse.GetValue(json) is { } jsonPath) JsonReport.Write(jsonPath, commandLine, rows);
+            if (parse.GetValue(plot) is { } plotPath) BenchPlot.Write(plotPath, $"{name}, {settings.SchemeName}, {settings.Network.Name}", rows);
+            return 0;
+        }));
+        return command;
+    }
+}
+
+/// <summary>One row of `pi bench private`.</summary>
+internal sealed record PrivateBenchRow(
+    string Model, string Preset, string Scope, string Scheme, int Parties, string Transport, string Network, int Context, int Steps,
+    double MedianMs, double P90Ms, double PlainMs, double Slowdown, long[] BytesSentPerParty, long Rounds)
+{
+    public static PrivateBenchRow From(string model, string scope, PrivateRunSettingsCli s, int context, PrivateRunResult[] results, double plainMs)
+    {
+        var client = results.Single(r => r.PartyId == PartyIds.Client);
+        var parties = PartyIds.ComputeParties.Select(p => results.Single(r => r.PartyId == p)).ToArray();
+        double median = PrivateRunSummary.Median(client.DecodeMs);
+        return new PrivateBenchRow(model, model, scope, s.SchemeName, s.Parties, s.Transport, s.Network.Name, context, client.DecodeMs.Count,
+            median, PrivateRunSummary.Percentile(client.DecodeMs, 0.9), plainMs, median / Math.Max(plainMs, 1e-6),
+            parties.Select(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.BytesSent).ToList())).ToArray(),
+            parties.Max(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.Rounds).ToList())));
+    }
+
+    public string MarkdownLine() =>
+        $"| {Model} | {Scope} | {Scheme} | {Transport} | {Network} | {Context} | {MedianMs:F1} | {P90Ms:F1} | {PlainMs:F3} | {Slowdown:F0}x | " +
+        $"{string.Join(" / ", BytesSentPerParty.Select(b => (b / 1048576.0).ToString("F2", CultureInfo.InvariantCulture) + " MB"))} | {Rounds} |";
+}
