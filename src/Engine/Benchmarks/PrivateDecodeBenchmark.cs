@@ -67,12 +67,7 @@ public static class PrivateDecodeBenchmark
             if (step < 0) continue;
             result.DecodeMs.Add(clock.Elapsed.TotalMilliseconds);
             result.DecodeSteps.Add(ctx.Channel.Total - mark);
-            result.LastStepByLabel.Clear();
-            foreach (var (label, stats) in ctx.Channel.ByLabel)
-            {
-                var delta = labelsBefore.TryGetValue(label, out var b) ? stats - b : stats;
-                if (delta.Rounds > 0 || delta.BytesSent > 0) result.LastStepByLabel[label] = delta;
-            }
+            result.RecordLastStep(labelsBefore, ctx.Channel.ByLabel);
         }
         result.Total = ctx.Channel.Total;
         return result;

@@ -33,6 +33,17 @@ public sealed class PrivateRunResult
     public List<CommStats> DecodeSteps { get; } = [];
     /// <summary>The last decode step's communication per operation label (labels nest: "softmax" includes its "exp").</summary>
     public Dictionary<string, CommStats> LastStepByLabel { get; } = [];
+
+    /// <summary>Keeps the per-label communication between two snapshots of the channel's counters.</summary>
+    public void RecordLastStep(IReadOnlyDictionary<string, CommStats> before, IReadOnlyDictionary<string, CommStats> after)
+    {
+        LastStepByLabel.Clear();
+        foreach (var (label, stats) in after)
+        {
+            var delta = before.TryGetValue(label, out var b) ? stats - b : stats;
+            if (delta.Rounds > 0 || delta.BytesSent > 0) LastStepByLabel[label] = delta;
+        }
+    }
 }
 
 /// <summary>
@@ -91,12 +102,7 @@ public static class PrivateGeneration
                 logits = Step(ctx, model, config, client is null ? null : [next], 1);
             result.DecodeMs.Add(clock.Elapsed.TotalMilliseconds);
             result.DecodeSteps.Add(ctx.Channel.Total - mark);
-            result.LastStepByLabel.Clear();
-            foreach (var (label, stats) in ctx.Channel.ByLabel)
-            {
-                var delta = labelsBefore.TryGetValue(label, out var b) ? stats - b : stats;
-                if (delta.Rounds > 0 || delta.BytesSent > 0) result.LastStepByLabel[label] = delta;
-            }
+            result.RecordLastStep(labelsBefore, ctx.Channel.ByLabel);
         }
         result.Total = ctx.Channel.Total;
         return result;
