@@ -27,10 +27,11 @@ internal static class BenchPrivateCommand
         var json = new Option<string?>("--json") { Description = "write rows as JSON to this file" };
         var append = new Option<string?>("--append") { Description = "append the Markdown table (with command and machine) to this file, e.g. docs/benchmarks/private.md" };
         var plot = new Option<string?>("--plot") { Description = "write a PNG of latency and bytes per token against context" };
+        var breakdown = new Option<bool>("--breakdown") { Description = "print each party's rounds and bytes per operation for the last step of each context" };
         var command = new Command("private", "Private decoding cost per step at several context lengths, beside plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot }) command.Options.Add(o);
+        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, breakdown }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             string name;
@@ -75,6 +76,7 @@ internal static class BenchPrivateCommand
                 string line = row.MarkdownLine();
                 table.AppendLine(line);
                 Console.WriteLine(line);
+                if (parse.GetValue(breakdown)) Console.Error.WriteLine(Breakdown(results));
             }
             string machine = MachineInfo.Describe();
             Console.WriteLine($"\nmachine: {machine}");
@@ -87,6 +89,19 @@ internal static class BenchPrivateCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Rounds and bytes sent per operation label, one column pair per compute party (labels nest).</summary>
+    private static string Breakdown(PrivateRunResult[] results)
+    {
+        var parties = PartyIds.ComputeParties.Select(p => results.Single(r => r.PartyId == p)).ToArray();
+        var labels = parties.SelectMany(p => p.LastStepByLabel.Keys).Distinct()
+            .OrderByDescending(l => parties.Max(p => p.LastStepByLabel.GetValueOrDefault(l)?.BytesSent ?? 0)).ToList();
+        var sb = new StringBuilder("| op (last step) | " + string.Join(" | ", parties.Select(p => $"P{p.PartyId} rounds | P{p.PartyId} bytes")) + " |\n");
+        sb.Append("|---|" + string.Concat(parties.Select(_ => "---:|---:|")) + "\n");
+        foreach (var l in labels)
+            sb.Append($"| {l} | " + string.Join(" | ", parties.Select(p => p.LastStepByLabel.TryGetValue(l, out var s) ? $"{s.Rounds} | {s.BytesSent}" : "0 | 0")) + " |\n");
+        return sb.ToString();
     }
 }
 

@@ -49,5 +49,6 @@ public sealed class PrivateBenchJob : IPartyJob
         context.Results["setup"] = PrivateJobArguments.Encode(result.Setup);
         context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
         context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
+        context.Results["last_step_labels"] = PrivateJobArguments.EncodeLabels(result.LastStepByLabel);
     }
 }

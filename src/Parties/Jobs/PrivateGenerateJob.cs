@@ -50,6 +50,7 @@ public sealed class PrivateGenerateJob : IPartyJob
         context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
         context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
         context.Results["prefill_ms"] = result.PrefillMs.ToString("R", CultureInfo.InvariantCulture);
+        context.Results["last_step_labels"] = PrivateJobArguments.EncodeLabels(result.LastStepByLabel);
     }
 
     /// <summary>A compute party's figures as sent back to the client.</summary>
@@ -64,6 +65,8 @@ public sealed class PrivateGenerateJob : IPartyJob
         };
         foreach (var step in values["steps"].Split(';', StringSplitOptions.RemoveEmptyEntries))
             r.DecodeSteps.Add(PrivateJobArguments.Decode(step));
+        if (values.TryGetValue("last_step_labels", out var labels))
+            foreach (var (label, stats) in PrivateJobArguments.DecodeLabels(labels)) r.LastStepByLabel[label] = stats;
         return r;
     }
 }

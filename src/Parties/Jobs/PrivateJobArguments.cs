@@ -56,5 +56,16 @@ public static class PrivateJobArguments
         return new CommStats { BytesSent = v[0], BytesReceived = v[1], MessagesSent = v[2], MessagesReceived = v[3], Rounds = v[4] };
     }
 
+    /// <summary>Operation labels (fixed names from the engine and protocols) with their figures.</summary>
+    public static string EncodeLabels(IReadOnlyDictionary<string, CommStats> labels) =>
+        string.Join(";", labels.Select(kv => $"{kv.Key}={Encode(kv.Value)}"));
+
+    public static IEnumerable<(string Label, CommStats Stats)> DecodeLabels(string text) =>
+        text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part =>
+        {
+            int eq = part.IndexOf('=');
+            return (part[..eq], Decode(part[(eq + 1)..]));
+        });
+
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 }
