@@ -32,6 +32,21 @@ public sealed class LocalClusterJobTests(LocalClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task A_job_yields_the_same_deterministic_results_over_party_processes_as_in_process()
+    {
+        await using var client = fixture.Cluster.CreateClient();
+        var arguments = Exchange(2_000_003);
+        arguments["seed"] = "42";
+
+        var overGrpc = (await client.RunJobAsync(ExchangeCheckJob.JobName, arguments, new ExchangeCheckJob())).EnsureSuccess();
+        var inProcess = (await InProcessJobRunner.RunAsync(new ExchangeCheckJob(), arguments, withClient: true)).EnsureSuccess();
+
+        Assert.Equal(
+            inProcess.All.Select(r => (r.PartyId, r.Values["received_sha256"], r.Values["bytes_received"])),
+            overGrpc.All.Select(r => (r.PartyId, r.Values["received_sha256"], r.Values["bytes_received"])));
+    }
+
+    [Fact]
     public async Task Parties_alone_run_a_job_without_the_client_joining_the_mesh()
     {
         await using var client = fixture.Cluster.CreateClient();

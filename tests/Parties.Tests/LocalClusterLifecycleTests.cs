@@ -77,6 +77,35 @@ public sealed class LocalClusterLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task Parties_waiting_on_a_silent_client_fail_with_a_timeout_error_after_the_receive_timeout()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ReceiveTimeout = TimeSpan.FromSeconds(1) });
+        await using var client = cluster.CreateClient();
+        var clock = Stopwatch.StartNew();
+
+        var outcome = await client.RunJobAsync(ExchangeCheckJob.JobName, new Dictionary<string, string> { ["bytes"] = "10" }, new SilentClientPart());
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"failed after {clock.Elapsed.TotalMilliseconds:0} ms, before the timeout");
+        Assert.True(outcome.Client!.Ok);
+        Assert.All(outcome.Parties, r =>
+        {
+            Assert.False(r.Ok);
+            Assert.Contains("receiving from client: no data for 1 s", r.Error);
+        });
+    }
+
+    private sealed class SilentClientPart : IPartyJob
+    {
+        public string Name => ExchangeCheckJob.JobName;
+
+        public string Description => "joins the session and sends nothing";
+
+        public void Run(PartyJobContext context)
+        {
+        }
+    }
+
     private static void AssertExited(int processId)
     {
         try

@@ -224,8 +224,11 @@ public sealed class LinkMesh : IAsyncDisposable
         else
             _partyLinks.TryRemove(new KeyValuePair<int, PeerLink>(link.PeerEndpoint, link));
         Router.FailLink(link.PeerEndpoint, link.LinkId, $"the link to {Endpoints.Name(link.PeerEndpoint)} went down: {reason}");
-        if (!_stopping.IsCancellationRequested)
-            _logger.LogWarning("Link with {Peer} down: {Reason}", Endpoints.Name(link.PeerEndpoint), reason);
+        if (_stopping.IsCancellationRequested)
+            return;
+        // Clients come and go as a matter of course; a party link going down is worth a warning.
+        _logger.Log(Endpoints.IsExternal(link.PeerEndpoint) ? LogLevel.Information : LogLevel.Warning,
+            "Link with {Peer} down: {Reason}", Endpoints.Name(link.PeerEndpoint), reason);
     }
 
     public async ValueTask DisposeAsync()
