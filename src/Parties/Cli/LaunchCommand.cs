@@ -68,7 +68,9 @@ public static class LaunchCommand
                 Console.WriteLine(cluster.ClusterFile);
                 var interrupted = Task.Delay(Timeout.Infinite, cancellation);
                 var exited = cluster.AnyExited;
-                if (await Task.WhenAny(interrupted, exited) == exited)
+                // Ctrl+C in a terminal reaches the parties too, so a party exiting while we are being
+                // interrupted is the normal way down, not a failure.
+                if (await Task.WhenAny(interrupted, exited) == exited && !cancellation.IsCancellationRequested)
                     return CliErrors.Report("launch", await exited, CliErrors.Failed);
                 Console.Error.WriteLine("pi launch: stopping the parties");
                 return 0;

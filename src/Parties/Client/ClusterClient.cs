@@ -10,22 +10,20 @@ namespace PrivateInference.Parties.Client;
 
 /// <summary>
 /// A client of a running cluster: health checks, and running a named job in a fresh session on every party.
-/// When a job has a client part (the client holding the prompt and receiving output shares), pass it as
-/// <c>clientPart</c>: the client then joins the session's mesh as endpoint 3 (or 4 for the model owner) and
-/// runs that part locally while the parties run theirs.
+/// When a job has a client part (the client holding the prompt and receiving output shares) or a model-owner
+/// part (sharing the weights), pass them: this process then joins the session's mesh as endpoint 3 and/or 4
+/// and runs those parts locally while the parties run theirs. Client and owner talk to the parties only.
 /// </summary>
 public sealed class ClusterClient : IAsyncDisposable
 {
     private readonly ClusterClientOptions _options;
     private readonly Dictionary<int, GrpcChannel> _channels;
     private readonly Dictionary<int, PartyControl.PartyControlClient> _control;
-    private LinkMesh? _mesh;
+    private readonly Dictionary<int, LinkMesh> _meshes = new();
 
     public ClusterClient(ClusterConfig cluster, ClusterClientOptions? options = null)
     {
         _options = options ?? new ClusterClientOptions();
-        if (!Endpoints.IsExternal(_options.EndpointId))
-            throw new ArgumentException($"a client joins as endpoint {Endpoints.Client} or {Endpoints.ModelOwner}, not {_options.EndpointId}");
         Cluster = cluster;
         _channels = cluster.Parties.ToDictionary(p => p.Id, PartyChannels.Create);
         _control = _channels.ToDictionary(c => c.Key, c => new PartyControl.PartyControlClient(c.Value));
@@ -78,39 +76,46 @@ public sealed class ClusterClient : IAsyncDisposable
     /// </summary>
     public async Task<JobOutcome> RunJobAsync(
         string job, IReadOnlyDictionary<string, string>? arguments = null, IPartyJob? clientPart = null,
-        CancellationToken cancellation = default)
+        IPartyJob? ownerPart = null, CancellationToken cancellation = default)
     {
         arguments ??= new Dictionary<string, string>();
         var sessionId = $"{job}-{Guid.NewGuid():N}";
         var open = new OpenSessionRequest { SessionId = sessionId, Job = job };
         foreach (var (name, value) in arguments)
             open.Arguments[name] = value;
-        GrpcTransport? local = null;
+        var localParts = new Dictionary<int, IPartyJob>();
         if (clientPart is not null)
-        {
-            var mesh = await JoinMeshAsync(cancellation).ConfigureAwait(false);
-            local = mesh.OpenSession(sessionId);
-            open.EndpointLinks[_options.EndpointId] = mesh.LinkId;
-        }
+            localParts[Endpoints.Client] = clientPart;
+        if (ownerPart is not null)
+            localParts[Endpoints.ModelOwner] = ownerPart;
+        var localSessions = new Dictionary<int, GrpcTransport>();
         try
         {
+            foreach (var endpoint in localParts.Keys)
+            {
+                var mesh = await JoinMeshAsync(endpoint, cancellation).ConfigureAwait(false);
+                localSessions[endpoint] = mesh.OpenSession(sessionId);
+                open.EndpointLinks[endpoint] = mesh.LinkId;
+            }
             await Task.WhenAll(_control.Values.Select(c => c.OpenSessionAsync(open, cancellationToken: cancellation).ResponseAsync))
                 .ConfigureAwait(false);
         }
-        catch (RpcException e)
+        catch (Exception e) when (e is RpcException or TransportException)
         {
-            local?.Dispose();
-            throw new JobFailedException($"could not open session '{sessionId}': {e.Status.Detail}");
+            foreach (var session in localSessions.Values)
+                session.Dispose();
+            throw new JobFailedException($"could not open session '{sessionId}': {(e as RpcException)?.Status.Detail ?? e.Message}");
         }
 
         var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, cancellation)).ToArray();
-        var client = clientPart is null || local is null
-            ? Task.FromResult<JobResult?>(null)
-            : JobExecutor.StartAsync(clientPart, local, Cluster, arguments, _options.Network, _options.Logger, cancellation)
-                .ContinueWith(t => (JobResult?)t.Result, TaskScheduler.Default);
-        var results = await Task.WhenAll(parties).ConfigureAwait(false);
-        var clientResult = await client.ConfigureAwait(false);
-        return new JobOutcome(sessionId, results, clientResult is null ? null : PartyJobResult.From(clientResult));
+        var locals = localParts.ToDictionary(p => p.Key, p => JobExecutor.StartAsync(
+            p.Value, localSessions[p.Key], Cluster, arguments, _options.Network, _options.Logger, cancellation));
+        var partyResults = await Task.WhenAll(parties).ConfigureAwait(false);
+        await Task.WhenAll(locals.Values).ConfigureAwait(false);
+        return new JobOutcome(sessionId, partyResults, LocalResult(Endpoints.Client), LocalResult(Endpoints.ModelOwner));
+
+        PartyJobResult? LocalResult(int endpoint) =>
+            locals.TryGetValue(endpoint, out var run) ? PartyJobResult.From(run.Result) : null;
     }
 
     /// <summary>Asks every party process to exit.</summary>
@@ -145,21 +150,27 @@ public sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    private async Task<LinkMesh> JoinMeshAsync(CancellationToken cancellation)
+    private async Task<LinkMesh> JoinMeshAsync(int endpoint, CancellationToken cancellation)
     {
-        if (_mesh is null)
+        LinkMesh? mesh;
+        // Concurrent jobs of one client share its links, so the first to need a mesh creates it for all.
+        lock (_meshes)
         {
-            _mesh = new LinkMesh(Cluster, _options.EndpointId, _options.Transport, _options.Logger);
-            _mesh.StartDialing();
+            if (!_meshes.TryGetValue(endpoint, out mesh))
+            {
+                mesh = new LinkMesh(Cluster, endpoint, _options.Transport, _options.Logger);
+                _meshes[endpoint] = mesh;
+                mesh.StartDialing();
+            }
         }
-        await _mesh.WaitReadyAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
-        return _mesh;
+        await mesh.WaitReadyAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+        return mesh;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_mesh is not null)
-            await _mesh.DisposeAsync().ConfigureAwait(false);
+        foreach (var mesh in _meshes.Values)
+            await mesh.DisposeAsync().ConfigureAwait(false);
         foreach (var channel in _channels.Values)
             channel.Dispose();
     }

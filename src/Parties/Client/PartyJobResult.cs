@@ -12,10 +12,12 @@ public sealed record PartyJobResult(int PartyId, bool Ok, string? Error, double 
         new(partyId, false, error, 0, new Dictionary<string, string>());
 }
 
-/// <summary>Every endpoint's outcome of one job run.</summary>
-public sealed record JobOutcome(string SessionId, IReadOnlyList<PartyJobResult> Parties, PartyJobResult? Client)
+/// <summary>Every endpoint's outcome of one job run: the parties', and the client's and model owner's when they took part.</summary>
+public sealed record JobOutcome(
+    string SessionId, IReadOnlyList<PartyJobResult> Parties, PartyJobResult? Client = null, PartyJobResult? ModelOwner = null)
 {
-    public IEnumerable<PartyJobResult> All => Client is null ? Parties : Parties.Append(Client);
+    public IEnumerable<PartyJobResult> All =>
+        Parties.Concat(new[] { Client, ModelOwner }.OfType<PartyJobResult>());
 
     public bool Ok => All.All(r => r.Ok);
 

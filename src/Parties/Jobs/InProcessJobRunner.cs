@@ -16,7 +16,7 @@ namespace PrivateInference.Parties.Jobs;
 public static class InProcessJobRunner
 {
     public static async Task<JobOutcome> RunAsync(
-        IPartyJob job, IReadOnlyDictionary<string, string>? arguments = null, string scheme = "3pc", bool withClient = false,
+        IPartyJob job, IReadOnlyDictionary<string, string>? arguments = null, string scheme = "3pc", bool withClient = false, bool withOwner = false,
         NetworkProfile? network = null, TransportOptions? options = null)
     {
         arguments ??= new Dictionary<string, string>();
@@ -24,19 +24,21 @@ public static class InProcessJobRunner
         options ??= TransportOptions.Default;
         var cluster = new ClusterConfig($"in-process-{scheme}", scheme,
             Enumerable.Range(0, 3).Select(id => new PartyAddress(id, "in-process", id + 1)).ToArray()).Validated();
-        var endpoints = cluster.PartyIds.Concat(withClient ? [Endpoints.Client] : []).ToArray();
+        int[] externals = [.. withClient ? [Endpoints.Client] : Array.Empty<int>(), .. withOwner ? [Endpoints.ModelOwner] : Array.Empty<int>()];
+        var endpoints = cluster.PartyIds.Concat(externals).ToArray();
         var routers = endpoints.ToDictionary(e => e, _ => new SessionRouter());
         var sessionId = $"{job.Name}-in-process-{Guid.NewGuid():N}";
         var noExternalLinks = new Dictionary<int, string>();
-        var externalLinks = withClient ? new Dictionary<int, string> { [Endpoints.Client] = LinkId(Endpoints.Client) } : noExternalLinks;
-        var transports = endpoints.ToDictionary(e => e, e => routers[e].Open(
-            sessionId, e, endpoints, Endpoints.IsExternal(e) ? noExternalLinks : externalLinks,
-            to => new InMemorySink(routers[to], e), options));
+        var externalLinks = externals.ToDictionary(e => e, LinkId);
+        // As over gRPC, the client and model owner are linked to the parties only, not to each other.
+        var transports = endpoints.ToDictionary(e => e, e => Endpoints.IsExternal(e)
+            ? routers[e].Open(sessionId, e, cluster.PartyIds.Append(e), noExternalLinks, to => new InMemorySink(routers[to], e), options)
+            : routers[e].Open(sessionId, e, endpoints, externalLinks, to => new InMemorySink(routers[to], e), options));
 
         var runs = endpoints.Select(e => JobExecutor.StartAsync(job, transports[e], cluster, arguments, network, NullLogger.Instance, CancellationToken.None)).ToArray();
         var results = (await Task.WhenAll(runs).ConfigureAwait(false)).Select(PartyJobResult.From).ToArray();
         return new JobOutcome(sessionId, results.Where(r => !Endpoints.IsExternal(r.PartyId)).ToArray(),
-            results.FirstOrDefault(r => Endpoints.IsExternal(r.PartyId)));
+            results.FirstOrDefault(r => r.PartyId == Endpoints.Client), results.FirstOrDefault(r => r.PartyId == Endpoints.ModelOwner));
     }
 
     private static string LinkId(int endpoint) => $"in-process-{endpoint}";
