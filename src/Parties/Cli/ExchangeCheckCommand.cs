@@ -64,7 +64,7 @@ public static class ExchangeCheckCommand
                 await using (local)
                 {
                     await using var client = new ClusterClient(config, new ClusterClientOptions { Network = profile });
-                    await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation);
+                    await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(15), cancellation);
                     var outcome = await client.RunJobAsync(
                         ExchangeCheckJob.JobName, arguments,
                         clientPart: result.GetValue(withClient) ? new ExchangeCheckJob() : null,

@@ -23,20 +23,30 @@ public static class LaunchCommand
             Description = "Where to write the cluster file (default: a new temporary directory)",
         };
         var verbose = new Option<bool>("--verbose") { Description = "Let the parties log links and sessions (ids and sizes only)" };
+        var receiveTimeout = new Option<double>("--receive-timeout")
+        {
+            Description = "Seconds a party's receive may wait without data before the peer counts as gone",
+            DefaultValueFactory = _ => Transport.TransportOptions.Default.ReceiveTimeout.TotalSeconds,
+        };
         var network = new NetworkOptions();
 
         var command = new Command("launch", "Start local party processes on free loopback ports and keep them running");
         command.Options.Add(parties);
         network.AddTo(command);
         command.Options.Add(clusterFile);
+        command.Options.Add(receiveTimeout);
         command.Options.Add(verbose);
         command.SetAction(async (result, cancellation) =>
         {
             LocalClusterOptions options;
             try
             {
+                var timeout = result.GetValue(receiveTimeout);
+                if (!(timeout > 0))
+                    throw new ArgumentException($"--receive-timeout must be > 0 seconds, not {timeout}");
                 options = new LocalClusterOptions
                 {
+                    ReceiveTimeout = TimeSpan.FromSeconds(timeout),
                     Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
                     Network = network.Parse(result),
                     ClusterFile = result.GetValue(clusterFile),
