@@ -95,6 +95,26 @@ public sealed class LocalClusterLifecycleTests
         });
     }
 
+    [Fact]
+    public async Task A_party_dying_mid_job_fails_the_session_at_the_others_at_once()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ReceiveTimeout = TimeSpan.FromSeconds(30) });
+        await using var client = cluster.CreateClient();
+        var endless = new Dictionary<string, string> { ["ping-rounds"] = "100000000", ["bytes"] = "0" };
+
+        var run = client.RunJobAsync(ExchangeCheckJob.JobName, endless);
+        await Task.Delay(1000);
+        var clock = Stopwatch.StartNew();
+        using (var victim = Process.GetProcessById(cluster.ProcessIds[1]))
+            victim.Kill();
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the survivors took {clock.Elapsed.TotalSeconds:0.0} s to notice");
+        Assert.All(outcome.Parties, r => Assert.False(r.Ok));
+        Assert.Contains("party 1", outcome.Parties[1].Error);
+        Assert.Contains("the link to party 1 went down", outcome.Parties[0].Error + outcome.Parties[2].Error);
+    }
+
     private sealed class SilentClientPart : IPartyJob
     {
         public string Name => ExchangeCheckJob.JobName;
