@@ -17,6 +17,7 @@ namespace PrivateInference.Parties.Transport;
 public sealed class LinkMesh : IAsyncDisposable
 {
     private static readonly TimeSpan RedialDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MisconfiguredRedialDelay = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<int, PeerLink> _partyLinks = new();
@@ -179,6 +180,7 @@ public sealed class LinkMesh : IAsyncDisposable
         var failuresLogged = false;
         while (!stopping.IsCancellationRequested)
         {
+            var delay = RedialDelay;
             try
             {
                 using var call = client.Link(cancellationToken: stopping);
@@ -196,10 +198,14 @@ public sealed class LinkMesh : IAsyncDisposable
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                // Peers start in any order, so refused connections are expected for a while; say so once.
+                // Peers start in any order, so unreachable peers are expected for a while and retried quietly;
+                // a peer that refuses us or is not who the cluster file says points at a configuration error.
+                var misconfigured = e is TransportException or RpcException { StatusCode: StatusCode.FailedPrecondition };
                 if (!failuresLogged)
-                    _logger.LogDebug("Dialling {Peer} at {Uri} failed ({Reason}); retrying", Endpoints.Name(party.Id), party.Uri, e.Message);
+                    _logger.Log(misconfigured ? LogLevel.Warning : LogLevel.Debug, "Dialling {Peer} at {Uri} failed ({Reason}); retrying",
+                        Endpoints.Name(party.Id), party.Uri, (e as RpcException)?.Status.Detail ?? e.Message);
                 failuresLogged = true;
+                delay = misconfigured ? MisconfiguredRedialDelay : RedialDelay;
             }
             catch (Exception)
             {
@@ -207,7 +213,7 @@ public sealed class LinkMesh : IAsyncDisposable
             }
             try
             {
-                await Task.Delay(RedialDelay, stopping).ConfigureAwait(false);
+                await Task.Delay(delay, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
