@@ -71,6 +71,9 @@ public static class ExchangeCheckCommand
                         ownerPart: result.GetValue(withOwner) ? new ExchangeCheckJob() : null,
                         cancellation: cancellation);
                     Print(outcome, config, profile.Description);
+                    var roundTripMs = await MedianHealthRoundTripMs(client, cancellation);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"unary gRPC round trip client -> party 0 (health call), median of 200: {roundTripMs:0.000} ms"));
                     return outcome.Ok ? 0 : CliErrors.Report("exchange-check", outcome.EnsureSuccessMessage(), CliErrors.Failed);
                 }
             }
@@ -81,6 +84,19 @@ public static class ExchangeCheckCommand
             }
         });
         return command;
+    }
+
+    private static async Task<double> MedianHealthRoundTripMs(ClusterClient client, CancellationToken cancellation)
+    {
+        var samples = new double[200];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            await client.PingAsync(0, cancellation);
+            samples[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(samples);
+        return samples[samples.Length / 2];
     }
 
     private static string EnsureSuccessMessage(this JobOutcome outcome) =>

@@ -36,6 +36,10 @@ public sealed class ClusterClient : IAsyncDisposable
             new HealthRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellation).ResponseAsync.ConfigureAwait(false)))
             .ConfigureAwait(false);
 
+    /// <summary>One health call to one party: a unary round trip, for latency measurements.</summary>
+    public async Task<HealthReply> PingAsync(int partyId, CancellationToken cancellation = default) =>
+        await _control[partyId].HealthAsync(new HealthRequest(), cancellationToken: cancellation).ResponseAsync.ConfigureAwait(false);
+
     /// <summary>Waits until every party answers and reports links to all others; throws <see cref="TimeoutException"/>
     /// saying which parties were not ready.</summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellation = default)
