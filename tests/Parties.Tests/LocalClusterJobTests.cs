@@ -136,6 +136,7 @@ public sealed class LocalClusterJobTests(LocalClusterFixture fixture) : IClassFi
             Assert.True(h.Ready);
             Assert.Equal([0, 1, 2], h.ConnectedParties.Append(h.PartyId).Order());
             Assert.Equal(fixture.Cluster.Cluster.ClusterId, h.ClusterId);
+            Assert.Equal(0, h.RejectedFrames);
         });
     }
 

@@ -55,9 +55,7 @@ public sealed class LinkMesh : IAsyncDisposable
     /// <summary>True once a link to every other party is up.</summary>
     public bool Ready => Cluster.PartyIds.Where(p => p != LocalEndpoint).All(_partyLinks.ContainsKey);
 
-    public bool IsExternalLinkConnected(string linkId) => _externalLinks.ContainsKey(linkId);
-
-    /// <summary>Frames rejected so far on all links (wrong session, bad sequence), for health reports and tests.</summary>
+    /// <summary>Frames rejected (unknown or closed session, bad sequence) on the links that are up now.</summary>
     public long RejectedFrames =>
         _partyLinks.Values.Concat(_externalLinks.Values).Sum(l => l.RejectedFrames);
 
