@@ -36,8 +36,10 @@ public static class LaunchCommand
         command.Options.Add(clusterFile);
         command.Options.Add(receiveTimeout);
         command.Options.Add(verbose);
-        command.SetAction(async (result, cancellation) =>
+        command.SetAction(async (result, invocationCancellation) =>
         {
+            using var signals = new ShutdownSignals(invocationCancellation);
+            var cancellation = signals.Token;
             LocalClusterOptions options;
             try
             {
