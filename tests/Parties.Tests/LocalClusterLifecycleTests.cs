@@ -78,6 +78,28 @@ public sealed class LocalClusterLifecycleTests
     }
 
     [Fact]
+    public async Task Pi_launch_stops_its_parties_and_exits_0_on_sigterm()
+    {
+        using var launcher = PiProcessRunner.Start("launch", "--parties", "2");
+        var stderr = launcher.StandardError.ReadToEndAsync();
+        var clusterFile = await launcher.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var cluster = ClusterConfig.Load(clusterFile!);
+
+        Assert.Equal(0, SendSignal(launcher.Id, Sigterm));
+        await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(0, launcher.ExitCode);
+        Assert.Contains("pi launch: stopping the parties", await stderr);
+        await using var client = new Client.ClusterClient(cluster);
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.HealthAsync());
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    [Fact]
     public async Task Parties_waiting_on_a_silent_client_fail_with_a_timeout_error_after_the_receive_timeout()
     {
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ReceiveTimeout = TimeSpan.FromSeconds(1) });
