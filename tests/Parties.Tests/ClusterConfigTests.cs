@@ -30,6 +30,7 @@ public sealed class ClusterConfigTests : IDisposable
         Assert.Equal([0, 1, 2], loaded.PartyIds);
         Assert.Equal(new Uri("http://localhost:7001"), loaded.Party(1).Uri);
         Assert.Contains("\"cluster_id\"", File.ReadAllText(path));
+        Assert.DoesNotContain("party_ids", File.ReadAllText(path));
     }
 
     [Fact]

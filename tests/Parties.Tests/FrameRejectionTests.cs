@@ -73,6 +73,28 @@ public class FrameRejectionTests
     }
 
     [Fact]
+    public void An_abort_notice_for_a_session_already_closed_is_ignored()
+    {
+        var receiver = Receiver(out var router);
+        receiver.Dispose();
+
+        var error = Record.Exception(() => router.DeliverAbort(0, "l", new SessionAbort { SessionId = "s", Reason = "late" }));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void An_abort_notice_for_an_unknown_session_is_rejected()
+    {
+        using var receiver = Receiver(out var router);
+
+        var rejection = Assert.Throws<TransportException>(() =>
+            router.DeliverAbort(0, "l", new SessionAbort { SessionId = "never", Reason = "?" }));
+
+        Assert.Contains("abort notice from party 0 for unknown session 'never'", rejection.Message);
+    }
+
+    [Fact]
     public void A_closed_session_id_cannot_be_opened_again()
     {
         var receiver = Receiver(out var router);

@@ -32,6 +32,34 @@ public sealed class LocalClusterJobTests(LocalClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task A_job_yields_the_same_deterministic_results_over_party_processes_as_in_process()
+    {
+        await using var client = fixture.Cluster.CreateClient();
+        var arguments = Exchange(2_000_003);
+        arguments["seed"] = "42";
+
+        var overGrpc = (await client.RunJobAsync(ExchangeCheckJob.JobName, arguments, new ExchangeCheckJob(), new ExchangeCheckJob())).EnsureSuccess();
+        var inProcess = (await InProcessJobRunner.RunAsync(new ExchangeCheckJob(), arguments, withClient: true, withOwner: true)).EnsureSuccess();
+
+        Assert.Equal([0, 1, 2, Endpoints.Client, Endpoints.ModelOwner], overGrpc.All.Select(r => r.PartyId));
+        Assert.Equal(
+            inProcess.All.Select(r => (r.PartyId, r.Values["received_sha256"], r.Values["bytes_received"])),
+            overGrpc.All.Select(r => (r.PartyId, r.Values["received_sha256"], r.Values["bytes_received"])));
+    }
+
+    [Fact]
+    public async Task The_model_owner_exchanges_with_the_parties_only()
+    {
+        await using var client = fixture.Cluster.CreateClient();
+
+        var outcome = (await client.RunJobAsync(ExchangeCheckJob.JobName, Exchange(1000), ownerPart: new ExchangeCheckJob())).EnsureSuccess();
+
+        Assert.Null(outcome.Client);
+        Assert.Equal("0 1 2", outcome.ModelOwner!.Values["peers"]);
+        Assert.All(outcome.Parties, r => Assert.EndsWith($" {Endpoints.ModelOwner}", r.Values["peers"]));
+    }
+
+    [Fact]
     public async Task Parties_alone_run_a_job_without_the_client_joining_the_mesh()
     {
         await using var client = fixture.Cluster.CreateClient();
@@ -108,6 +136,7 @@ public sealed class LocalClusterJobTests(LocalClusterFixture fixture) : IClassFi
             Assert.True(h.Ready);
             Assert.Equal([0, 1, 2], h.ConnectedParties.Append(h.PartyId).Order());
             Assert.Equal(fixture.Cluster.Cluster.ClusterId, h.ClusterId);
+            Assert.Equal(0, h.RejectedFrames);
         });
     }
 

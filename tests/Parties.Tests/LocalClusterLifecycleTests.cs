@@ -77,6 +77,77 @@ public sealed class LocalClusterLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task Pi_launch_stops_its_parties_and_exits_0_on_sigterm()
+    {
+        using var launcher = PiProcessRunner.Start("launch", "--parties", "2");
+        var stderr = launcher.StandardError.ReadToEndAsync();
+        var clusterFile = await launcher.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var cluster = ClusterConfig.Load(clusterFile!);
+
+        Assert.Equal(0, SendSignal(launcher.Id, Sigterm));
+        await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(0, launcher.ExitCode);
+        Assert.Contains("pi launch: stopping the parties", await stderr);
+        await using var client = new Client.ClusterClient(cluster);
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.HealthAsync());
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    [Fact]
+    public async Task Parties_waiting_on_a_silent_client_fail_with_a_timeout_error_after_the_receive_timeout()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ReceiveTimeout = TimeSpan.FromSeconds(1) });
+        await using var client = cluster.CreateClient();
+        var clock = Stopwatch.StartNew();
+
+        var outcome = await client.RunJobAsync(ExchangeCheckJob.JobName, new Dictionary<string, string> { ["bytes"] = "10" }, new SilentClientPart());
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"failed after {clock.Elapsed.TotalMilliseconds:0} ms, before the timeout");
+        Assert.True(outcome.Client!.Ok);
+        Assert.All(outcome.Parties, r =>
+        {
+            Assert.False(r.Ok);
+            Assert.Contains("receiving from client: no data for 1 s", r.Error);
+        });
+    }
+
+    [Fact]
+    public async Task A_party_dying_mid_job_fails_the_session_at_the_others_at_once()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ReceiveTimeout = TimeSpan.FromSeconds(30) });
+        await using var client = cluster.CreateClient();
+        var endless = new Dictionary<string, string> { ["ping-rounds"] = "100000000", ["bytes"] = "0" };
+
+        var run = client.RunJobAsync(ExchangeCheckJob.JobName, endless);
+        await Task.Delay(1000);
+        var clock = Stopwatch.StartNew();
+        using (var victim = Process.GetProcessById(cluster.ProcessIds[1]))
+            victim.Kill();
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the survivors took {clock.Elapsed.TotalSeconds:0.0} s to notice");
+        Assert.All(outcome.Parties, r => Assert.False(r.Ok));
+        Assert.Contains("party 1", outcome.Parties[1].Error);
+        Assert.Contains("the link to party 1 went down", outcome.Parties[0].Error + outcome.Parties[2].Error);
+    }
+
+    private sealed class SilentClientPart : IPartyJob
+    {
+        public string Name => ExchangeCheckJob.JobName;
+
+        public string Description => "joins the session and sends nothing";
+
+        public void Run(PartyJobContext context)
+        {
+        }
+    }
+
     private static void AssertExited(int processId)
     {
         try

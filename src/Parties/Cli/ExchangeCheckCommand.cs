@@ -25,6 +25,7 @@ public static class ExchangeCheckCommand
         var bytes = new Option<long>("--bytes") { Description = "Payload sent to every peer", DefaultValueFactory = _ => 16L << 20 };
         var pingRounds = new Option<long>("--ping-rounds") { Description = "All-to-all rounds of 8 bytes", DefaultValueFactory = _ => 50 };
         var withClient = new Option<bool>("--with-client") { Description = "The client joins the exchange as endpoint 3" };
+        var withOwner = new Option<bool>("--with-owner") { Description = "A model owner joins the exchange as endpoint 4" };
         var network = new NetworkOptions();
 
         var command = new Command("exchange-check", "Check and measure the party links: round latency and verified bulk transfer");
@@ -34,6 +35,7 @@ public static class ExchangeCheckCommand
         command.Options.Add(bytes);
         command.Options.Add(pingRounds);
         command.Options.Add(withClient);
+        command.Options.Add(withOwner);
         command.SetAction(async (result, cancellation) =>
         {
             try
@@ -62,10 +64,16 @@ public static class ExchangeCheckCommand
                 await using (local)
                 {
                     await using var client = new ClusterClient(config, new ClusterClientOptions { Network = profile });
-                    await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation);
+                    await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(15), cancellation);
                     var outcome = await client.RunJobAsync(
-                        ExchangeCheckJob.JobName, arguments, result.GetValue(withClient) ? new ExchangeCheckJob() : null, cancellation);
+                        ExchangeCheckJob.JobName, arguments,
+                        clientPart: result.GetValue(withClient) ? new ExchangeCheckJob() : null,
+                        ownerPart: result.GetValue(withOwner) ? new ExchangeCheckJob() : null,
+                        cancellation: cancellation);
                     Print(outcome, config, profile.Description);
+                    var roundTripMs = await MedianHealthRoundTripMs(client, cancellation);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"unary gRPC round trip client -> party 0 (health call), median of 200: {roundTripMs:0.000} ms"));
                     return outcome.Ok ? 0 : CliErrors.Report("exchange-check", outcome.EnsureSuccessMessage(), CliErrors.Failed);
                 }
             }
@@ -76,6 +84,19 @@ public static class ExchangeCheckCommand
             }
         });
         return command;
+    }
+
+    private static async Task<double> MedianHealthRoundTripMs(ClusterClient client, CancellationToken cancellation)
+    {
+        var samples = new double[200];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            await client.PingAsync(0, cancellation);
+            samples[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(samples);
+        return samples[samples.Length / 2];
     }
 
     private static string EnsureSuccessMessage(this JobOutcome outcome) =>

@@ -23,20 +23,32 @@ public static class LaunchCommand
             Description = "Where to write the cluster file (default: a new temporary directory)",
         };
         var verbose = new Option<bool>("--verbose") { Description = "Let the parties log links and sessions (ids and sizes only)" };
+        var receiveTimeout = new Option<double>("--receive-timeout")
+        {
+            Description = "Seconds a party's receive may wait without data before the peer counts as gone",
+            DefaultValueFactory = _ => Transport.TransportOptions.Default.ReceiveTimeout.TotalSeconds,
+        };
         var network = new NetworkOptions();
 
         var command = new Command("launch", "Start local party processes on free loopback ports and keep them running");
         command.Options.Add(parties);
         network.AddTo(command);
         command.Options.Add(clusterFile);
+        command.Options.Add(receiveTimeout);
         command.Options.Add(verbose);
-        command.SetAction(async (result, cancellation) =>
+        command.SetAction(async (result, invocationCancellation) =>
         {
+            using var signals = new ShutdownSignals(invocationCancellation);
+            var cancellation = signals.Token;
             LocalClusterOptions options;
             try
             {
+                var timeout = result.GetValue(receiveTimeout);
+                if (!(timeout > 0))
+                    throw new ArgumentException($"--receive-timeout must be > 0 seconds, not {timeout}");
                 options = new LocalClusterOptions
                 {
+                    ReceiveTimeout = TimeSpan.FromSeconds(timeout),
                     Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
                     Network = network.Parse(result),
                     ClusterFile = result.GetValue(clusterFile),
@@ -68,7 +80,9 @@ public static class LaunchCommand
                 Console.WriteLine(cluster.ClusterFile);
                 var interrupted = Task.Delay(Timeout.Infinite, cancellation);
                 var exited = cluster.AnyExited;
-                if (await Task.WhenAny(interrupted, exited) == exited)
+                // Ctrl+C in a terminal reaches the parties too, so a party exiting while we are being
+                // interrupted is the normal way down, not a failure.
+                if (await Task.WhenAny(interrupted, exited) == exited && !cancellation.IsCancellationRequested)
                     return CliErrors.Report("launch", await exited, CliErrors.Failed);
                 Console.Error.WriteLine("pi launch: stopping the parties");
                 return 0;

@@ -31,8 +31,10 @@ public static class PartyCommand
         command.Options.Add(receiveTimeout);
         command.Options.Add(exitWithStdin);
         command.Options.Add(verbose);
-        command.SetAction(async (result, cancellation) =>
+        command.SetAction(async (result, invocationCancellation) =>
         {
+            using var signals = new ShutdownSignals(invocationCancellation);
+            var cancellation = signals.Token;
             PartyHostOptions options;
             try
             {

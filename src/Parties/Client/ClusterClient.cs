@@ -10,9 +10,9 @@ namespace PrivateInference.Parties.Client;
 
 /// <summary>
 /// A client of a running cluster: health checks, and running a named job in a fresh session on every party.
-/// When a job has a client part (the client holding the prompt and receiving output shares), pass it as
-/// <c>clientPart</c>: the client then joins the session's mesh as endpoint 3 (or 4 for the model owner) and
-/// runs that part locally while the parties run theirs.
+/// When a job has a client part (the client holding the prompt and receiving output shares) or a model-owner
+/// part (sharing the weights), pass them: this process then joins the session's mesh as endpoint 3 and/or 4
+/// and runs those parts locally while the parties run theirs. Client and owner talk to the parties only.
 /// </summary>
 public sealed class ClusterClient : IAsyncDisposable
 {
@@ -24,8 +24,6 @@ public sealed class ClusterClient : IAsyncDisposable
     public ClusterClient(ClusterConfig cluster, ClusterClientOptions? options = null)
     {
         _options = options ?? new ClusterClientOptions();
-        if (!Endpoints.IsExternal(_options.EndpointId))
-            throw new ArgumentException($"a client joins as endpoint {Endpoints.Client} or {Endpoints.ModelOwner}, not {_options.EndpointId}");
         Cluster = cluster;
         _channels = cluster.Parties.ToDictionary(p => p.Id, PartyChannels.Create);
         _control = _channels.ToDictionary(c => c.Key, c => new PartyControl.PartyControlClient(c.Value));
@@ -37,6 +35,10 @@ public sealed class ClusterClient : IAsyncDisposable
         await Task.WhenAll(_control.Select(async c => await c.Value.HealthAsync(
             new HealthRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellation).ResponseAsync.ConfigureAwait(false)))
             .ConfigureAwait(false);
+
+    /// <summary>One health call to one party: a unary round trip, for latency measurements.</summary>
+    public async Task<HealthReply> PingAsync(int partyId, CancellationToken cancellation = default) =>
+        await _control[partyId].HealthAsync(new HealthRequest(), cancellationToken: cancellation).ResponseAsync.ConfigureAwait(false);
 
     /// <summary>Waits until every party answers and reports links to all others; throws <see cref="TimeoutException"/>
     /// saying which parties were not ready.</summary>
@@ -76,51 +78,48 @@ public sealed class ClusterClient : IAsyncDisposable
     /// Runs <paramref name="job"/> on every party in a new session. Opens the session everywhere first, so no
     /// party can receive a frame for a session it does not know yet, then runs it everywhere at once.
     /// </summary>
-    public Task<JobOutcome> RunJobAsync(
-        string job, IReadOnlyDictionary<string, string>? arguments = null, IPartyJob? clientPart = null,
-        CancellationToken cancellation = default) =>
-        RunJobAsync(job, arguments,
-            clientPart is null ? new Dictionary<int, IPartyJob>() : new Dictionary<int, IPartyJob> { [_options.EndpointId] = clientPart },
-            cancellation);
-
-    /// <summary>
-    /// Runs <paramref name="job"/> with several endpoints played by this process (the client and the model owner of
-    /// a local run): each joins the mesh under its own endpoint id and runs its part while the parties run theirs.
-    /// </summary>
     public async Task<JobOutcome> RunJobAsync(
-        string job, IReadOnlyDictionary<string, string>? arguments, IReadOnlyDictionary<int, IPartyJob> localParts,
-        CancellationToken cancellation = default)
+        string job, IReadOnlyDictionary<string, string>? arguments = null, IPartyJob? clientPart = null,
+        IPartyJob? ownerPart = null, CancellationToken cancellation = default)
     {
         arguments ??= new Dictionary<string, string>();
         var sessionId = $"{job}-{Guid.NewGuid():N}";
         var open = new OpenSessionRequest { SessionId = sessionId, Job = job };
         foreach (var (name, value) in arguments)
             open.Arguments[name] = value;
-        var locals = new List<(IPartyJob Part, GrpcTransport Transport)>();
-        foreach (var (endpoint, part) in localParts.OrderBy(p => p.Key))
-        {
-            if (!Endpoints.IsExternal(endpoint))
-                throw new ArgumentException($"a client plays endpoint {Endpoints.Client} or {Endpoints.ModelOwner}, not {endpoint}");
-            var mesh = await JoinMeshAsync(endpoint, cancellation).ConfigureAwait(false);
-            locals.Add((part, mesh.OpenSession(sessionId)));
-            open.EndpointLinks[endpoint] = mesh.LinkId;
-        }
+        var localParts = new Dictionary<int, IPartyJob>();
+        if (clientPart is not null)
+            localParts[Endpoints.Client] = clientPart;
+        if (ownerPart is not null)
+            localParts[Endpoints.ModelOwner] = ownerPart;
+        var localSessions = new Dictionary<int, GrpcTransport>();
         try
         {
+            foreach (var endpoint in localParts.Keys)
+            {
+                var mesh = await JoinMeshAsync(endpoint, cancellation).ConfigureAwait(false);
+                localSessions[endpoint] = mesh.OpenSession(sessionId);
+                open.EndpointLinks[endpoint] = mesh.LinkId;
+            }
             await Task.WhenAll(_control.Values.Select(c => c.OpenSessionAsync(open, cancellationToken: cancellation).ResponseAsync))
                 .ConfigureAwait(false);
         }
-        catch (RpcException e)
+        catch (Exception e) when (e is RpcException or TransportException)
         {
-            foreach (var (_, transport) in locals) transport.Dispose();
-            throw new JobFailedException($"could not open session '{sessionId}': {e.Status.Detail}");
+            foreach (var session in localSessions.Values)
+                session.Dispose();
+            throw new JobFailedException($"could not open session '{sessionId}': {(e as RpcException)?.Status.Detail ?? e.Message}");
         }
 
         var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, cancellation)).ToArray();
-        var localRuns = locals.Select(l => JobExecutor.StartAsync(l.Part, l.Transport, Cluster, arguments, _options.Network, _options.Logger, cancellation)).ToArray();
-        var results = await Task.WhenAll(parties).ConfigureAwait(false);
-        var localResults = await Task.WhenAll(localRuns).ConfigureAwait(false);
-        return new JobOutcome(sessionId, results, localResults.Select(PartyJobResult.From).ToArray());
+        var locals = localParts.ToDictionary(p => p.Key, p => JobExecutor.StartAsync(
+            p.Value, localSessions[p.Key], Cluster, arguments, _options.Network, _options.Logger, cancellation));
+        var partyResults = await Task.WhenAll(parties).ConfigureAwait(false);
+        await Task.WhenAll(locals.Values).ConfigureAwait(false);
+        return new JobOutcome(sessionId, partyResults, LocalResult(Endpoints.Client), LocalResult(Endpoints.ModelOwner));
+
+        PartyJobResult? LocalResult(int endpoint) =>
+            locals.TryGetValue(endpoint, out var run) ? PartyJobResult.From(run.Result) : null;
     }
 
     /// <summary>Asks every party process to exit.</summary>
@@ -157,11 +156,16 @@ public sealed class ClusterClient : IAsyncDisposable
 
     private async Task<LinkMesh> JoinMeshAsync(int endpoint, CancellationToken cancellation)
     {
-        if (!_meshes.TryGetValue(endpoint, out var mesh))
+        LinkMesh? mesh;
+        // Concurrent jobs of one client share its links, so the first to need a mesh creates it for all.
+        lock (_meshes)
         {
-            mesh = new LinkMesh(Cluster, endpoint, _options.Transport, _options.Logger);
-            mesh.StartDialing();
-            _meshes[endpoint] = mesh;
+            if (!_meshes.TryGetValue(endpoint, out mesh))
+            {
+                mesh = new LinkMesh(Cluster, endpoint, _options.Transport, _options.Logger);
+                _meshes[endpoint] = mesh;
+                mesh.StartDialing();
+            }
         }
         await mesh.WaitReadyAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
         return mesh;

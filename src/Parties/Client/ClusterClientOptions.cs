@@ -5,13 +5,10 @@ using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Client;
 
-/// <summary>How a client (or model owner) joins a cluster.</summary>
+/// <summary>How a client (and, in the same process, the model owner) joins a cluster.</summary>
 public sealed record ClusterClientOptions
 {
-    /// <summary><see cref="Endpoints.Client"/> or <see cref="Endpoints.ModelOwner"/>.</summary>
-    public int EndpointId { get; init; } = Endpoints.Client;
-
-    /// <summary>Emulation applied to what this endpoint sends (parties apply their own).</summary>
+    /// <summary>Emulation applied to what the client and owner send (parties apply their own).</summary>
     public NetworkProfile Network { get; init; } = NetworkProfile.None;
 
     public TransportOptions Transport { get; init; } = TransportOptions.Default;

@@ -12,13 +12,12 @@ public sealed record PartyJobResult(int PartyId, bool Ok, string? Error, double 
         new(partyId, false, error, 0, new Dictionary<string, string>());
 }
 
-/// <summary>Every endpoint's outcome of one job run.</summary>
-public sealed record JobOutcome(string SessionId, IReadOnlyList<PartyJobResult> Parties, IReadOnlyList<PartyJobResult> Locals)
+/// <summary>Every endpoint's outcome of one job run: the parties', and the client's and model owner's when they took part.</summary>
+public sealed record JobOutcome(
+    string SessionId, IReadOnlyList<PartyJobResult> Parties, PartyJobResult? Client = null, PartyJobResult? ModelOwner = null)
 {
-    /// <summary>The first endpoint this process played (the client, when it took part).</summary>
-    public PartyJobResult? Client => Locals.Count == 0 ? null : Locals[0];
-
-    public IEnumerable<PartyJobResult> All => Parties.Concat(Locals);
+    public IEnumerable<PartyJobResult> All =>
+        Parties.Concat(new[] { Client, ModelOwner }.OfType<PartyJobResult>());
 
     public bool Ok => All.All(r => r.Ok);
 

@@ -28,6 +28,7 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
 
     public static readonly string[] Schemes = ["3pc", "2pc"];
 
+    [JsonIgnore]
     public IEnumerable<int> PartyIds => Parties.Select(p => p.Id);
 
     public PartyAddress Party(int id) => Parties.FirstOrDefault(p => p.Id == id)

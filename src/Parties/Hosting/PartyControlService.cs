@@ -18,6 +18,7 @@ internal sealed class PartyControlService(
             Ready = mesh.Ready,
             Network = options.Network.Description,
             OpenSessions = mesh.OpenSessions,
+            RejectedFrames = mesh.RejectedFrames,
         };
         reply.ConnectedParties.AddRange(mesh.ConnectedParties);
         return Task.FromResult(reply);

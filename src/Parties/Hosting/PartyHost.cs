@@ -29,6 +29,9 @@ public static class PartyHost
             // Windows large enough that a multi-megabyte share message is not throttled by flow control on loopback.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
             kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            // Pings from this side too, so an accepted link notices a dialler whose host vanished.
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(15);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
         });
         builder.Services.AddGrpc(grpc =>
         {

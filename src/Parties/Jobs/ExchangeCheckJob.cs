@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -8,7 +9,7 @@ namespace PrivateInference.Parties.Jobs;
 /// Exercises the transport between every pair of session endpoints: first small all-to-all rounds (round
 /// latency), then one seeded pseudo-random payload of <c>bytes</c> to every peer, verified on arrival (bulk
 /// throughput and integrity). Arguments: <c>bytes</c> (per peer, default 1 MiB), <c>ping-rounds</c>
-/// (default 20), <c>seed</c> (default 1).
+/// (default 20), <c>seed</c> (default 1). Reports timings, byte counts and a digest of what was received.
 /// </summary>
 public sealed class ExchangeCheckJob : IPartyJob
 {
@@ -58,9 +59,11 @@ public sealed class ExchangeCheckJob : IPartyJob
         }
         var received = new byte[size];
         var expected = new byte[size];
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var peer in peers)
         {
             transport.Receive(peer, received);
+            digest.AppendData(received);
             FillPayload(expected, seed, peer, context.PartyId);
             var mismatch = received.AsSpan().CommonPrefixLength(expected);
             if (mismatch < size)
@@ -71,6 +74,8 @@ public sealed class ExchangeCheckJob : IPartyJob
         Array.Sort(roundMs);
         var totalIn = (long)size * peers.Length;
         Report(context, "peers", string.Join(" ", peers));
+        // Depends only on seed, sizes and endpoints, so runs over different transports can be compared.
+        Report(context, "received_sha256", Convert.ToHexStringLower(digest.GetHashAndReset()));
         Report(context, "bytes_sent", totalIn + 8 * pingRounds * peers.Length);
         Report(context, "bytes_received", totalIn + 8 * pingRounds * peers.Length);
         Report(context, "round_median_ms", pingRounds > 0 ? roundMs[roundMs.Length / 2] : double.NaN);

@@ -113,8 +113,7 @@ public sealed class PrivateRunner : IAsyncDisposable
     {
         try
         {
-            var outcome = await _client!.RunJobAsync(job, args,
-                new Dictionary<int, IPartyJob> { [PartyIds.Client] = clientPart, [PartyIds.ModelOwner] = ownerPart }, cancellation);
+            var outcome = await _client!.RunJobAsync(job, args, clientPart, ownerPart, cancellation);
             return outcome.EnsureSuccess();
         }
         catch (JobFailedException e)

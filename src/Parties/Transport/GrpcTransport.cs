@@ -90,8 +90,9 @@ public sealed class GrpcTransport : ITransport
                 throw new TransportException($"session '{SessionId}', from {Endpoints.Name(fromEndpoint)}: {reason}");
             }
             peer.NextIncoming++;
+            // Appended under the same lock so that the byte order always matches the sequence order.
+            peer.Inbox.Append(frame.Payload.Memory);
         }
-        peer.Inbox.Append(frame.Payload.Memory);
     }
 
     /// <summary>The link to <paramref name="peer"/> broke or the peer aborted: its pending receives fail.</summary>

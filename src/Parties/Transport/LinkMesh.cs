@@ -17,6 +17,7 @@ namespace PrivateInference.Parties.Transport;
 public sealed class LinkMesh : IAsyncDisposable
 {
     private static readonly TimeSpan RedialDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MisconfiguredRedialDelay = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<int, PeerLink> _partyLinks = new();
@@ -54,9 +55,7 @@ public sealed class LinkMesh : IAsyncDisposable
     /// <summary>True once a link to every other party is up.</summary>
     public bool Ready => Cluster.PartyIds.Where(p => p != LocalEndpoint).All(_partyLinks.ContainsKey);
 
-    public bool IsExternalLinkConnected(string linkId) => _externalLinks.ContainsKey(linkId);
-
-    /// <summary>Frames rejected so far on all links (wrong session, bad sequence), for health reports and tests.</summary>
+    /// <summary>Frames rejected (unknown or closed session, bad sequence) on the links that are up now.</summary>
     public long RejectedFrames =>
         _partyLinks.Values.Concat(_externalLinks.Values).Sum(l => l.RejectedFrames);
 
@@ -179,6 +178,7 @@ public sealed class LinkMesh : IAsyncDisposable
         var failuresLogged = false;
         while (!stopping.IsCancellationRequested)
         {
+            var delay = RedialDelay;
             try
             {
                 using var call = client.Link(cancellationToken: stopping);
@@ -196,10 +196,14 @@ public sealed class LinkMesh : IAsyncDisposable
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                // Peers start in any order, so refused connections are expected for a while; say so once.
+                // Peers start in any order, so unreachable peers are expected for a while and retried quietly;
+                // a peer that refuses us or is not who the cluster file says points at a configuration error.
+                var misconfigured = e is TransportException or RpcException { StatusCode: StatusCode.FailedPrecondition };
                 if (!failuresLogged)
-                    _logger.LogDebug("Dialling {Peer} at {Uri} failed ({Reason}); retrying", Endpoints.Name(party.Id), party.Uri, e.Message);
+                    _logger.Log(misconfigured ? LogLevel.Warning : LogLevel.Debug, "Dialling {Peer} at {Uri} failed ({Reason}); retrying",
+                        Endpoints.Name(party.Id), party.Uri, (e as RpcException)?.Status.Detail ?? e.Message);
                 failuresLogged = true;
+                delay = misconfigured ? MisconfiguredRedialDelay : RedialDelay;
             }
             catch (Exception)
             {
@@ -207,7 +211,7 @@ public sealed class LinkMesh : IAsyncDisposable
             }
             try
             {
-                await Task.Delay(RedialDelay, stopping).ConfigureAwait(false);
+                await Task.Delay(delay, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -224,8 +228,11 @@ public sealed class LinkMesh : IAsyncDisposable
         else
             _partyLinks.TryRemove(new KeyValuePair<int, PeerLink>(link.PeerEndpoint, link));
         Router.FailLink(link.PeerEndpoint, link.LinkId, $"the link to {Endpoints.Name(link.PeerEndpoint)} went down: {reason}");
-        if (!_stopping.IsCancellationRequested)
-            _logger.LogWarning("Link with {Peer} down: {Reason}", Endpoints.Name(link.PeerEndpoint), reason);
+        if (_stopping.IsCancellationRequested)
+            return;
+        // Clients come and go as a matter of course; a party link going down is worth a warning.
+        _logger.Log(Endpoints.IsExternal(link.PeerEndpoint) ? LogLevel.Information : LogLevel.Warning,
+            "Link with {Peer} down: {Reason}", Endpoints.Name(link.PeerEndpoint), reason);
     }
 
     public async ValueTask DisposeAsync()

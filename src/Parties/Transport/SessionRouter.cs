@@ -39,9 +39,17 @@ internal sealed class SessionRouter
     public void Deliver(int fromEndpoint, string linkId, DataFrame frame) =>
         Find(fromEndpoint, linkId, frame.SessionId, $"frame {frame.Sequence}").Accept(fromEndpoint, frame);
 
-    public void DeliverAbort(int fromEndpoint, string linkId, SessionAbort abort) =>
+    public void DeliverAbort(int fromEndpoint, string linkId, SessionAbort abort)
+    {
+        // When a session fails, every endpoint tells every other; those that closed first need no telling.
+        lock (_closed)
+        {
+            if (_closed.Contains(abort.SessionId))
+                return;
+        }
         Find(fromEndpoint, linkId, abort.SessionId, "abort notice")
             .FailPeer(fromEndpoint, $"{Endpoints.Name(fromEndpoint)} aborted the session: {abort.Reason}");
+    }
 
     /// <summary>A link went down: every open session that routes through it loses that peer.</summary>
     public void FailLink(int peerEndpoint, string linkId, string reason, Exception? cause = null)
