@@ -141,7 +141,7 @@ public class ArithmeticTests
         var x1 = Harness.Uniform(rng, 3 * 6, -2, 2);
         var x2 = Harness.Uniform(rng, 6, -2, 2);
         var parties = new[] { 0, 1, 2, PartyIds.Client, PartyIds.ModelOwner };
-        var res = Communication.InProcessSession.Run(scheme, parties, ctx =>
+        var res = PrivateInference.Protocols.Communication.InProcessSession.Run(scheme, parties, ctx =>
         {
             var pw = ctx.PrepareWeight(ctx.Input(PartyIds.ModelOwner, [6, 4], w));
             var y1 = ctx.MatMul(ctx.Input(PartyIds.Client, [3, 6], x1), pw);
@@ -169,7 +169,7 @@ public class ArithmeticTests
         var rng = new Random(20);
         var a = Enumerable.Range(0, 64).Select(_ => (ulong)rng.NextInt64()).ToArray();
         var b = Enumerable.Range(0, 64).Select(_ => (ulong)rng.NextInt64()).ToArray();
-        var res = Communication.InProcessSession.Run(scheme, Communication.InProcessSession.ComputeAndClient, ctx =>
+        var res = PrivateInference.Protocols.Communication.InProcessSession.Run(scheme, PrivateInference.Protocols.Communication.InProcessSession.ComputeAndClient, ctx =>
         {
             var x = ctx.InputRing(PartyIds.Client, [64], ctx.PartyId == PartyIds.Client ? a : null, 0);
             var y = ctx.InputRing(PartyIds.Client, [64], ctx.PartyId == PartyIds.Client ? b : null, 0);
