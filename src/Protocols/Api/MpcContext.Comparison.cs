@@ -11,7 +11,20 @@ public sealed partial class MpcContext
     /// up-sweep): generate G = u AND v (one round), six levels of (G, P) combination whose AND operands are
     /// packed to the bits still needed (64, 32, 16, 8, 4, 1 per element), then one bit-to-arithmetic round.
     /// </summary>
+    /// <summary>Elements per comparison batch: bounds the working set (~240 bytes per element per party).</summary>
+    public const int ComparisonChunk = 1 << 22;
+
     internal Share Msb(Share x)
+    {
+        if (x.Length <= ComparisonChunk) return MsbBatch(x);
+        // Sequential chunks: each costs the comparison's rounds again, but memory stays bounded.
+        var parts = new List<Share>();
+        for (int off = 0; off < x.Length; off += ComparisonChunk)
+            parts.Add(MsbBatch(x.Slice(off, Math.Min(ComparisonChunk, x.Length - off))));
+        return Share.Concat(parts.ToArray());
+    }
+
+    private Share MsbBatch(Share x)
     {
         int n = x.Length;
         var (u, v) = _scheme.SplitForAdder(x);
