@@ -28,6 +28,8 @@ public sealed record OpsBenchmarkResult
     public required long Rounds { get; init; }
     /// <summary>Bytes sent by P0, P1, P2 (in 2pc P2 is the dealer: its one-way correlated randomness).</summary>
     public required long[] BytesSentByParty { get; init; }
+    /// <summary>Median over repetitions of the slowest party's latency minus its time blocked in Receive.</summary>
+    public required double ComputeMs { get; init; }
     /// <summary>Matmul only: the same product in plaintext over Z_2^64 with the same kernel.</summary>
     public double? PlaintextMs { get; init; }
 }
@@ -176,6 +178,7 @@ public static class OpsBenchmark
             Elements = elements,
             Repetitions = reps,
             MedianMs = lat[reps / 2],
+            ComputeMs = Enumerable.Range(0, reps).Select(r => parts.Max(p => p.LatenciesMs[r] - p.PerRepetition[r].ReceiveWaitMs)).OrderBy(v => v).ElementAt(reps / 2),
             P90Ms = lat[Math.Min(reps - 1, (int)Math.Ceiling(0.9 * reps) - 1)],
             BytesSentPerParty = busiest,
             BytesPerElement = (double)busiest / elements,
