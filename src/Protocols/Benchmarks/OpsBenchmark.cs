@@ -38,7 +38,7 @@ public sealed record OpsBenchmarkResult
 /// The ops benchmark behind `pi bench ops`. <see cref="RunParty"/> is the per-party program (SPMD: every party of
 /// a session calls it with the same case), so it runs unchanged over the in-process hub or real party processes;
 /// <see cref="RunInProcess"/> drives all parties as threads; <see cref="Combine"/> merges the parties' measurements.
-/// Inputs are shared by P0 before timing starts; every repetition starts after a one-byte barrier.
+/// Inputs are shared by P0 before timing starts; one untimed warm-up run; every repetition starts after a one-byte barrier.
 /// </summary>
 public static class OpsBenchmark
 {
@@ -122,6 +122,9 @@ public static class OpsBenchmark
             }
         }
 
+        // One untimed run first: JIT, thread-pool growth and first-touch page faults are not the op's cost.
+        Barrier(ctx);
+        op();
         var lat = new double[repetitions];
         var stats = new CommStats[repetitions];
         for (int r = 0; r < repetitions; r++)
