@@ -30,6 +30,8 @@ public sealed record OpsBenchmarkResult
     public required long[] BytesSentByParty { get; init; }
     /// <summary>Median over repetitions of the slowest party's latency minus its time blocked in Receive.</summary>
     public required double ComputeMs { get; init; }
+    /// <summary>Matmul only: one party's local kernel work for the product, timed alone (no other party competing for the cores).</summary>
+    public double? PartyKernelMs { get; init; }
     /// <summary>Matmul only: the same product in plaintext over Z_2^64 with the same kernel.</summary>
     public double? PlaintextMs { get; init; }
 }
@@ -167,11 +169,12 @@ public static class OpsBenchmark
         var last = parts.OrderBy(p => p.PartyId).Select(p => p.PerRepetition[^1]).ToArray();
         long busiest = online.Max(p => p.PerRepetition[^1].BytesSent);
         long elements = Elements(c);
-        double? plain = null;
+        double? plain = null, kernel = null;
         if (c.Op == "matmul")
         {
             var d = ParseDims(c.Size);
-            plain = PlaintextMatMulMs(d[0], d[1], d[2], Math.Max(3, reps));
+            plain = PlaintextMatMulMs(d[0], d[1], d[2], Math.Max(5, reps));
+            kernel = PartyMatMulKernelMs(scheme, d[0], d[1], d[2], Math.Max(5, reps));
         }
         return new OpsBenchmarkResult
         {
@@ -188,6 +191,7 @@ public static class OpsBenchmark
             Rounds = online.Max(p => p.PerRepetition[^1].Rounds),
             BytesSentByParty = last.Select(s => s.BytesSent).ToArray(),
             PlaintextMs = plain,
+            PartyKernelMs = kernel,
         };
     }
 
@@ -208,5 +212,37 @@ public static class OpsBenchmark
         }
         Array.Sort(t);
         return t[repetitions / 2];
+    }
+
+    /// <summary>
+    /// The local ring work one compute party does for an [m,k] x [k,n] product with a prepared weight, without
+    /// the network: 3pc x_i (W_i + W_{i+1}) + x_{i+1} W_i + zero share; 2pc D (E + B_i) + A_i E + C_i. The
+    /// weight-side sums are cached at preparation, so both are two matmuls and two vector additions.
+    /// </summary>
+    public static double PartyMatMulKernelMs(SchemeKind scheme, int m, int k, int n, int repetitions)
+    {
+        var rng = new Random(2);
+        ulong[] R(int c) => Enumerable.Range(0, c).Select(_ => (ulong)rng.NextInt64()).ToArray();
+        var (a0, a1, b0, b1, z) = (R(m * k), R(m * k), R(k * n), R(k * n), R(m * n));
+        var t = new ulong[k * n];
+        RingOps.Add(b0, b1, t);
+        var prod = new ulong[m * n];
+        void Once()
+        {
+            RingMatMul.Multiply(a0, t, prod, m, k, n);
+            RingOps.Add(z, prod, z);
+            RingMatMul.Multiply(a1, scheme == SchemeKind.ThreePc ? b0 : b1, prod, m, k, n);
+            RingOps.Add(z, prod, z);
+        }
+        Once();
+        var times = new double[repetitions];
+        for (int r = 0; r < repetitions; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            Once();
+            times[r] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[repetitions / 2];
     }
 }
