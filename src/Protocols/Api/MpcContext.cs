@@ -183,7 +183,7 @@ public sealed partial class MpcContext : IDisposable
         return T(x.Shape, scale, _scheme.Trunc(x.Data, x.Scale - scale));
     }
 
-    /// <summary>Probabilistically-free truncation by <paramref name="bits"/>: x / 2^bits at the same scale.</summary>
+    /// <summary>x / 2^bits at the same scale, exact up to rounding down by one unit (docs/protocols.md).</summary>
     public SecretTensor Truncate(SecretTensor x, int bits)
     {
         using var scope = Scope("trunc");
