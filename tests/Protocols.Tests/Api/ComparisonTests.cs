@@ -107,4 +107,16 @@ public class ComparisonTests
         var order = Enumerable.Range(0, n).OrderByDescending(j => qs[j]).Take(2).ToArray();
         Assert.Equal(order.SelectMany(j => qm.Skip(j * d).Take(d)).ToArray(), got);
     }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void LessThanZero_reads_the_top_bit_of_any_ring_value_including_carry_chain_extremes(SchemeKind scheme)
+    {
+        var rng = new Random(36);
+        var edge = new ulong[] { 0, 1, ulong.MaxValue, (1UL << 63) - 1, 1UL << 63, (1UL << 63) + 1, 0x5555555555555555, 0xAAAAAAAAAAAAAAAA };
+        var v = edge.Concat(Enumerable.Range(0, 120).Select(_ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63))).ToArray();
+        var res = PrivateInference.Protocols.Communication.InProcessSession.Run(scheme, PrivateInference.Protocols.Communication.InProcessSession.ComputeAndClient, ctx =>
+            ctx.RevealRing(ctx.LessThanZero(ctx.InputRing(PartyIds.Client, [v.Length], ctx.PartyId == PartyIds.Client ? v : null, 0)), PartyIds.Client));
+        Assert.Equal(v.Select(x => x >> 63).ToArray(), res[3]);
+    }
 }
