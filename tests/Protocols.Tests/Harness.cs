@@ -17,6 +17,19 @@ internal static class Harness
         return results[3]!;
     }
 
+    private static readonly AsyncLocal<int?> Seed = new();
+
+    /// <summary>
+    /// A generator with a fresh seed per test (inputs differ on every run), remembered so that a failing
+    /// comparison reports it; set PI_TEST_SEED to replay one.
+    /// </summary>
+    public static Random FreshRng()
+    {
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("PI_TEST_SEED"), out var s) ? s : Random.Shared.Next();
+        Seed.Value = seed;
+        return new Random(seed);
+    }
+
     public static double[] Uniform(Random rng, int n, double lo, double hi)
     {
         var r = new double[n];
@@ -37,6 +50,6 @@ internal static class Harness
             double allowed = absTol + relTol * Math.Abs(expected[i]);
             if (err - allowed > worst || double.IsNaN(actual[i])) { worst = err - allowed; at = i; }
         }
-        Assert.True(at < 0, at < 0 ? "" : $"{what}: element {at} expected {expected[at]} got {actual[at]} (allowed abs {absTol} + rel {relTol})");
+        Assert.True(at < 0, at < 0 ? "" : $"{what}: element {at} expected {expected[at]} got {actual[at]} (allowed abs {absTol} + rel {relTol}; PI_TEST_SEED={Seed.Value})");
     }
 }

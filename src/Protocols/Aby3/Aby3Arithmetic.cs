@@ -38,11 +38,35 @@ internal sealed partial class Aby3Scheme
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 
-    /// <summary>Replicated sharing needs no per-matrix preparation: the product already sends only output-sized data.</summary>
-    public PreparedRhs? Prepare(Share w, int k, int n) => null;
+    private sealed class Prepared(int k, int n, ulong[] sum) : PreparedRhs
+    {
+        public override int K => k;
+        public override int N => n;
+        /// <summary>W_i + W_{i+1}: reused by every product, so a one-row product costs two matmuls and nothing else.</summary>
+        public ulong[] Sum { get; } = sum;
+    }
 
-    public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits) =>
-        MatMul(a, w, 1, rows, prepared.K, prepared.N, true, truncBits);
+    /// <summary>No messages (products already send only output-sized data); only the local sum of the two components is cached.</summary>
+    public PreparedRhs? Prepare(Share w, int k, int n)
+    {
+        if (!IsCompute) return new Prepared(k, n, []);
+        var sum = new ulong[w.Length];
+        RingOps.Add(w.C[0], w.C[1], sum);
+        return new Prepared(k, n, sum);
+    }
+
+    public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits)
+    {
+        int k = prepared.K, n = prepared.N, outLen = rows * n;
+        if (!IsCompute) return truncBits > 0 ? TruncFrom3of3(null, outLen, truncBits) : Share.Empty(outLen, 0);
+        var z = ZeroShare(outLen, boolean: false);
+        var prod = new ulong[outLen];
+        RingMatMul.Multiply(a.C[0], ((Prepared)prepared).Sum, prod, rows, k, n);
+        RingOps.Add(z, prod, z);
+        RingMatMul.Multiply(a.C[1], w.C[0], prod, rows, k, n);
+        RingOps.Add(z, prod, z);
+        return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
+    }
 
     public Share Trunc(Share x, int bits)
     {

@@ -11,43 +11,92 @@ public sealed partial class MpcContext
     /// up-sweep): generate G = u AND v (one round), six levels of (G, P) combination whose AND operands are
     /// packed to the bits still needed (64, 32, 16, 8, 4, 1 per element), then one bit-to-arithmetic round.
     /// </summary>
+    /// <summary>Elements per comparison batch: bounds the working set (~240 bytes per element per party).</summary>
+    public const int ComparisonChunk = 1 << 22;
+
     internal Share Msb(Share x)
+    {
+        if (x.Length <= ComparisonChunk) return MsbBatch(x);
+        // Sequential chunks: each costs the comparison's rounds again, but memory stays bounded.
+        var parts = new List<Share>();
+        for (int off = 0; off < x.Length; off += ComparisonChunk)
+            parts.Add(MsbBatch(x.Slice(off, Math.Min(ComparisonChunk, x.Length - off))));
+        return Share.Concat(parts.ToArray());
+    }
+
+    private Share MsbBatch(Share x)
     {
         int n = x.Length;
         var (u, v) = _scheme.SplitForAdder(x);
-        var g = _scheme.And(u, v);
-        var p = u.Xor(v);
-        var top = p.ShiftRightLogical(63);
-        // Shift in a dummy position 0 so the 64-position tree yields the carry out of bits 0..62.
-        g = g.ShiftLeft(1);
-        p = p.ShiftLeft(1);
+        var g = _scheme.And(u, v).C;     // fresh arrays: updated in place below
+        int comps = g.Length;
+        var p = new ulong[comps][];
+        var top = new ulong[comps][];
+        for (int c = 0; c < comps; c++)
+        {
+            var (uc, vc, gc) = (u.C[c], v.C[c], g[c]);
+            var (pc, tc) = (p[c] = new ulong[n], top[c] = new ulong[n]);
+            for (int i = 0; i < n; i++)
+            {
+                ulong pv = uc[i] ^ vc[i];
+                tc[i] = pv >> 63;
+                // A dummy position 0 makes the 64-position tree yield the carry out of bits 0..62.
+                pc[i] = pv << 1;
+                gc[i] <<= 1;
+            }
+        }
         for (int level = 0; level < 6; level++)
         {
             int s = 1 << level;
             ulong mask = LevelMask(2 * s);
             int cnt = 32 >> level;
-            var glo = g.AndPublic(mask);
-            var ghi = g.ShiftRightLogical(s).AndPublic(mask);
-            var phi = p.ShiftRightLogical(s).AndPublic(mask);
-            if (level < 5)
+            // Per element the AND operands are (P_hi, P_hi) and (G_lo, P_lo), compacted to the 2*cnt live bits
+            // (the last level needs only P_hi AND G_lo: one bit).
+            int bits = level < 5 ? 2 * cnt : 1;
+            int per = 64 / bits;
+            int words = BitPack.PackedWords(n, bits);
+            var xs = new ulong[comps][];
+            var ys = new ulong[comps][];
+            for (int c = 0; c < comps; c++)
             {
-                var plo = p.AndPublic(mask);
-                var xo = phi.Map((a, d) => { for (int i = 0; i < a.Length; i++) { ulong e = BitPack.Extract(a[i], mask); d[i] = e | (e << cnt); } });
-                var yo = Share.Zip(glo, plo, (a, b, d) => { for (int i = 0; i < a.Length; i++) d[i] = BitPack.Extract(a[i], mask) | (BitPack.Extract(b[i], mask) << cnt); });
-                int bits = 2 * cnt;
-                var r = _scheme.And(xo.Pack(bits), yo.Pack(bits)).Unpack(bits, n);
-                ulong low = (1UL << cnt) - 1;
-                g = ghi.Xor(r.Map((a, d) => { for (int i = 0; i < a.Length; i++) d[i] = BitPack.Deposit(a[i] & low, mask); }));
-                p = r.Map((a, d) => { for (int i = 0; i < a.Length; i++) d[i] = BitPack.Deposit(a[i] >> cnt, mask); });
+                var (gc, pc) = (g[c], p[c]);
+                var (xw, yw) = (xs[c] = new ulong[words], ys[c] = new ulong[words]);
+                for (int i = 0; i < n; i++)
+                {
+                    ulong phi = BitPack.Extract(pc[i] >> s, mask), glo = BitPack.Extract(gc[i], mask);
+                    ulong xo, yo;
+                    if (level < 5) { xo = phi | (phi << cnt); yo = glo | (BitPack.Extract(pc[i], mask) << cnt); }
+                    else { xo = phi; yo = glo; }
+                    int sh = (i % per) * bits;
+                    xw[i / per] |= xo << sh;
+                    yw[i / per] |= yo << sh;
+                }
             }
-            else
+            var r = _scheme.And(new Share(words, xs), new Share(words, ys)).C;
+            ulong field = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+            ulong low = (1UL << cnt) - 1;
+            for (int c = 0; c < comps; c++)
             {
-                var r = _scheme.And(phi.Pack(1), glo.Pack(1)).Unpack(1, n);
-                g = ghi.Xor(r);
+                var (gc, pc, rc) = (g[c], p[c], r[c]);
+                for (int i = 0; i < n; i++)
+                {
+                    ulong f = (rc[i / per] >> ((i % per) * bits)) & field;
+                    ulong ghi = (gc[i] >> s) & mask;
+                    if (level < 5)
+                    {
+                        gc[i] = ghi ^ BitPack.Deposit(f & low, mask);
+                        pc[i] = BitPack.Deposit(f >> cnt, mask);
+                    }
+                    else gc[i] = ghi ^ f;
+                }
             }
         }
-        var msb = top.Xor(g.AndPublic(1));
-        return _scheme.BitToArith(msb);
+        for (int c = 0; c < comps; c++)
+        {
+            var (gc, tc) = (g[c], top[c]);
+            for (int i = 0; i < n; i++) tc[i] ^= gc[i] & 1;
+        }
+        return _scheme.BitToArith(new Share(n, top));
     }
 
     private static ulong LevelMask(int period)

@@ -183,7 +183,7 @@ public sealed partial class MpcContext : IDisposable
         return T(x.Shape, scale, _scheme.Trunc(x.Data, x.Scale - scale));
     }
 
-    /// <summary>Probabilistically-free truncation by <paramref name="bits"/>: x / 2^bits at the same scale.</summary>
+    /// <summary>x / 2^bits at the same scale, exact up to rounding down by one unit (docs/protocols.md).</summary>
     public SecretTensor Truncate(SecretTensor x, int bits)
     {
         using var scope = Scope("trunc");
@@ -247,11 +247,12 @@ public sealed partial class MpcContext : IDisposable
         return T(shape, scale, all.Gather(idx));
     }
 
-    /// <summary>Sum along the last axis (local).</summary>
-    public SecretTensor Sum(SecretTensor x)
+    /// <summary>Sum along the last axis (local); <paramref name="keepDim"/> keeps it as size 1 for broadcasting back.</summary>
+    public SecretTensor Sum(SecretTensor x, bool keepDim = false)
     {
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
-        return T(x.Shape[..^1], x.Scale, x.Data.Map(rows, (s, d) => RingOps.RowSums(s, n, d)));
+        var shape = keepDim ? [.. x.Shape[..^1], 1] : x.Shape[..^1];
+        return T(shape, x.Scale, x.Data.Map(rows, (s, d) => RingOps.RowSums(s, n, d)));
     }
 
     public void Dispose()

@@ -11,6 +11,8 @@ public sealed record CommStats
     public long MessagesReceived { get; init; }
     /// <summary>Sequential communication steps this party took part in (see docs/protocols.md for the convention).</summary>
     public long Rounds { get; init; }
+    /// <summary>Wall time spent blocked in Receive; latency minus this is the party's compute time.</summary>
+    public double ReceiveWaitMs { get; init; }
 
     public static CommStats operator -(CommStats a, CommStats b) => new()
     {
@@ -19,6 +21,7 @@ public sealed record CommStats
         MessagesSent = a.MessagesSent - b.MessagesSent,
         MessagesReceived = a.MessagesReceived - b.MessagesReceived,
         Rounds = a.Rounds - b.Rounds,
+        ReceiveWaitMs = a.ReceiveWaitMs - b.ReceiveWaitMs,
     };
 
     public override string ToString() => $"sent {BytesSent} B / {MessagesSent} msgs, received {BytesReceived} B / {MessagesReceived} msgs, {Rounds} rounds";
@@ -51,11 +54,12 @@ public sealed class Channel : IChannel
 
     private sealed class Counter
     {
-        public long BytesSent, BytesReceived, MessagesSent, MessagesReceived, Rounds;
+        public long BytesSent, BytesReceived, MessagesSent, MessagesReceived, Rounds, WaitTicks;
         public CommStats Snapshot() => new()
         {
             BytesSent = BytesSent, BytesReceived = BytesReceived, MessagesSent = MessagesSent,
             MessagesReceived = MessagesReceived, Rounds = Rounds,
+            ReceiveWaitMs = WaitTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency,
         };
     }
 
@@ -75,9 +79,11 @@ public sealed class Channel : IChannel
 
     public void Receive(int fromParty, Span<byte> destination)
     {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         _transport.Receive(fromParty, destination);
+        long waited = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         int len = destination.Length;
-        Count(c => { c.BytesReceived += len; c.MessagesReceived++; });
+        Count(c => { c.BytesReceived += len; c.MessagesReceived++; c.WaitTicks += waited; });
     }
 
     public void Send(int toParty, ReadOnlySpan<ulong> payload) => Send(toParty, MemoryMarshal.AsBytes(payload));

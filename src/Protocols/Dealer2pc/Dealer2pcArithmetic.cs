@@ -78,7 +78,7 @@ internal sealed partial class Dealer2pcScheme
         return truncBits > 0 ? Trunc(z, truncBits) : z;
     }
 
-    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask) : PreparedRhs
+    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask, ulong[]? left) : PreparedRhs
     {
         public override int K => k;
         public override int N => n;
@@ -86,6 +86,8 @@ internal sealed partial class Dealer2pcScheme
         public ulong[]? Open { get; } = open;
         /// <summary>This party's share of B; the whole B at the dealer.</summary>
         public ulong[] Mask { get; } = mask;
+        /// <summary>The matrix D is multiplied by: E + B0 at P0, B1 at P1 (cached: it never changes).</summary>
+        public ulong[]? Left { get; } = left;
     }
 
     /// <summary>Opens E = W - B once; every later product with W reuses B's shares and E.</summary>
@@ -96,13 +98,16 @@ internal sealed partial class Dealer2pcScheme
         {
             var b = DrawFrom(0, lb);
             RingOps.Add(b, DrawFrom(1, lb), b);
-            return new Prepared(k, n, null, b);
+            return new Prepared(k, n, null, b, null);
         }
-        if (!IsCompute) return new Prepared(k, n, null, []);
+        if (!IsCompute) return new Prepared(k, n, null, [], null);
         var bi = DrawFrom(Dealer, lb);
         var e = new ulong[lb];
         RingOps.Sub(w.C[0], bi, e);
-        return new Prepared(k, n, Exchange(e), bi);
+        var open = Exchange(e);
+        var left = bi;
+        if (Me == 0) { left = new ulong[lb]; RingOps.Add(open, bi, left); }
+        return new Prepared(k, n, open, bi, left);
     }
 
     /// <summary>Per product only the activation side is opened: the dealer sends a fresh (A, C = AB) for the stored B.</summary>
@@ -129,10 +134,8 @@ internal sealed partial class Dealer2pcScheme
             var d = new ulong[la];
             RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
             d = Exchange(d);
-            var eb = new ulong[k * n];
-            if (Me == 0) RingOps.Add(p.Open!, p.Mask, eb); else p.Mask.CopyTo(eb, 0);
             var prod = new ulong[lc];
-            RingMatMul.Multiply(d, eb, prod, rows, k, n);
+            RingMatMul.Multiply(d, p.Left!, prod, rows, k, n);
             RingOps.Add(c, prod, c);
             RingMatMul.Multiply(s.AsSpan(0, la), p.Open!, prod, rows, k, n);
             RingOps.Add(c, prod, c);

@@ -14,7 +14,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Add_sub_and_public_add_are_exact(SchemeKind scheme)
     {
-        var rng = new Random(10);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 64, -1000, 1000);
         var b = Harness.Uniform(rng, 64, -1000, 1000);
         var got = Harness.RunToClient(scheme, ctx =>
@@ -30,7 +30,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Add_broadcasts_a_row_vector_over_a_matrix(SchemeKind scheme)
     {
-        var rng = new Random(11);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 12, -5, 5);
         var b = Harness.Uniform(rng, 4, -5, 5);
         var got = Harness.RunToClient(scheme, ctx => ctx.Input(PartyIds.Client, [3, 4], a) + ctx.Input(PartyIds.Client, [4], b));
@@ -42,7 +42,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Mul_by_public_real_is_within_two_ulp(SchemeKind scheme)
     {
-        var rng = new Random(12);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 100, -100, 100);
         var got = Harness.RunToClient(scheme, ctx => ctx.Input(PartyIds.Client, [100], a) * 0.3);
         double c = Harness.Quantize(0.3);
@@ -53,7 +53,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Mul_is_within_two_ulp_for_products_up_to_2_pow_29(SchemeKind scheme)
     {
-        var rng = new Random(13);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 256, -20000, 20000);
         var b = Harness.Uniform(rng, 256, -20000, 20000);
         var got = Harness.RunToClient(scheme, ctx => ctx.Input(PartyIds.Client, [256], a) * ctx.Input(PartyIds.Client, [256], b));
@@ -65,7 +65,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void MulBatch_gives_the_same_products_as_separate_muls(SchemeKind scheme)
     {
-        var rng = new Random(14);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 10, -3, 3);
         var b = Harness.Uniform(rng, 6, -3, 3);
         var got = Harness.RunToClient(scheme, ctx =>
@@ -96,7 +96,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void MatMul_of_secret_batches_is_within_two_ulp(SchemeKind scheme)
     {
-        var rng = new Random(15);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 2 * 3 * 5, -4, 4);
         var b = Harness.Uniform(rng, 2 * 5 * 7, -4, 4);
         var got = Harness.RunToClient(scheme, ctx => ctx.MatMul(ctx.Input(PartyIds.Client, [2, 3, 5], a), ctx.Input(PartyIds.Client, [2, 5, 7], b)));
@@ -107,7 +107,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void MatMul_with_a_shared_right_matrix_and_its_transpose(SchemeKind scheme)
     {
-        var rng = new Random(16);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 2 * 3 * 5, -4, 4);
         var b = Harness.Uniform(rng, 7 * 5, -4, 4);
         var got = Harness.RunToClient(scheme, ctx =>
@@ -125,7 +125,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void MatMul_with_a_public_matrix_is_within_two_ulp(SchemeKind scheme)
     {
-        var rng = new Random(17);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 4 * 6, -4, 4);
         var b = Harness.Uniform(rng, 6 * 3, -4, 4);
         var got = Harness.RunToClient(scheme, ctx => ctx.MatMulPublic(ctx.Input(PartyIds.Client, [4, 6], a), b, [6, 3]));
@@ -136,12 +136,12 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Prepared_weight_gives_the_same_products_on_repeated_use(SchemeKind scheme)
     {
-        var rng = new Random(18);
+        var rng = Harness.FreshRng();
         var w = Harness.Uniform(rng, 6 * 4, -2, 2);
         var x1 = Harness.Uniform(rng, 3 * 6, -2, 2);
         var x2 = Harness.Uniform(rng, 6, -2, 2);
         var parties = new[] { 0, 1, 2, PartyIds.Client, PartyIds.ModelOwner };
-        var res = Communication.InProcessSession.Run(scheme, parties, ctx =>
+        var res = PrivateInference.Protocols.Communication.InProcessSession.Run(scheme, parties, ctx =>
         {
             var pw = ctx.PrepareWeight(ctx.Input(PartyIds.ModelOwner, [6, 4], w));
             var y1 = ctx.MatMul(ctx.Input(PartyIds.Client, [3, 6], x1), pw);
@@ -156,7 +156,7 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Truncate_divides_by_a_power_of_two_within_one_unit(SchemeKind scheme)
     {
-        var rng = new Random(19);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 128, -1e6, 1e6);
         var got = Harness.RunToClient(scheme, ctx => ctx.Truncate(ctx.Input(PartyIds.Client, [128], a), 5));
         Harness.AssertClose(Q(a).Select(v => v / 32).ToArray(), got, 2.0 / 65536, 0, "x / 32");
@@ -166,10 +166,10 @@ public class ArithmeticTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Integer_products_are_exact_in_the_ring(SchemeKind scheme)
     {
-        var rng = new Random(20);
+        var rng = Harness.FreshRng();
         var a = Enumerable.Range(0, 64).Select(_ => (ulong)rng.NextInt64()).ToArray();
         var b = Enumerable.Range(0, 64).Select(_ => (ulong)rng.NextInt64()).ToArray();
-        var res = Communication.InProcessSession.Run(scheme, Communication.InProcessSession.ComputeAndClient, ctx =>
+        var res = PrivateInference.Protocols.Communication.InProcessSession.Run(scheme, PrivateInference.Protocols.Communication.InProcessSession.ComputeAndClient, ctx =>
         {
             var x = ctx.InputRing(PartyIds.Client, [64], ctx.PartyId == PartyIds.Client ? a : null, 0);
             var y = ctx.InputRing(PartyIds.Client, [64], ctx.PartyId == PartyIds.Client ? b : null, 0);

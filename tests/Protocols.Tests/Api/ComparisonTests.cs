@@ -11,7 +11,7 @@ public class ComparisonTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void LessThanZero_is_exact_across_the_whole_range(SchemeKind scheme)
     {
-        var rng = new Random(30);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 300, -1e9, 1e9).Concat(Harness.Uniform(rng, 100, -1e-3, 1e-3)).Concat([0.0, 1.0 / 65536, -1.0 / 65536]).ToArray();
         var got = Harness.RunToClient(scheme, ctx => ctx.LessThanZero(ctx.Input(PartyIds.Client, [a.Length], a)));
         Assert.Equal(Q(a).Select(v => v < 0 ? 1.0 : 0.0).ToArray(), got);
@@ -21,7 +21,7 @@ public class ComparisonTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void GreaterThan_and_select_pick_the_larger(SchemeKind scheme)
     {
-        var rng = new Random(31);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 128, -50, 50);
         var b = Harness.Uniform(rng, 128, -50, 50);
         var got = Harness.RunToClient(scheme, ctx =>
@@ -37,7 +37,7 @@ public class ComparisonTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Relu_and_drelu_are_exact(SchemeKind scheme)
     {
-        var rng = new Random(32);
+        var rng = Harness.FreshRng();
         var a = Harness.Uniform(rng, 128, -50, 50);
         var got = Harness.RunToClient(scheme, ctx =>
         {
@@ -52,7 +52,7 @@ public class ComparisonTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Max_and_argmax_along_rows_of_odd_and_even_length(SchemeKind scheme)
     {
-        var rng = new Random(33);
+        var rng = Harness.FreshRng();
         foreach (var n in new[] { 7, 16 })
         {
             var a = Harness.Uniform(rng, 3 * n, -100, 100);
@@ -76,7 +76,7 @@ public class ComparisonTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void TopK_returns_one_hot_rows_of_the_k_largest_in_order(SchemeKind scheme)
     {
-        var rng = new Random(34);
+        var rng = Harness.FreshRng();
         const int n = 12, k = 4, rows = 2;
         var a = Harness.Uniform(rng, rows * n, -10, 10);
         var got = Harness.RunToClient(scheme, ctx => ctx.Rescale(ctx.TopK(ctx.Input(PartyIds.Client, [rows, n], a), k), 16));
@@ -94,7 +94,7 @@ public class ComparisonTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Gather_by_a_secret_one_hot_selects_rows_exactly(SchemeKind scheme)
     {
-        var rng = new Random(35);
+        var rng = Harness.FreshRng();
         const int n = 10, d = 3;
         var m = Harness.Uniform(rng, n * d, -10, 10);
         var scores = Harness.Uniform(rng, n, -10, 10);
@@ -106,5 +106,17 @@ public class ComparisonTests
         var qs = Q(scores); var qm = Q(m);
         var order = Enumerable.Range(0, n).OrderByDescending(j => qs[j]).Take(2).ToArray();
         Assert.Equal(order.SelectMany(j => qm.Skip(j * d).Take(d)).ToArray(), got);
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void LessThanZero_reads_the_top_bit_of_any_ring_value_including_carry_chain_extremes(SchemeKind scheme)
+    {
+        var rng = Harness.FreshRng();
+        var edge = new ulong[] { 0, 1, ulong.MaxValue, (1UL << 63) - 1, 1UL << 63, (1UL << 63) + 1, 0x5555555555555555, 0xAAAAAAAAAAAAAAAA };
+        var v = edge.Concat(Enumerable.Range(0, 120).Select(_ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63))).ToArray();
+        var res = PrivateInference.Protocols.Communication.InProcessSession.Run(scheme, PrivateInference.Protocols.Communication.InProcessSession.ComputeAndClient, ctx =>
+            ctx.RevealRing(ctx.LessThanZero(ctx.InputRing(PartyIds.Client, [v.Length], ctx.PartyId == PartyIds.Client ? v : null, 0)), PartyIds.Client));
+        Assert.Equal(v.Select(x => x >> 63).ToArray(), res[3]);
     }
 }

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Protocols.Tests.Dealer2pc;
+
+/// <summary>The dealer's role: it never holds data, never receives, and P0 never hears from it.</summary>
+public class Dealer2pcSchemeTests
+{
+    private sealed class PeerCounter(ITransport inner) : ITransport
+    {
+        public readonly ConcurrentDictionary<int, long> ReceivedFrom = new();
+        public bool AfterSetup;
+        public int PartyId => inner.PartyId;
+        public void Send(int toParty, ReadOnlySpan<byte> payload) => inner.Send(toParty, payload);
+        public void Receive(int fromParty, Span<byte> destination)
+        {
+            inner.Receive(fromParty, destination);
+            int len = destination.Length;
+            if (AfterSetup) ReceivedFrom.AddOrUpdate(fromParty, len, (_, v) => v + len);
+        }
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public void Dealer_receives_nothing_and_P0_receives_nothing_from_the_dealer_over_a_mixed_program()
+    {
+        var counters = new ConcurrentDictionary<int, PeerCounter>();
+        var a = Harness.Uniform(new Random(60), 64, -4, 4);
+        var res = InProcessSession.Run(SchemeKind.TwoPcDealer, InProcessSession.ComputeAndClient, ctx =>
+        {
+            counters[ctx.PartyId].AfterSetup = true;
+            var x = ctx.Input(PartyIds.Client, [8, 8], a);
+            var w = ctx.PrepareWeight(ctx.Input(PartyIds.Client, [8, 8], a));
+            var y = ctx.Softmax(ctx.MatMul(ctx.Relu(x), w));
+            var z = ctx.TopK(ctx.Silu(y), 2);
+            var held = x.Data.C.Length;
+            ctx.Reveal(ctx.Gather(z, x), PartyIds.Client);
+            return held;
+        }, wrap: t => counters[t.PartyId] = new PeerCounter(t));
+        Assert.Equal(0, res[2]);
+        Assert.True(counters[2].ReceivedFrom.IsEmpty, "the dealer received data");
+        Assert.False(counters[0].ReceivedFrom.ContainsKey(2), "P0 received from the dealer");
+        Assert.True(counters[1].ReceivedFrom[2] > 0);
+    }
+
+    [Fact]
+    public void Inputs_of_a_compute_party_cost_no_messages()
+    {
+        var res = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        {
+            var before = ctx.Channel.Total;
+            var x = ctx.Input(PartyIds.P0, [16], ctx.PartyId == 0 ? Enumerable.Range(0, 16).Select(i => (double)i).ToArray() : default);
+            var cost = ctx.Channel.Total - before;
+            return (cost, ctx.Reveal(x, PartyIds.P1));
+        });
+        Assert.All(res, r => Assert.Equal(0, r.cost.BytesSent));
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => (double)i).ToArray(), res[1].Item2);
+    }
+}
