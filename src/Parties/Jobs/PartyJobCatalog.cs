@@ -18,15 +18,11 @@ public static class PartyJobCatalog
     private static void RegisterTransportJobs(PartyJobRegistry registry) =>
         registry.Register(new ExchangeCheckJob());
 
-    /// <summary>
-    /// Protocol-level jobs go here once src/Protocols offers its scheme API: the mixed MPC computation of
-    /// issue 3's acceptance item 3 (run over gRPC and compared with the in-process run) and the `pi bench ops`
-    /// per-op benchmark. Each is an <see cref="IPartyJob"/> that builds the scheme's channel on
-    /// <see cref="PartyJobContext.Transport"/>.
-    /// </summary>
+    /// <summary>Protocol-level jobs: the mixed end-to-end check and `pi bench ops`.</summary>
     private static void RegisterProtocolJobs(PartyJobRegistry registry)
     {
-        _ = registry;
+        registry.Register(new MixedComputationJob());
+        registry.Register(new OpsBenchJob());
     }
 
     /// <summary>Engine jobs: private generation and private perplexity.</summary>
