@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Plain;
-using PrivateInference.Kernels.Float;
 
 namespace PrivateInference.Engine.Benchmarks;
 
@@ -11,33 +10,20 @@ namespace PrivateInference.Engine.Benchmarks;
 /// </summary>
 public static class PlainDecodeTiming
 {
-    /// <summary>Median ms of one step; with <paramref name="layersOnly"/> the final norm and classifier, timed
-    /// separately, are subtracted.</summary>
+    /// <summary>Median ms of one step; with <paramref name="layersOnly"/> the final norm and classifier are skipped.</summary>
     public static double MedianMs(LlamaWeights weights, int context, int steps, bool layersOnly)
     {
         var model = new PlainTransformer(weights);
         var c = weights.Config;
-        var times = new double[Math.Max(steps, 3)];
-        model.Forward(1, context - 1); // warm-up
+        var times = new double[Math.Max(steps, 5)];
+        model.Forward(1, context - 1, !layersOnly); // warm-up
         for (int i = 0; i < times.Length; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            model.Forward(1 + i % (c.VocabSize - 1), context - 1);
+            model.Forward(1 + i % (c.VocabSize - 1), context - 1, !layersOnly);
             times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
-        double step = Median(times);
-        if (!layersOnly) return step;
-        var x = new float[c.Dim];
-        var logits = new float[c.VocabSize];
-        var head = new double[times.Length];
-        for (int i = 0; i < head.Length; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            FloatKernels.RmsNorm(x, weights.RmsFinal, x, c.RmsEps);
-            FloatKernels.MatVec(weights.Classifier, x, logits);
-            head[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        return Math.Max(step - Median(head), 0);
+        return Median(times);
     }
 
     private static double Median(double[] xs)

@@ -40,8 +40,9 @@ public sealed class PlainTransformer
     public LlamaConfig Config => _c;
 
     /// <summary>Runs <paramref name="token"/> at position <paramref name="pos"/> (all earlier positions must have run)
-    /// and returns the next-token logits; the span is overwritten by the next call.</summary>
-    public ReadOnlySpan<float> Forward(int token, int pos)
+    /// and returns the next-token logits; the span is overwritten by the next call. Without
+    /// <paramref name="computeLogits"/> only the decoder layers run (benchmarks time them alone) and the span is empty.</summary>
+    public ReadOnlySpan<float> Forward(int token, int pos, bool computeLogits = true)
     {
         var c = _c;
         if ((uint)token >= (uint)c.VocabSize)
@@ -95,6 +96,7 @@ public sealed class PlainTransformer
             TensorPrimitives.Add(x, _xb, x);
         }
 
+        if (!computeLogits) return default;
         FloatKernels.RmsNorm(x, _w.RmsFinal, x, c.RmsEps);
         FloatKernels.MatVec(_w.Classifier, x, _logits);
         return _logits;
