@@ -14,10 +14,10 @@ public static class InProcessPrivateRun
 
     /// <summary>Runs generation and returns every participant's result, indexed as <see cref="Participants"/>.</summary>
     public static PrivateRunResult[] Generate(SchemeKind scheme, LlamaWeights weights, ClientInputs client, int maxTokens,
-        MpcOptions? options = null, NetworkProfile? network = null)
+        MpcOptions? options = null, NetworkProfile? network = null, CachePolicies.CachePolicyOptions? cache = null)
     {
         var folded = FoldedWeights.Fold(weights);
-        var run = new PrivateRunSettings(client.Prompt.Count, maxTokens);
+        var run = new PrivateRunSettings(client.Prompt.Count, maxTokens, cache);
         return InProcessSession.Run(scheme, Participants, ctx => PrivateGeneration.Run(ctx, weights.Config, run,
             ctx.PartyId == PartyIds.ModelOwner ? folded : null,
             ctx.PartyId == PartyIds.Client ? client : null), options,

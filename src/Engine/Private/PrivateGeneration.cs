@@ -7,8 +7,8 @@ using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Engine.Private;
 
-/// <summary>What every participant knows of a run: the public sizes.</summary>
-public sealed record PrivateRunSettings(int PromptLength, int MaxTokens);
+/// <summary>What every participant knows of a run: the public sizes and the cache policy.</summary>
+public sealed record PrivateRunSettings(int PromptLength, int MaxTokens, CachePolicies.CachePolicyOptions? Cache = null);
 
 /// <summary>The client's private part of a run: its prompt and how it picks tokens.</summary>
 public sealed class ClientInputs(IReadOnlyList<int> prompt, Sampler sampler, Action<int>? onToken = null)
@@ -70,7 +70,9 @@ public static class PrivateGeneration
             return result;
         }
 
-        var model = new PrivateTransformer(ctx, config, weights);
+        var policy = run.Cache is { Kind: not CachePolicies.CachePolicyKind.Full } cache
+            ? new CachePolicies.PrivateCachePolicy(ctx, config, cache, run.PromptLength) : null;
+        var model = new PrivateTransformer(ctx, config, weights, policy);
         var clock = Stopwatch.StartNew();
         var mark = ctx.Channel.Total;
         double[]? logits;

@@ -10,7 +10,7 @@ namespace PrivateInference.Engine.Private;
 /// attention over the secret cache with a causal mask, output projection, SwiGLU, and finally the classifier on
 /// the last position. Nothing is ever opened; the logits go to the client as shares.
 /// </summary>
-public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, PrivateWeights w)
+public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, PrivateWeights w, CachePolicies.PrivateCachePolicy? policy = null)
 {
     // rsqrt's input Σx² + d·eps: the binades it must cover on the models we run (measured on stories260K: 0.3..900).
     private const int NormMinLog2 = -4, NormMaxLog2 = 20;
@@ -85,13 +85,29 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
 
         _keys[l] = Append(_keys[l], ToHeads(k, _c.KvHeads));                  // [kvh, S, hs]
         _values[l] = Append(_values[l], ToHeads(v, _c.KvHeads));
-        int s = start + t;
 
         // The query heads of one KV head are stacked, so each KV head is one batch entry: [kvh, G·T, hs].
         var qg = ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs);
-        var scores = ctx.MatMul(qg, ctx.Transpose(_keys[l]!));                // [kvh, G·T, S]
-        var probs = ctx.Softmax(scores, CausalMask(g, t, start, s), [1, g * t, s]);
-        var heads = ctx.MatMul(probs, _values[l]!);                           // [kvh, G·T, hs]
+        SecretTensor keys = _keys[l]!, values = _values[l]!;
+        bool[] valid;
+        bool decoding = policy is not null && start >= policy.PromptLength;
+        if (decoding)
+        {
+            if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
+            // The policy picks what this step attends to (a secret selection of public size); all of it lies in the past.
+            (keys, values, int real) = policy!.Select(l, qg, keys, values);
+            valid = Enumerable.Range(0, g * keys.Shape[1]).Select(i => i % keys.Shape[1] < real).ToArray();
+        }
+        else
+        {
+            valid = CausalMask(g, t, start, start + t);
+        }
+        int s = keys.Shape[1];
+        var scores = ctx.MatMul(qg, ctx.Transpose(keys));                      // [kvh, G·T, S]
+        var probs = ctx.Softmax(scores, valid, [1, g * t, s]);
+        var heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
+        if (policy is not null && start == 0 && t == policy.PromptLength)
+            (_keys[l], _values[l]) = policy.AfterPrefill(probs, _keys[l]!, _values[l]!);
         var o = FromHeads(ctx.Reshape(heads, _c.Heads, t, hs));               // [T, d]
         return ctx.MatMul(o, w.Wo[l]);
     }

@@ -1,0 +1,75 @@
+using PrivateInference.Engine.CachePolicies;
+using PrivateInference.Engine.Evaluation;
+using PrivateInference.Engine.Models;
+using PrivateInference.Engine.Plain;
+using PrivateInference.Engine.Private;
+using PrivateInference.Engine.Sampling;
+using PrivateInference.Engine.Tokenization;
+using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Engine.Tests.CachePolicies;
+
+public sealed class PrivateCachePolicyTests
+{
+    private static readonly LlamaConfig Shape = new(Dim: 16, HiddenDim: 8, Layers: 1, Heads: 4, KvHeads: 2, VocabSize: 8, SeqLen: 512);
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc, "dynamic", 200)]
+    [InlineData(SchemeKind.TwoPcDealer, "dynamic", 200)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:hierarchy=off", 150)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3", 61)]
+    public void PrivateSelectionPicksThePlaintextClusters(SchemeKind scheme, string spec, int n)
+    {
+        var options = CachePolicyOptions.Parse(spec);
+        int kvh = Shape.KvHeads, g = Shape.KvGroup, hs = Shape.HeadSize;
+        var rng = new Random(n);
+        // Values on a 1/8 grid keep every score far apart compared with the fixed-point error.
+        double Grid() => Math.Round((rng.NextDouble() * 2 - 1) * 16) / 8;
+        var keys = Enumerable.Range(0, kvh * n * hs).Select(_ => Grid()).ToArray();
+        var queries = Enumerable.Range(0, kvh * g * hs).Select(_ => Grid()).ToArray();
+
+        var oneHot = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var k = ctx.Input(PartyIds.Client, [kvh, n, hs], client ? keys : default);
+            var q = ctx.Input(PartyIds.Client, [kvh, g, hs], client ? queries : default);
+            var policy = new PrivateCachePolicy(ctx, Shape, options, promptLength: 1);
+            return ctx.Reveal(policy.SelectChildrenOneHot(0, q, k), PartyIds.Client);
+        })[3]!;
+
+        int children = CacheBudgets.Clusters(n, options.ChildClusterSize), kept = oneHot.Length / kvh / children;
+        for (int h = 0; h < kvh; h++)
+        {
+            var bounds = new ClusterBounds(hs, options.ChildClusterSize);
+            for (int t = 0; t < n; t++) bounds.Append(keys.AsSpan((h * n + t) * hs, hs).ToArray().Select(v => (float)v).ToArray());
+            var qsum = new float[hs];
+            for (int j = 0; j < g; j++) for (int i = 0; i < hs; i++) qsum[i] += (float)queries[(h * g + j) * hs + i];
+            var expectedTokens = ClusterSelection.Select(options, bounds, qsum);
+            var expectedChildren = expectedTokens.Select(t => t / options.ChildClusterSize).Distinct().ToList();
+            var actualChildren = Enumerable.Range(0, kept)
+                .Select(b => Enumerable.Range(0, children).Single(c => oneHot[(h * kept + b) * children + c] == 1)).ToList();
+            Assert.Equal(expectedChildren, actualChildren);
+        }
+    }
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void PrivateMpCacheGenerationMatchesItsPlaintextSimulation(SchemeKind scheme)
+    {
+        var weights = Llama2cCheckpoint.Load(SharedAssets.ModelPath);
+        var tokenizer = Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
+        // Cut mid-story so that the continuation is text, not the end of a story.
+        var text = string.Join("\n", TextChunks.Split(TextChunks.ReadUtf8(SharedAssets.DevTextPath)).Take(3))[..600];
+        var prompt = tokenizer.Encode(text);
+        Assert.True(prompt.Count > 130, $"prompt of {prompt.Count} tokens is too short to select from");
+        var options = CachePolicyOptions.Parse("mpcache");
+        var plain = new PlainTransformer(weights, attention: new PlainCachePolicy(weights.Config, options, prompt.Count));
+        var expected = CachePolicyAccuracy.Greedy(plain, prompt, prompt.Count, 6);
+        Assert.DoesNotContain(Llama2cTokenizer.Bos, expected);
+
+        var results = InProcessPrivateRun.Generate(scheme, weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 6, cache: options);
+        Assert.Equal(expected, results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)].Tokens);
+    }
+}
