@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using PrivateInference.Engine.CachePolicies;
+using PrivateInference.Engine.Models;
+using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Engine.Tests.CachePolicies;
+
+/// <summary>
+/// The kept tokens stay secret: while the policy selects, every compute party receives the same message sizes in the
+/// same order whatever the keys (only budgets and sizes are public), and the bytes it receives look uniform and
+/// alike for two different selections (chi-square, as the protocols' view tests).
+/// </summary>
+public sealed class PrivateCachePolicyViewTests
+{
+    private const double Critical = 352; // chi-square, 255 degrees of freedom, p = 5e-5
+    private static readonly LlamaConfig Shape = new(Dim: 16, HiddenDim: 8, Layers: 1, Heads: 4, KvHeads: 2, VocabSize: 8, SeqLen: 512);
+
+    private sealed class Recorder(ITransport inner) : ITransport
+    {
+        public readonly long[] Histogram = new long[256];
+        public readonly List<int> Sizes = [];
+        public volatile bool On;
+        public int PartyId => inner.PartyId;
+        public void Send(int toParty, ReadOnlySpan<byte> payload) => inner.Send(toParty, payload);
+        public void Receive(int fromParty, Span<byte> destination)
+        {
+            inner.Receive(fromParty, destination);
+            if (!On) return;
+            Sizes.Add(destination.Length);
+            foreach (var b in destination) Histogram[b]++;
+        }
+        public void Dispose() => inner.Dispose();
+    }
+
+    private static Recorder[] Views(double[] keys, double[] queries, int n)
+    {
+        var recorders = new ConcurrentDictionary<int, Recorder>();
+        var options = CachePolicyOptions.Parse("dynamic");
+        InProcessSession.Run(SchemeKind.ThreePc, InProcessSession.ComputeAndClient, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var k = ctx.Input(PartyIds.Client, [Shape.KvHeads, n, Shape.HeadSize], client ? keys : default);
+            var q = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? queries : default);
+            var rec = recorders[ctx.PartyId];
+            rec.On = true;
+            new PrivateCachePolicy(ctx, Shape, options, promptLength: 1).SelectChildrenOneHot(0, q, k);
+            rec.On = false;
+            return 0;
+        }, wrap: t => recorders[t.PartyId] = new Recorder(t));
+        return [recorders[0], recorders[1], recorders[2]];
+    }
+
+    [Fact]
+    public void PartiesSeeTheSameSizesAndUniformBytesForDifferentSelections()
+    {
+        const int n = 160;
+        int size = Shape.KvHeads * n * Shape.HeadSize;
+        // Keys aligned with the query in the first half of the cache, then in the second half: different clusters win.
+        double[] early = Enumerable.Range(0, size).Select(i => (i / Shape.HeadSize) % n < n / 2 ? 1.0 : -1.0).ToArray();
+        double[] late = early.Select(v => -v).ToArray();
+        var queries = Enumerable.Repeat(0.5, Shape.KvHeads * Shape.KvGroup * Shape.HeadSize).ToArray();
+        var a = Views(early, queries, n);
+        var b = Views(late, queries, n);
+        for (int p = 0; p < 3; p++)
+        {
+            Assert.Equal(a[p].Sizes, b[p].Sizes);
+            Assert.True(ChiSquareUniform(a[p].Histogram) < Critical, $"P{p}: bytes received are not uniform ({ChiSquareUniform(a[p].Histogram):F0})");
+            Assert.True(TwoSample(a[p].Histogram, b[p].Histogram) < Critical, $"P{p}: what it receives depends on the selection");
+        }
+    }
+
+    private static double ChiSquareUniform(long[] h)
+    {
+        double total = h.Sum(), e = total / 256;
+        return h.Sum(c => (c - e) * (c - e) / e);
+    }
+
+    private static double TwoSample(long[] x, long[] y)
+    {
+        double nx = x.Sum(), ny = y.Sum(), chi = 0;
+        for (int i = 0; i < 256; i++)
+        {
+            double total = x[i] + y[i];
+            if (total == 0) continue;
+            double ex = total * nx / (nx + ny), ey = total * ny / (nx + ny);
+            chi += (x[i] - ex) * (x[i] - ex) / ex + (y[i] - ey) * (y[i] - ey) / ey;
+        }
+        return chi;
+    }
+}
