@@ -28,6 +28,9 @@ public sealed record CachePolicyOptions
 {
     public CachePolicyKind Kind { get; init; } = CachePolicyKind.Full;
 
+    /// <summary>The text this was parsed from (how it is named in reports and passed to party processes).</summary>
+    public string Spec { get; init; } = "full";
+
     /// <summary>Fraction of the prompt's queries (its last ones) whose attention scores the static eviction.</summary>
     public double ObservationWindow { get; init; } = 0.2;
     /// <summary>Fraction of the prompt kept by static eviction (a public budget).</summary>
@@ -63,6 +66,7 @@ public sealed record CachePolicyOptions
         var (name, args) = spec.IndexOf(':') is int i and >= 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
         var options = new CachePolicyOptions
         {
+            Spec = spec.Trim(),
             Kind = name.Trim().ToLowerInvariant() switch
             {
                 "full" => CachePolicyKind.Full,
@@ -97,6 +101,12 @@ public sealed record CachePolicyOptions
         options.Validate();
         return options;
     }
+
+    /// <summary>Several specs: separated by ';' (needed when a spec has options, e.g. "full;mpcache:keep=0.8,l2=0.5"),
+    /// or by ',' when none has options ("full,mpcache").</summary>
+    public static List<CachePolicyOptions> ParseList(string specs) =>
+        specs.Split(specs.Contains(';') || specs.Contains(':') ? ';' : ',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Parse).ToList() is { Count: > 0 } list ? list : throw new InputException("no cache policy given");
 
     public void Validate()
     {

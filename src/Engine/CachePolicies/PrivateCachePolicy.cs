@@ -19,8 +19,9 @@ public sealed class PrivateCachePolicy
     private readonly LlamaConfig _c;
     private readonly CachePolicyOptions _o;
     private readonly int _prompt;
-    private readonly SecretTensor?[] _childMax, _childMin;   // [layer]: bounds of complete child clusters [kvh, count, hs]
-    private readonly int[] _childDone;
+    private readonly SecretTensor?[] _childMax, _childMin;   // [layer]: bounds of every child cluster [kvh, children, hs]
+    private readonly SecretTensor?[] _parentMax, _parentMin; // [layer]: bounds of every parent cluster [kvh, parents, hs]
+    private readonly int[] _boundsLength;                    // [layer]: cache length the bounds describe
     private readonly Selection?[] _selections;               // [layer]: this step's selection, for the layers that share it
     private int _step;
 
@@ -37,7 +38,9 @@ public sealed class PrivateCachePolicy
         _prompt = promptLength;
         _childMax = new SecretTensor?[config.Layers];
         _childMin = new SecretTensor?[config.Layers];
-        _childDone = new int[config.Layers];
+        _parentMax = new SecretTensor?[config.Layers];
+        _parentMin = new SecretTensor?[config.Layers];
+        _boundsLength = new int[config.Layers];
         _selections = new Selection?[config.Layers];
     }
 
@@ -75,7 +78,7 @@ public sealed class PrivateCachePolicy
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
             selection = shared;
         else
-            selection = _selections[layer] = SelectChildren(queries, bounds, n, children);
+            selection = _selections[layer] = SelectChildren(layer, queries, bounds, n, children);
         if (selection.OneHot is null) return (keys, values, n);
         var padded = Pad(keys, children * child);
         var paddedValues = Pad(values, children * child);
@@ -93,50 +96,79 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        return SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize)).OneHot
+        return SelectChildren(layer, queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize)).OneHot
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
     }
 
-    private Selection SelectChildren(SecretTensor queries, (SecretTensor Max, SecretTensor Min) bounds, int n, int children)
+    private Selection SelectChildren(int layer, SecretTensor queries, (SecretTensor Max, SecretTensor Min) bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
         var (childMax, childMin) = bounds;
-        SecretTensor keep;
-        int kept;
+        int lastChildTokens = n - (children - 1) * _o.ChildClusterSize;
         if (!_o.Hierarchy)
         {
-            kept = CacheBudgets.Level2Kept(_o, children, children);
-            if (kept >= children) return new Selection(_step, null, children, n);
-            var scores = Force(Scores(q, childMax, childMin), children);
-            keep = SecretSelection.TopKMask(_ctx, scores, kept);
+            int flat = CacheBudgets.Level2Kept(_o, children, children);
+            if (flat >= children) return new Selection(_step, null, children, n);
+            var keepFlat = SecretSelection.TopKMask(_ctx, Force(Scores(q, childMax, childMin), children), flat);
+            return new Selection(_step, SecretSelection.Compact(_ctx, keepFlat, flat), flat, Valid(flat, lastChildTokens));
+        }
+
+        int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
+        int k1 = CacheBudgets.Level1Kept(_o, parents);
+        int lastParentChildren = children - (parents - 1) * per;
+        int candidates = k1 < parents ? (k1 - 1) * per + lastParentChildren : children;
+        int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
+        if (k1 >= parents && k2 >= children) return new Selection(_step, null, children, n);
+
+        // Level 1: the best parents; their children, in child order, are the candidates of level 2.
+        var childScores = Scores(q, childMax, childMin);                                 // [kvh, children]
+        SecretTensor candidateScores, candidateToChild;
+        if (k1 < parents)
+        {
+            var (parentMax, parentMin) = ParentBounds(layer, childMax, childMin, per, parents, children);
+            var parentPick = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, Force(Scores(q, parentMax, parentMin), parents), k1), k1);  // [kvh, k1, parents]
+            // Children laid out by parent [kvh, parents, per]; the last parent's missing children are padding.
+            var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
+            candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, k1 * per);
+            candidateToChild = ExpandToChildren(parentPick, k1, per, parents, children);   // [kvh, k1·per, children]
         }
         else
         {
-            int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
-            var (parentMax, parentMin) = ParentBounds(childMax, childMin, per, parents, children);
-            int k1 = CacheBudgets.Level1Kept(_o, parents);
-            var candidatesPerParent = Enumerable.Range(0, parents).Select(pi => Math.Min(per, children - pi * per)).ToArray();
-            SecretTensor? parentKeep = k1 < parents ? SecretSelection.TopKMask(_ctx, Force(Scores(q, parentMax, parentMin), parents), k1) : null;
-            // Candidates: the children of kept parents; the last parent (always kept) may have fewer children.
-            int candidates = k1 < parents ? (k1 - 1) * per + candidatesPerParent[^1] : children;
-            kept = CacheBudgets.Level2Kept(_o, children, candidates);
-            var childScores = Scores(q, childMax, childMin);                            // [kvh, children]
-            if (parentKeep is not null)
-            {
-                // A child of a dropped parent scores −Excluded lower: it cannot beat any candidate.
-                var expanded = _ctx.Slice(_ctx.Reshape(_ctx.Concat(Enumerable.Repeat(_ctx.Reshape(parentKeep, kvh, parents, 1), per).ToArray(), 2),
-                    kvh, parents * per), 1, 0, children);
-                var penalty = _ctx.AddPublic(_ctx.MulPublicInt(_ctx.Rescale(expanded, childScores.Scale), (long)Excluded), -Excluded);
-                childScores = _ctx.Add(childScores, penalty);
-            }
-            if (kept >= children) return new Selection(_step, null, children, n);
-            keep = SecretSelection.TopKMask(_ctx, Force(childScores, children), kept);
+            candidateScores = childScores;
+            candidateToChild = null!;
         }
-        var oneHot = SecretSelection.Compact(_ctx, keep, kept);                           // [kvh, kept, children]
-        int lastChildTokens = n - (children - 1) * _o.ChildClusterSize;
-        return new Selection(_step, oneHot, kept, kept * _o.ChildClusterSize - (_o.ChildClusterSize - lastChildTokens));
+        // Level 2: the first and the last child always win; padding slots after the last child never do.
+        int slots = candidateScores.Shape[1], lastCandidate = candidates - 1;
+        var adjust = new double[slots];
+        adjust[0] = Forced;
+        adjust[lastCandidate] = Forced;
+        for (int i = lastCandidate + 1; i < slots; i++) adjust[i] = -Excluded;
+        var keep = SecretSelection.TopKMask(_ctx, _ctx.AddPublic(candidateScores, adjust, [1, slots]), k2);
+        var pick = SecretSelection.Compact(_ctx, keep, k2);                                // [kvh, k2, slots]
+        var oneHot = k1 < parents ? _ctx.MatMul(pick, candidateToChild) : pick;            // [kvh, k2, children]
+        return new Selection(_step, oneHot, k2, Valid(k2, lastChildTokens));
+    }
+
+    /// <summary>Real tokens among k selected child clusters: the last child (always selected, and last in order) may be partial.</summary>
+    private int Valid(int k, int lastChildTokens) => k * _o.ChildClusterSize - (_o.ChildClusterSize - lastChildTokens);
+
+    /// <summary>From the parents' one-hot [kvh, k1, parents] to the candidates' one-hot over children
+    /// [kvh, k1·per, children]: candidate (b, j) is child j of the b-th kept parent. Local: only zeros are inserted.</summary>
+    private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children)
+    {
+        int kvh = _c.KvHeads;
+        var column = _ctx.Reshape(parentPick, kvh, k1, parents, 1);
+        var zero = _ctx.MulPublicInt(column, 0);
+        var rows = new SecretTensor[per];
+        for (int j = 0; j < per; j++)
+        {
+            var slots = Enumerable.Range(0, per).Select(jj => jj == j ? column : zero).ToArray();
+            var spread = _ctx.Reshape(_ctx.Concat(slots, 3), kvh, k1, parents * per);
+            rows[j] = _ctx.Reshape(_ctx.Slice(spread, 2, 0, children), kvh, k1, 1, children);
+        }
+        return _ctx.Reshape(_ctx.Concat(rows, 2), kvh, k1 * per, children);
     }
 
     /// <summary>q·(a·max + (1−a)·min) per cluster: [kvh, clusters].</summary>
@@ -156,40 +188,81 @@ public sealed class PrivateCachePolicy
         return _ctx.AddPublic(scores, add, [1, clusters]);
     }
 
-    /// <summary>Per-channel max and min of every child cluster of the cache [kvh, children, hs]. Bounds of complete
-    /// clusters are kept between steps; only the clusters that changed since (the newest) are computed, as in
-    /// <see cref="ClusterBounds"/>.</summary>
+    /// <summary>Per-channel max and min of every child cluster of the cache [kvh, children, hs], kept up to date
+    /// incrementally as in <see cref="ClusterBounds"/>: when the cache grew by one token only the newest cluster
+    /// changes (one comparison per channel against the new key); otherwise every cluster is computed.</summary>
     private (SecretTensor Max, SecretTensor Min) UpdateBounds(int layer, SecretTensor keys)
     {
         int n = keys.Shape[1], child = _o.ChildClusterSize, kvh = _c.KvHeads, hs = _c.HeadSize;
-        int children = CacheBudgets.Clusters(n, child), done = _childDone[layer], fresh = children - done;
-        var tail = Pad(_ctx.Slice(keys, 1, done * child, n - done * child), fresh * child);            // [kvh, fresh·child, hs]
-        var grouped = _ctx.Transpose(_ctx.Reshape(tail, kvh * fresh, child, hs));                      // [kvh·fresh, hs, child]
-        var both = _ctx.Max(_ctx.Concat([grouped, _ctx.Neg(grouped)], 0));                              // max, and −min
-        var max = _ctx.Reshape(_ctx.Slice(both, 0, 0, kvh * fresh), kvh, fresh, hs);
-        var min = _ctx.Neg(_ctx.Reshape(_ctx.Slice(both, 0, kvh * fresh, kvh * fresh), kvh, fresh, hs));
-        var allMax = done > 0 ? _ctx.Concat([_childMax[layer]!, max], 1) : max;
-        var allMin = done > 0 ? _ctx.Concat([_childMin[layer]!, min], 1) : min;
-        // A partial last cluster changes with the next token, so only complete ones are kept.
-        int complete = n / child;
-        if (complete > 0)
+        int children = CacheBudgets.Clusters(n, child);
+        SecretTensor max, min;
+        if (_childMax[layer] is { } oldMax && _boundsLength[layer] == n - 1)
         {
-            _childMax[layer] = _ctx.Slice(allMax, 1, 0, complete);
-            _childMin[layer] = _ctx.Slice(allMin, 1, 0, complete);
+            var key = _ctx.Slice(keys, 1, n - 1, 1);                                                    // [kvh, 1, hs]
+            if ((n - 1) % child == 0)
+            {
+                max = _ctx.Concat([oldMax, key], 1);
+                min = _ctx.Concat([_childMin[layer]!, key], 1);
+            }
+            else
+            {
+                var (lastMax, lastMin) = MaxMin(_ctx.Concat([_ctx.Slice(oldMax, 1, children - 1, 1), key], 1),
+                                                _ctx.Concat([_ctx.Slice(_childMin[layer]!, 1, children - 1, 1), key], 1));
+                max = children > 1 ? _ctx.Concat([_ctx.Slice(oldMax, 1, 0, children - 1), lastMax], 1) : lastMax;
+                min = children > 1 ? _ctx.Concat([_ctx.Slice(_childMin[layer]!, 1, 0, children - 1), lastMin], 1) : lastMin;
+            }
         }
-        _childDone[layer] = complete;
-        return (allMax, allMin);
+        else
+        {
+            var padded = Pad(keys, children * child);
+            (max, min) = MaxMin(_ctx.Reshape(padded, kvh * children, child, hs), _ctx.Reshape(padded, kvh * children, child, hs));
+            max = _ctx.Reshape(max, kvh, children, hs);
+            min = _ctx.Reshape(min, kvh, children, hs);
+        }
+        _childMax[layer] = max;
+        _childMin[layer] = min;
+        _boundsLength[layer] = n;
+        return (max, min);
     }
 
-    private (SecretTensor Max, SecretTensor Min) ParentBounds(SecretTensor childMax, SecretTensor childMin, int per, int parents, int children)
+    /// <summary>Max of <paramref name="forMax"/> and min of <paramref name="forMin"/> over axis −2 ([..., m, hs] →
+    /// [..., 1, hs]), both in one comparison tournament.</summary>
+    private (SecretTensor Max, SecretTensor Min) MaxMin(SecretTensor forMax, SecretTensor forMin)
+    {
+        int rows = forMax.Length / (forMax.Shape[^2] * forMax.Shape[^1]), hs = forMax.Shape[^1];
+        var shape = forMax.Shape[..^2].Append(1).Append(hs).ToArray();
+        var both = _ctx.Max(_ctx.Concat([_ctx.Transpose(forMax), _ctx.Neg(_ctx.Transpose(forMin))], 0));  // [2·rows·hs]
+        return (_ctx.Reshape(_ctx.Slice(_ctx.Reshape(both, 2 * rows * hs), 0, 0, rows * hs), shape),
+                _ctx.Neg(_ctx.Reshape(_ctx.Slice(_ctx.Reshape(both, 2 * rows * hs), 0, rows * hs, rows * hs), shape)));
+    }
+
+    /// <summary>Parent bounds are the bounds of their children; only the last parent can have changed since the last
+    /// step, so the others are kept.</summary>
+    private (SecretTensor Max, SecretTensor Min) ParentBounds(int layer, SecretTensor childMax, SecretTensor childMin, int per, int parents, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
-        var pmx = Pad(childMax, parents * per);
-        var pmn = Pad(childMin, parents * per);
-        var g = _ctx.Concat([_ctx.Transpose(_ctx.Reshape(pmx, kvh * parents, per, hs)), _ctx.Neg(_ctx.Transpose(_ctx.Reshape(pmn, kvh * parents, per, hs)))], 0);
-        var m = _ctx.Max(g);                                                                            // [2·kvh·parents, hs]
-        return (_ctx.Reshape(_ctx.Slice(m, 0, 0, kvh * parents), kvh, parents, hs),
-                _ctx.Neg(_ctx.Reshape(_ctx.Slice(m, 0, kvh * parents, kvh * parents), kvh, parents, hs)));
+        int first = (parents - 1) * per, count = children - first;
+        var (lastMax, lastMin) = count == 1
+            ? (_ctx.Slice(childMax, 1, first, 1), _ctx.Slice(childMin, 1, first, 1))
+            : MaxMin(_ctx.Slice(childMax, 1, first, count), _ctx.Slice(childMin, 1, first, count));
+        SecretTensor max = lastMax, min = lastMin;
+        if (parents > 1)
+        {
+            var keptMax = _parentMax[layer] is { } pm && pm.Shape[1] >= parents - 1 ? _ctx.Slice(pm, 1, 0, parents - 1) : null;
+            var keptMin = _parentMin[layer] is { } pn && pn.Shape[1] >= parents - 1 ? _ctx.Slice(pn, 1, 0, parents - 1) : null;
+            if (keptMax is null || keptMin is null)
+            {
+                var (mx, mn) = MaxMin(_ctx.Reshape(_ctx.Slice(childMax, 1, 0, first), kvh * (parents - 1), per, hs),
+                                      _ctx.Reshape(_ctx.Slice(childMin, 1, 0, first), kvh * (parents - 1), per, hs));
+                keptMax = _ctx.Reshape(mx, kvh, parents - 1, hs);
+                keptMin = _ctx.Reshape(mn, kvh, parents - 1, hs);
+            }
+            max = _ctx.Concat([keptMax, lastMax], 1);
+            min = _ctx.Concat([keptMin, lastMin], 1);
+        }
+        _parentMax[layer] = max;
+        _parentMin[layer] = min;
+        return (max, min);
     }
 
     /// <summary>Pads axis 1 to <paramref name="length"/> by repeating its last entry (min/max unaffected; the padded

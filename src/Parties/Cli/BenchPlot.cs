@@ -13,7 +13,7 @@ internal static class BenchPlot
         plot.XLabel("context (tokens)");
         plot.Axes.Left.Label.Text = "decode step latency, median (ms)";
         plot.Axes.Right.Label.Text = "bytes sent per step, busiest party (MB)";
-        foreach (var group in rows.GroupBy(r => $"{r.Scheme} {r.Network} {r.Scope}"))
+        foreach (var group in rows.GroupBy(r => $"{r.Scheme} {r.Network} {r.Cache}"))
         {
             double[] xs = group.Select(r => (double)r.Context).ToArray();
             var latency = plot.Add.Scatter(xs, group.Select(r => r.MedianMs).ToArray());

@@ -27,11 +27,16 @@ internal static class BenchPrivateCommand
         var json = new Option<string?>("--json") { Description = "write rows as JSON to this file" };
         var append = new Option<string?>("--append") { Description = "append the Markdown table (with command and machine) to this file, e.g. docs/benchmarks/private.md" };
         var plot = new Option<string?>("--plot") { Description = "write a PNG of latency and bytes per token against context" };
+        var cache = new Option<string>("--cache")
+        {
+            Description = "cache policies to compare in one run, e.g. full,mpcache (';'-separated when a spec has :options); ratios against the first",
+            DefaultValueFactory = _ => "full",
+        };
         var breakdown = new Option<bool>("--breakdown") { Description = "print each party's rounds and bytes per operation for the last step of each context" };
         var command = new Command("private", "Private decoding cost per step at several context lengths, beside plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, breakdown }) command.Options.Add(o);
+        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, breakdown, cache }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             string name;
@@ -54,29 +59,37 @@ internal static class BenchPrivateCommand
             int stepCount = parse.GetValue(steps);
             if (stepCount < 1) throw new InputException($"--steps must be at least 1, got {stepCount}");
             var points = parse.GetValue(contexts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(v => int.TryParse(v, out int c) && c >= 2 && c <= weights.Config.SeqLen ? c
-                    : throw new InputException($"--context: '{v}' must be a length in 2..{weights.Config.SeqLen} for this model"))
+                .Select(v => int.TryParse(v, out int c) && c >= stepCount + 2 && c <= weights.Config.SeqLen ? c
+                    : throw new InputException($"--context: '{v}' must be a length in {stepCount + 2}..{weights.Config.SeqLen} for this model and --steps {stepCount}"))
                 .ToList();
             var settings = run.Parse(parse);
+            var policies = Engine.CachePolicies.CachePolicyOptions.ParseList(parse.GetValue(cache)!);
             var folded = FoldedWeights.Fold(weights);
             await using var runner = await PrivateRunner.StartAsync(settings, cancel);
 
             var table = new StringBuilder();
-            table.AppendLine("| model | scope | scheme | transport | network | context | median ms | p90 ms | plaintext ms | slowdown | bytes sent per step (P0 / P1 / P2) | rounds per step |");
-            table.AppendLine("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            table.AppendLine("| model | scope | scheme | transport | network | cache | context | median ms | p90 ms | plaintext ms | slowdown | bytes sent per step (P0 / P1 / P2) | rounds per step |" +
+                             (policies.Count > 1 ? $" latency {policies[0].Spec}/this | bytes {policies[0].Spec}/this |" : ""));
+            table.AppendLine("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + (policies.Count > 1 ? "---:|---:|" : ""));
             Console.Write(table.ToString());
             var rows = new List<PrivateBenchRow>();
             foreach (var context in points)
             {
-                Console.Error.WriteLine($"pi: context {context}...");
-                var results = await runner.BenchmarkAsync(weights, folded, new PrivateBenchPoint(context, stepCount, layersOnly), cancel);
                 double plain = PlainDecodeTiming.MedianMs(weights, context, stepCount, layersOnly);
-                var row = PrivateBenchRow.From(name, layersOnly ? "layers" : "model", settings, context, results, plain);
-                rows.Add(row);
-                string line = row.MarkdownLine();
-                table.AppendLine(line);
-                Console.WriteLine(line);
-                if (parse.GetValue(breakdown)) Console.Error.WriteLine(Breakdown(results));
+                PrivateBenchRow? first = null;
+                foreach (var policy in policies)
+                {
+                    Console.Error.WriteLine($"pi: context {context}, cache {policy.Spec}...");
+                    var results = await runner.BenchmarkAsync(weights, folded, new PrivateBenchPoint(context, stepCount, layersOnly, policy), cancel);
+                    var row = PrivateBenchRow.From(name, layersOnly ? "layers" : "model", settings, context, results, plain, policy.Spec);
+                    first ??= row;
+                    rows.Add(row);
+                    string line = row.MarkdownLine() + (policies.Count > 1
+                        ? $" {first.MedianMs / row.MedianMs:F2}x | {(double)first.BytesSentPerParty.Max() / row.BytesSentPerParty.Max():F2}x |" : "");
+                    table.AppendLine(line);
+                    Console.WriteLine(line);
+                    if (parse.GetValue(breakdown)) Console.Error.WriteLine(Breakdown(results));
+                }
             }
             string machine = MachineInfo.Describe();
             Console.WriteLine($"\nmachine: {machine}");
@@ -107,21 +120,21 @@ internal static class BenchPrivateCommand
 
 /// <summary>One row of `pi bench private`.</summary>
 internal sealed record PrivateBenchRow(
-    string Model, string Preset, string Scope, string Scheme, int Parties, string Transport, string Network, int Context, int Steps,
+    string Model, string Preset, string Scope, string Scheme, int Parties, string Transport, string Network, string Cache, int Context, int Steps,
     double MedianMs, double P90Ms, double PlainMs, double Slowdown, long[] BytesSentPerParty, long Rounds)
 {
-    public static PrivateBenchRow From(string model, string scope, PrivateRunSettingsCli s, int context, PrivateRunResult[] results, double plainMs)
+    public static PrivateBenchRow From(string model, string scope, PrivateRunSettingsCli s, int context, PrivateRunResult[] results, double plainMs, string cache)
     {
         var client = results.Single(r => r.PartyId == PartyIds.Client);
         var parties = PartyIds.ComputeParties.Select(p => results.Single(r => r.PartyId == p)).ToArray();
         double median = PrivateRunSummary.Median(client.DecodeMs);
-        return new PrivateBenchRow(model, model, scope, s.SchemeName, s.Parties, s.Transport, s.Network.Name, context, client.DecodeMs.Count,
+        return new PrivateBenchRow(model, model, scope, s.SchemeName, s.Parties, s.Transport, s.Network.Name, cache, context, client.DecodeMs.Count,
             median, PrivateRunSummary.Percentile(client.DecodeMs, 0.9), plainMs, median / Math.Max(plainMs, 1e-6),
             parties.Select(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.BytesSent).ToList())).ToArray(),
             parties.Max(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.Rounds).ToList())));
     }
 
     public string MarkdownLine() =>
-        $"| {Model} | {Scope} | {Scheme} | {Transport} | {Network} | {Context} | {MedianMs:F1} | {P90Ms:F1} | {PlainMs:F3} | {Slowdown:F0}x | " +
+        $"| {Model} | {Scope} | {Scheme} | {Transport} | {Network} | {Cache} | {Context} | {MedianMs:F1} | {P90Ms:F1} | {PlainMs:F3} | {Slowdown:F0}x | " +
         $"{string.Join(" / ", BytesSentPerParty.Select(b => (b / 1048576.0).ToString("F2", CultureInfo.InvariantCulture) + " MB"))} | {Rounds} |";
 }

@@ -27,6 +27,11 @@ public static class GenerateCommand
         var topP = new Option<float>("--top-p") { Description = "nucleus sampling threshold in [0,1] (0 or 1 = off)", DefaultValueFactory = _ => 0.9f };
         var seed = new Option<ulong?>("--seed") { Description = "sampling seed (default: from the clock, printed on stderr)" };
         var json = new Option<string?>("--json") { Description = "write the run's figures as JSON to this file" };
+        var cache = new Option<string>("--cache")
+        {
+            Description = "attention-cache policy: full, mpcache, static, dynamic (with :key=value options, see pi eval cache); private and plain modes",
+            DefaultValueFactory = _ => "full",
+        };
         var kv = new Option<string>("--kv")
         {
             Description = "KV cache of the plain engine: fp32, fp16, kivi:B, xquant:B, xquant-cl:B (B in 2,3,4), " +
@@ -37,10 +42,11 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate text from a prompt: privately over 3 (or 2 + dealer) parties, or in plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv }) command.Options.Add(o);
+        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv, cache }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             var cacheSpec = KvCacheSpec.Parse(parse.GetValue(kv)!);
+            var policy = Engine.CachePolicies.CachePolicyOptions.Parse(parse.GetValue(cache)!);
             var loaded = model.Load(parse);
             var tokens = loaded.Tokenizer.Encode(parse.GetValue(prompt) ?? "");
             int max = parse.GetValue(maxTokens);
@@ -56,7 +62,9 @@ public static class GenerateCommand
             {
                 var clock = Stopwatch.StartNew();
                 int produced = 0;
-                foreach (var next in new TextGenerator(new PlainTransformer(loaded.Weights, cacheSpec.Factory(loaded.Weights)()), sampler).Generate(tokens, max))
+                var attention = policy.Kind == Engine.CachePolicies.CachePolicyKind.Full ? null
+                    : new Engine.CachePolicies.PlainCachePolicy(loaded.Weights.Config, policy, tokens.Count);
+                foreach (var next in new TextGenerator(new PlainTransformer(loaded.Weights, cacheSpec.Factory(loaded.Weights)(), attention), sampler).Generate(tokens, max))
                 {
                     output.Write(next);
                     produced++;
@@ -75,10 +83,10 @@ public static class GenerateCommand
             var settings = run.Parse(parse);
             var client = new ClientInputs(tokens, sampler, output.Write);
             await using var runner = await PrivateRunner.StartAsync(settings, cancel);
-            var results = await runner.GenerateAsync(loaded.Weights, client, max, cancel);
+            var results = await runner.GenerateAsync(loaded.Weights, client, max, cancel, policy);
             output.End();
             var summary = PrivateRunSummary.From(results);
-            Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary));
+            Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary) + $"\npi: cache policy {policy}");
             if (parse.GetValue(json) is { } jsonPath)
                 JsonReport.Write(jsonPath, "pi generate", [PrivateRunReport.Row(settings, modelName, tokens.Count, summary)]);
             return 0;

@@ -35,13 +35,14 @@ public sealed class PrivateBenchJob : IPartyJob
         ["context"] = point.Context.ToString(CultureInfo.InvariantCulture),
         ["steps"] = point.Steps.ToString(CultureInfo.InvariantCulture),
         ["layers_only"] = point.LayersOnly ? "1" : "0",
+        ["cache"] = point.Cache?.Spec ?? "full",
     };
 
     public void Run(PartyJobContext context)
     {
         var config = PrivateJobArguments.Config(context);
         var point = new PrivateBenchPoint(checked((int)context.LongArgument("context", 2)), checked((int)context.LongArgument("steps", 1)),
-            context.Argument("layers_only", "0") == "1");
+            context.Argument("layers_only", "0") == "1", Engine.CachePolicies.CachePolicyOptions.Parse(context.Argument("cache", "full")));
         using var mpc = PrivateJobArguments.Connect(context);
         var result = PrivateDecodeBenchmark.Run(mpc, config, point, _owner);
         Result = result;

@@ -38,7 +38,8 @@ public sealed class PrivateGenerateJob : IPartyJob
     public void Run(PartyJobContext context)
     {
         var config = PrivateJobArguments.Config(context);
-        var run = new PrivateRunSettings(checked((int)context.LongArgument("prompt_length", 1)), checked((int)context.LongArgument("max_tokens", 1)));
+        var run = new PrivateRunSettings(checked((int)context.LongArgument("prompt_length", 1)), checked((int)context.LongArgument("max_tokens", 1)),
+            Engine.CachePolicies.CachePolicyOptions.Parse(context.Argument("cache", "full")));
         using var mpc = PrivateJobArguments.Connect(context);
         if (mpc.PartyId == PartyIds.Client && _client is null || mpc.PartyId == PartyIds.ModelOwner && _owner is null)
             throw new InvalidOperationException($"endpoint {mpc.PartyId} joined without its inputs");

@@ -71,11 +71,13 @@ public sealed class PrivateRunner : IAsyncDisposable
         }
     }
 
-    public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation)
+    public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation,
+        Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
         if (_client is null)
-            return await Task.Run(() => InProcessPrivateRun.Generate(_settings.Scheme, weights, client, maxTokens, _options, _settings.Network), cancellation);
+            return await Task.Run(() => InProcessPrivateRun.Generate(_settings.Scheme, weights, client, maxTokens, _options, _settings.Network, cache), cancellation);
         var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        args["cache"] = cache?.Spec ?? "full";
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
