@@ -171,12 +171,16 @@ public sealed class PrivateCachePolicy
         return _ctx.Reshape(_ctx.Concat(rows, 2), kvh, k1 * per, children);
     }
 
-    /// <summary>q·(a·max + (1−a)·min) per cluster: [kvh, clusters].</summary>
+    /// <summary>q·(a·max + (1−a)·min) per cluster: [kvh, clusters]. Linear in the bounds, so it is computed as
+    /// a·(q·max) + (1−a)·(q·min): the products with public a then touch one value per cluster, not one per channel.</summary>
     private SecretTensor Scores(SecretTensor q, SecretTensor max, SecretTensor min)
     {
-        var bound = _ctx.Add(_ctx.MulPublic(max, _o.Alpha), _ctx.MulPublic(min, 1 - _o.Alpha));  // [kvh, clusters, hs]
-        var s = _ctx.MatMul(q, _ctx.Transpose(bound));                                           // [kvh, 1, clusters]
-        return _ctx.Reshape(s, _c.KvHeads, bound.Shape[1]);
+        int clusters = max.Shape[1];
+        var both = _ctx.MatMul(q, _ctx.Transpose(_ctx.Concat([max, min], 1)));                 // [kvh, 1, 2·clusters]
+        var weights = new double[2 * clusters];
+        for (int i = 0; i < clusters; i++) { weights[i] = _o.Alpha; weights[clusters + i] = 1 - _o.Alpha; }
+        var weighted = _ctx.MulPublic(both, weights, [1, 1, 2 * clusters]);
+        return _ctx.Reshape(_ctx.Add(_ctx.Slice(weighted, 2, 0, clusters), _ctx.Slice(weighted, 2, clusters, clusters)), _c.KvHeads, clusters);
     }
 
     /// <summary>The first and last clusters are always kept (their ids are public).</summary>
