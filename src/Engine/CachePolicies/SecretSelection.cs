@@ -42,13 +42,11 @@ public static class SecretSelection
         var prefix = ctx.Concat(columns, 1);                                     // [rows, n], scale 0
         var targets = new double[k];
         for (int b = 0; b < k; b++) targets[b] = -(b + 1);
-        // equal[r, b, i] = [prefix_i == b + 1] = 1 − [d < 0] − [−d < 0] with d = prefix_i − (b + 1).
+        // equal[r, b, i] = [prefix_i == b + 1] = [d² − 1 < 0] with the integer d = prefix_i − (b + 1): one ring
+        // product (no truncation at scale 0) and one comparison, instead of comparing d and −d.
         var p3 = ctx.Reshape(prefix, rows, 1, n);
         var d = ctx.AddPublic(ctx.Concat(Enumerable.Repeat(p3, k).ToArray(), 1), targets, [1, k, 1]);
-        var below = ctx.LessThanZero(ctx.Concat([d, ctx.Neg(d)], 0));
-        int half = rows * k * n;
-        var either = ctx.Add(ctx.Slice(ctx.Reshape(below, 2 * rows * k * n), 0, 0, half), ctx.Slice(ctx.Reshape(below, 2 * rows * k * n), 0, half, half));
-        var equal = ctx.AddPublic(ctx.Neg(ctx.Reshape(either, rows, k, n)), 1);
+        var equal = ctx.LessThanZero(ctx.AddPublic(ctx.Mul(d, d), -1));
         return ctx.Mul(equal, ctx.Reshape(mask, rows, 1, n));
     }
 }
