@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Reproduces the cost tables of docs/benchmarks/mpcache.md: full cache vs MPCache (and ablations) in one `pi bench
+# private` run per model, 3pc over loopback party processes. Usage: scripts/bench-mpcache.sh [STEPS] > table.md
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+steps="${1:-3}"
+out=docs/benchmarks
+./scripts/pi bench private --model stories260K --context 256,512 --steps "$steps" \
+  --cache "full;mpcache;static;dynamic;mpcache:hierarchy=off;mpcache:sharing=off" --json "$out/mpcache-stories260K.json"
+./scripts/pi bench private --preset gpt2-small --layers 1 --context 512,1024,2048 --steps "$steps" --cache full,mpcache \
+  --json "$out/mpcache-gpt2small-1layer.json" --plot "$out/mpcache.png"
