@@ -75,6 +75,38 @@ public class CostTests
     }
 
     [Fact]
+    public void ThreePc_exp_takes_24_rounds_clamp_plus_three_polynomial_levels_plus_four_squarings()
+    {
+        // 9 + 1 clamp; Poly8: 4 products in 3 levels; 4 squarings. Each product 16/16/32 B.
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
+        AssertCost(s[0], 24, 63.625 + 8 + 8 * 16, N, "P0");
+        AssertCost(s[1], 24, 31.625 + 8 + 8 * 16, N, "P1");
+        AssertCost(s[2], 24, 31.625 + 8 + 8 * 32, N, "P2");
+    }
+
+    [Fact]
+    public void ThreePc_silu_takes_16_rounds_one_comparison_batch_one_bit_product_round_and_three_polynomial_levels()
+    {
+        // 3 comparisons in one batch (9), 2 bit x value products (1), Poly8 (3 levels of 2).
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
+        AssertCost(s[0], 16, 3 * 63.625 + 16 + 4 * 16, N, "P0");
+        AssertCost(s[1], 16, 3 * 31.625 + 16 + 4 * 16, N, "P1");
+        AssertCost(s[2], 16, 3 * 31.625 + 16 + 4 * 32, N, "P2");
+    }
+
+    [Fact]
+    public void TwoPc_exp_and_silu_rounds()
+    {
+        var exp = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
+        var silu = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
+        for (int p = 0; p < 2; p++)
+        {
+            Assert.Equal(8 + 1 + 3 * 2 + 4 * 2, exp[p].Rounds);
+            Assert.Equal(8 + 1 + 3 * 2, silu[p].Rounds);
+        }
+    }
+
+    [Fact]
     public void TwoPc_multiply_opens_two_masked_values_in_one_round_and_the_dealer_sends_one_correction()
     {
         var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 0, N), (c, t) => c.Mul(t[0], t[1]));
