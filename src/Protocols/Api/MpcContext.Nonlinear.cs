@@ -212,7 +212,7 @@ public sealed partial class MpcContext
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
             xm = T(x.Shape, x.Scale, _scheme.AddPublic(x.Data.MulPublic(keep), low));
         }
-        var max = T(x.Shape[..^1].Concat(new[] { 1 }).ToArray(), x.Scale, MaxTree(xm).Max);
+        var max = T(x.Shape[..^1].Concat(new[] { 1 }).ToArray(), x.Scale, MaxQuad(xm));
         var e = Exp(Sub(xm, max));
         if (keep is not null) e = T(e.Shape, e.Scale, e.Data.MulPublic(keep));
         var sum = Sum(e);

@@ -107,6 +107,17 @@ public class CostTests
     }
 
     [Fact]
+    public void ThreePc_max_of_1024_takes_five_levels_four_four_way_and_one_pairwise()
+    {
+        // 1024 -> 256 -> 64 -> 16 -> 4 -> 1: five four-way levels of compare (9) + 2 product rounds.
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
+        Assert.All(s, p => Assert.Equal(5 * 11, p.Rounds));
+        // 512 -> 128 -> 32 -> 8 -> 2 -> 1: the last level is a pair, compare + 1.
+        var s2 = Measure(SchemeKind.ThreePc, c => Two(c, 16, 2, 512), (c, t) => c.Max(t[0]));
+        Assert.All(s2, p => Assert.Equal(4 * 11 + 10, p.Rounds));
+    }
+
+    [Fact]
     public void TwoPc_multiply_opens_two_masked_values_in_one_round_and_the_dealer_sends_one_correction()
     {
         var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 0, N), (c, t) => c.Mul(t[0], t[1]));
