@@ -23,7 +23,6 @@ public sealed partial class MpcContext
     /// <summary>|x| beyond which SiLU is taken as relu(x) − p(8).</summary>
     public const double SiluRange = 8;
     public const int ReciprocalIterations = 3;
-    public const int RsqrtIterations = 3;
 
     private SecretTensor AtFracBits(SecretTensor x) => x.Scale == FracBits ? x : Rescale(x, FracBits);
 
@@ -72,72 +71,97 @@ public sealed partial class MpcContext
         return T(x.Shape, FracBits, p);
     }
 
-    /// <summary>Scale used for 1/x on [2^lo, 2^hi): as fine as the products allow (y (2 - xy) must stay below 2^62).</summary>
+    /// <summary>Scale used for 1/x on [2^lo, 2^hi): as fine as the products allow (y (1 + e) must stay below 2^62).</summary>
     private static int ReciprocalScale(int minLog2) => Math.Min(28, (60 + minLog2) / 2);
 
     /// <summary>
     /// 1/x for x in [2^minLog2, 2^maxLog2). The binade of x comes from one batched comparison against the powers
-    /// of two inside the range (no comparisons when the range is one binade); the start 2/3 * 2^-k puts the Newton
-    /// error |1 - x y| at most 1/3, and three iterations y = y (2 - x y) take it to 1.5e-4. The result carries
-    /// scale min(28, (60 + minLog2) / 2), so small reciprocals keep their relative precision.
+    /// of two inside the range (no comparisons when the range is one binade); the start y0 = 2/3 * 2^-k puts
+    /// e = 1 - x y0 within [-1/3, 1/3]. Then Goldschmidt: 1/x = y0 (1 + e)(1 + e^2)(1 + e^4) / (1 - e^8), each
+    /// factor's product batched with the next square of e, so after e itself there are three product levels (the
+    /// same e^8 = 1.5e-4 as three Newton steps, which need six). The result carries scale min(28, (60 + minLog2) / 2),
+    /// so small reciprocals keep their relative precision.
     /// </summary>
     public SecretTensor Reciprocal(SecretTensor x, int minLog2 = 0, int maxLog2 = 16)
     {
         using var scope = Scope("reciprocal");
         x = AtFracBits(x);
         int sy = ReciprocalScale(minLog2);
-        var y = BinadeStart(x, minLog2, maxLog2, sy, k => 2.0 / 3 * Math.Pow(2, -k));
+        var bits = BinadeBits(x, minLog2, maxLog2);
+        var y = BinadeValue(bits, x.Length, minLog2, maxLog2, sy, k => 2.0 / 3 * Math.Pow(2, -k));
         int n = x.Length;
+        ulong one = 1UL << sy;
+        var e = _scheme.AddPublic(_scheme.MulTrunc(x.Data, y, FracBits).Neg(), Fill(n, one));   // 1 - x y0 at sy
         for (int it = 0; it < ReciprocalIterations; it++)
         {
-            var t = _scheme.MulTrunc(x.Data, y, FracBits);                // x y at scale sy
-            var u = _scheme.AddPublic(t.Neg(), Fill(n, 2UL << sy));        // 2 - x y
-            y = _scheme.MulTrunc(y, u, sy);
+            var onePlusE = _scheme.AddPublic(e, Fill(n, one));
+            if (it == ReciprocalIterations - 1)
+            {
+                y = _scheme.MulTrunc(y, onePlusE, sy);
+                break;
+            }
+            var both = _scheme.MulTrunc(Share.Concat(y, e), Share.Concat(onePlusE, e), sy);
+            y = both.Slice(0, n);
+            e = both.Slice(n, n);
         }
         return T(x.Shape, sy, y);
     }
 
-    /// <summary>
-    /// start(k) for x in binade [2^k, 2^(k+1)), as a local linear combination of the comparison bits
-    /// l_j = [x &lt; 2^j]: start(hi-1) - sum_j l_j (start(j) - start(j-1)).
-    /// </summary>
-    private Share BinadeStart(SecretTensor x, int minLog2, int maxLog2, int scale, Func<int, double> start)
+    /// <summary>[x &lt; 2^j] for j = minLog2 + 1 .. maxLog2 - 1 from one batched comparison (null for a one-binade range).</summary>
+    private Share? BinadeBits(SecretTensor x, int minLog2, int maxLog2)
     {
-        int n = x.Length;
-        var acc = PublicConst(n, start(maxLog2 - 1), scale);
-        int count = maxLog2 - minLog2 - 1;
-        if (count <= 0) return acc;
+        int n = x.Length, count = maxLog2 - minLog2 - 1;
+        if (count <= 0) return null;
         var parts = new Share[count];
         for (int j = minLog2 + 1; j < maxLog2; j++)
             parts[j - minLog2 - 1] = _scheme.AddPublic(x.Data, Fill(n, FixedPointEncoding.Encode(-Math.Pow(2, j), FracBits)));
-        var below = Msb(Share.Concat(parts));
+        return Msb(Share.Concat(parts));
+    }
+
+    /// <summary>
+    /// value(k) for x in binade [2^k, 2^(k+1)), as a local linear combination of the comparison bits
+    /// l_j = [x &lt; 2^j]: value(hi-1) - sum_j l_j (value(j) - value(j-1)).
+    /// </summary>
+    private Share BinadeValue(Share? below, int n, int minLog2, int maxLog2, int scale, Func<int, double> value)
+    {
+        var acc = PublicConst(n, value(maxLog2 - 1), scale);
+        if (below is null) return acc;
         for (int j = minLog2 + 1; j < maxLog2; j++)
         {
-            ulong delta = FixedPointEncoding.Encode(start(j) - start(j - 1), scale);
+            ulong delta = FixedPointEncoding.Encode(value(j) - value(j - 1), scale);
             acc = acc.Sub(below.Slice((j - minLog2 - 1) * n, n).Scale(delta));
         }
         return acc;
     }
 
+    /// <summary>Binomial series of (1 - e)^(-1/2): C(2j, j) / 4^j, j = 0..8.</summary>
+    private static readonly double[] RsqrtSeries = Enumerable.Range(0, 9).Select(j =>
+    {
+        double c = 1;
+        for (int i = 1; i <= j; i++) c *= (2.0 * i - 1) / (2.0 * i);
+        return c;
+    }).ToArray();
+
     /// <summary>
-    /// 1/sqrt(x) for x in [2^minLog2, 2^maxLog2): binade start sqrt(2/3) 2^(-k/2) (Newton error |1 - x y^2| &lt;= 1/3),
-    /// then three iterations y = y (3 - x y^2) / 2 (relative error ~2e-5). Result at scale min(24, (59 + minLog2) / 2).
+    /// 1/sqrt(x) for x in [2^minLog2, 2^maxLog2): from the binade bits both y0 = sqrt(2/3) 2^(-k/2) and y0^2 are local
+    /// linear combinations, so e = 1 - x y0^2 ∈ [-1/3, 1/3] takes one product; then 1/sqrt(x) = y0 (1 - e)^(-1/2)
+    /// with the binomial series to degree 8 (<see cref="Poly8"/>, remainder ≤ 1.4e-5) and one last product by y0.
+    /// Result at scale min(24, (59 + minLog2) / 2).
     /// </summary>
     public SecretTensor Rsqrt(SecretTensor x, int minLog2 = -10, int maxLog2 = 14)
     {
         using var scope = Scope("rsqrt");
         x = AtFracBits(x);
         int sy = Math.Min(24, (59 + minLog2) / 2);
-        var y = BinadeStart(x, minLog2, maxLog2, sy, k => Math.Sqrt(2.0 / 3) * Math.Pow(2, -k / 2.0));
-        int n = x.Length;
-        for (int it = 0; it < RsqrtIterations; it++)
-        {
-            var y2 = _scheme.MulTrunc(y, y, sy);
-            var t = _scheme.MulTrunc(x.Data, y2, FracBits);
-            var u = _scheme.AddPublic(t.Neg(), Fill(n, 3UL << sy));
-            y = _scheme.MulTrunc(y, u, sy + 1);
-        }
-        return T(x.Shape, sy, y);
+        int n = x.Length, s = FracBits + 4;
+        // y0^2 at scale sq: x y0^2 ≈ 1 ± 1/3, so the raw product 2^(f + sq) stays below 2^62 at sq = 60 - f.
+        int sq = 60 - FracBits - 1;
+        var bits = BinadeBits(x, minLog2, maxLog2);
+        var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, k => Math.Sqrt(2.0 / 3) * Math.Pow(2, -k / 2.0));
+        var y0Sq = BinadeValue(bits, n, minLog2, maxLog2, sq, k => 2.0 / 3 * Math.Pow(2, -k));
+        var e = _scheme.AddPublic(_scheme.MulTrunc(x.Data, y0Sq, FracBits + sq - s).Neg(), Fill(n, 1UL << s));   // 1 - x y0^2 at s
+        var p = Poly8(e, s, RsqrtSeries, s);
+        return T(x.Shape, sy, _scheme.MulTrunc(y0, p, s));
     }
 
     /// <summary>

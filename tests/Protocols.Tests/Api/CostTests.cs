@@ -117,6 +117,23 @@ public class CostTests
         Assert.All(s2, p => Assert.Equal(4 * 11 + 10, p.Rounds));
     }
 
+    [Theory]
+    [InlineData(SchemeKind.ThreePc, 9)]
+    [InlineData(SchemeKind.TwoPcDealer, 8)]
+    public void Reciprocal_and_rsqrt_take_the_binade_comparison_plus_four_and_five_product_levels(SchemeKind scheme, int compare)
+    {
+        int mt = 2;   // a fixed-point product: 2 rounds in both schemes
+        var rec = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 12));
+        var rs = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Rsqrt(t[0]));
+        var one = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 1));
+        for (int p = 0; p < 2; p++)
+        {
+            Assert.Equal(compare + 4 * mt, rec[p].Rounds);      // e = 1 - x y0, then three Goldschmidt levels
+            Assert.Equal(compare + 5 * mt, rs[p].Rounds);       // e = 1 - x y0^2, Poly8 (3 levels), times y0
+            Assert.Equal(4 * mt, one[p].Rounds);                // one binade: no comparison
+        }
+    }
+
     [Fact]
     public void TwoPc_multiply_opens_two_masked_values_in_one_round_and_the_dealer_sends_one_correction()
     {
