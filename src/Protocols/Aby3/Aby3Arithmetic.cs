@@ -11,6 +11,14 @@ internal sealed partial class Aby3Scheme
     public Share MulTrunc(Share a, Share b, int bits) =>
         IsCompute ? TruncFrom3of3(LocalProduct(a, b), bits) : TruncFrom3of3(null, a.Length, bits);
 
+    public Share MulAddTrunc(Share a, Share b, Share addend, int bits)
+    {
+        if (!IsCompute) return TruncFrom3of3(null, a.Length, bits);
+        var z = LocalProduct(a, b);
+        RingOps.Add(z, addend.C[0], z);     // C_i at P_i: the three terms sum to the addend
+        return TruncFrom3of3(z, bits);
+    }
+
     private ulong[] LocalProduct(Share a, Share b)
     {
         int n = a.Length;

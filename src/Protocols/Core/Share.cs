@@ -104,6 +104,9 @@ internal interface IScheme
     Share MulRaw(Share a, Share b);
     /// <summary>Elementwise product with the result truncated by <paramref name="bits"/> (fused where the scheme can).</summary>
     Share MulTrunc(Share a, Share b, int bits);
+    /// <summary>(a·b + addend) truncated by <paramref name="bits"/>: a local addend at the raw product's scale rides
+    /// along in the product's truncation (same rounds and bytes as <see cref="MulTrunc"/>).</summary>
+    Share MulAddTrunc(Share a, Share b, Share addend, int bits);
     /// <summary>Batched ring matmul; A is [batch, m, k], B is [k, n] when <paramref name="bShared"/> else [batch, k, n]. truncBits 0 = none.</summary>
     Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits);
     PreparedRhs? Prepare(Share w, int k, int n);

@@ -36,6 +36,12 @@ internal sealed partial class Dealer2pcScheme
 
     public Share MulTrunc(Share a, Share b, int bits) => Trunc(MulRaw(a, b), bits);
 
+    public Share MulAddTrunc(Share a, Share b, Share addend, int bits)
+    {
+        var z = MulRaw(a, b);
+        return Trunc(IsCompute ? z.Add(addend) : z, bits);
+    }
+
     /// <summary>Beaver matrix triple (A, B, C = AB): open D = X - A and E = Y - B, then Z = D(E + B) + AE + C.</summary>
     public Share MatMul(Share x, Share y, int batch, int m, int k, int n, bool bShared, int truncBits)
     {

@@ -74,6 +74,23 @@ public class ComparisonTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Max_by_the_four_way_tournament_is_exact_for_every_row_length_and_with_ties(SchemeKind scheme)
+    {
+        var rng = Harness.FreshRng();
+        foreach (var n in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17, 64, 65, 100 })
+        {
+            // Few distinct values, so rows have ties; plus ring-wide magnitudes.
+            var a = Harness.Uniform(rng, 3 * n, -4, 4).Select(v => Math.Round(v)).ToArray();
+            for (int i = 0; i < n; i += 5) a[i] = (i % 2 == 0 ? 1 : -1) * 1e9;
+            var got = Harness.RunToClient(scheme, ctx => ctx.Max(ctx.Input(PartyIds.Client, [3, n], a)));
+            var q = Q(a);
+            var expected = Enumerable.Range(0, 3).Select(r => q.Skip(r * n).Take(n).Max()).ToArray();
+            Assert.Equal(expected, got);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void TopK_returns_one_hot_rows_of_the_k_largest_in_order(SchemeKind scheme)
     {
         var rng = Harness.FreshRng();

@@ -75,6 +75,66 @@ public class CostTests
     }
 
     [Fact]
+    public void ThreePc_exp_takes_24_rounds_clamp_plus_three_polynomial_levels_plus_four_squarings()
+    {
+        // 9 + 1 clamp; Poly8: 4 products in 3 levels; 4 squarings. Each product 16/16/32 B.
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
+        AssertCost(s[0], 24, 63.625 + 8 + 8 * 16, N, "P0");
+        AssertCost(s[1], 24, 31.625 + 8 + 8 * 16, N, "P1");
+        AssertCost(s[2], 24, 31.625 + 8 + 8 * 32, N, "P2");
+    }
+
+    [Fact]
+    public void ThreePc_silu_takes_16_rounds_one_comparison_batch_one_bit_product_round_and_three_polynomial_levels()
+    {
+        // 3 comparisons in one batch (9), 2 bit x value products (1), Poly8 (3 levels of 2).
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
+        AssertCost(s[0], 16, 3 * 63.625 + 16 + 4 * 16, N, "P0");
+        AssertCost(s[1], 16, 3 * 31.625 + 16 + 4 * 16, N, "P1");
+        AssertCost(s[2], 16, 3 * 31.625 + 16 + 4 * 32, N, "P2");
+    }
+
+    [Fact]
+    public void TwoPc_exp_and_silu_rounds()
+    {
+        var exp = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
+        var silu = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
+        for (int p = 0; p < 2; p++)
+        {
+            Assert.Equal(8 + 1 + 3 * 2 + 4 * 2, exp[p].Rounds);
+            Assert.Equal(8 + 1 + 3 * 2, silu[p].Rounds);
+        }
+    }
+
+    [Fact]
+    public void ThreePc_max_of_1024_takes_five_levels_four_four_way_and_one_pairwise()
+    {
+        // 1024 -> 256 -> 64 -> 16 -> 4 -> 1: five four-way levels of compare (9) + 2 product rounds.
+        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
+        Assert.All(s, p => Assert.Equal(5 * 11, p.Rounds));
+        // 512 -> 128 -> 32 -> 8 -> 2 -> 1: the last level is a pair, compare + 1.
+        var s2 = Measure(SchemeKind.ThreePc, c => Two(c, 16, 2, 512), (c, t) => c.Max(t[0]));
+        Assert.All(s2, p => Assert.Equal(4 * 11 + 10, p.Rounds));
+    }
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc, 9)]
+    [InlineData(SchemeKind.TwoPcDealer, 8)]
+    public void Reciprocal_and_rsqrt_take_the_binade_comparison_plus_four_and_five_product_levels(SchemeKind scheme, int compare)
+    {
+        int mt = 2;   // a fixed-point product: 2 rounds in both schemes
+        var rec = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 12));
+        var rs = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Rsqrt(t[0]));
+        var one = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 1));
+        for (int p = 0; p < 2; p++)
+        {
+            Assert.Equal(compare + 4 * mt, rec[p].Rounds);      // e = 1 - x y0, then three Goldschmidt levels
+            Assert.Equal(compare + 5 * mt, rs[p].Rounds);       // e = 1 - x y0^2, Poly8 (3 levels), times y0
+            Assert.Equal(4 * mt, one[p].Rounds);                // one binade: no comparison
+        }
+    }
+
+    [Fact]
     public void TwoPc_multiply_opens_two_masked_values_in_one_round_and_the_dealer_sends_one_correction()
     {
         var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 0, N), (c, t) => c.Mul(t[0], t[1]));

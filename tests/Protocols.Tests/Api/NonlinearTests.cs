@@ -71,6 +71,18 @@ public class NonlinearTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_error_shrinks_with_the_value_near_zero(SchemeKind scheme) =>
+        // Bound 6.3e-4 (|x| + 0.05) plus rounding; silu(x) is about x/2 there, hence the relative part.
+        Check(scheme, "silu near zero", Sample(300, -1, 1, 0, 1e-3, -1e-3), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 8e-5, 3e-3);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_absolute_error_is_below_3p5e3_everywhere(SchemeKind scheme) =>
+        Check(scheme, "silu wide", Sample(300, -1e6, 1e6, 0, -8, 8, 8.01, -8.01, -1e6, 1e6).Concat(Sample(300, -9, 9)).ToArray(),
+            (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 3.5e-3, 0);
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Softmax_with_a_causal_mask_matches_within_1e3(SchemeKind scheme)
     {
         const int rows = 4, n = 9;
