@@ -24,10 +24,12 @@ public static class LaunchCommand
         };
         var verbose = new Option<bool>("--verbose") { Description = "Let the parties log links and sessions (ids and sizes only)" };
         var network = new NetworkOptions();
+        var device = new DeviceOption();
 
         var command = new Command("launch", "Start local party processes on free loopback ports and keep them running");
         command.Options.Add(parties);
         network.AddTo(command);
+        device.AddTo(command);
         command.Options.Add(clusterFile);
         command.Options.Add(verbose);
         command.SetAction(async (result, cancellation) =>
@@ -39,6 +41,7 @@ public static class LaunchCommand
                 {
                     Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
                     Network = network.Parse(result),
+                    Device = device.Parse(result),
                     ClusterFile = result.GetValue(clusterFile),
                     Verbose = result.GetValue(verbose),
                     OnOutput = (id, line) => Console.Error.WriteLine($"[P{id}] {line}"),

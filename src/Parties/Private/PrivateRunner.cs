@@ -1,4 +1,6 @@
 using PrivateInference.Engine;
+using PrivateInference.Kernels.Backends;
+using PrivateInference.Parties.Cli;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Models;
@@ -13,7 +15,8 @@ using PrivateInference.Protocols.Communication;
 namespace PrivateInference.Parties.Private;
 
 /// <summary>How a private run is carried out: scheme, transport, an existing cluster or local parties, network.</summary>
-public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, string? ClusterFile, NetworkProfile Network, int FracBits)
+public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, string? ClusterFile, NetworkProfile Network, int FracBits,
+    RingDevice Device = RingDevice.Cpu)
 {
     public string SchemeName => Scheme == SchemeKind.ThreePc ? "3pc" : "2pc";
     public int Parties => Scheme == SchemeKind.ThreePc ? 3 : 2;
@@ -30,6 +33,7 @@ public sealed class PrivateRunner : IAsyncDisposable
     private readonly MpcOptions _options;
     private LocalCluster? _local;
     private ClusterClient? _client;
+    private string? _devices;
 
     private PrivateRunner(PrivateRunSettingsCli settings)
     {
@@ -40,7 +44,13 @@ public sealed class PrivateRunner : IAsyncDisposable
     public static async Task<PrivateRunner> StartAsync(PrivateRunSettingsCli settings, CancellationToken cancellation)
     {
         var runner = new PrivateRunner(settings);
-        if (settings.Transport == "inproc") return runner;
+        if (settings.Transport == "inproc")
+        {
+            // The parties are threads of this process: they share its backend.
+            var backend = DeviceOption.Select(settings.Device);
+            runner.ReportDevices(string.Join("; ", PartyIds.ComputeParties.Select(p => $"P{p} {backend.Description}")) + " (in-process)");
+            return runner;
+        }
         try
         {
             ClusterConfig cluster;
@@ -54,7 +64,7 @@ public sealed class PrivateRunner : IAsyncDisposable
                 Console.Error.WriteLine($"pi: starting {settings.SchemeName} parties on loopback...");
                 try
                 {
-                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network }, cancellation);
+                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network, Device = settings.Device }, cancellation);
                 }
                 catch (LocalClusterException e) { throw new InputException($"could not start the local parties: {e.Message}"); }
                 cluster = runner._local.Cluster;
@@ -115,12 +125,26 @@ public sealed class PrivateRunner : IAsyncDisposable
         {
             var outcome = await _client!.RunJobAsync(job, args,
                 new Dictionary<int, IPartyJob> { [PartyIds.Client] = clientPart, [PartyIds.ModelOwner] = ownerPart }, cancellation);
-            return outcome.EnsureSuccess();
+            outcome.EnsureSuccess();
+            ReportDevices(string.Join("; ", outcome.Parties.OrderBy(p => p.PartyId)
+                .Select(p => $"P{p.PartyId} {p.Values.GetValueOrDefault(JobDevice.ResultKey, "(not reported)")}")));
+            return outcome;
         }
         catch (JobFailedException e)
         {
             throw new InputException($"the private run failed: {e.Message}");
         }
+    }
+
+    /// <summary>Which device each compute party used ("P0 cuda (...); P1 ..."), once known; null before the first job.</summary>
+    public string? Devices => _devices;
+
+    /// <summary>Prints the parties' devices the first time they are known, or when they change.</summary>
+    private void ReportDevices(string devices)
+    {
+        if (devices == _devices) return;
+        _devices = devices;
+        Console.Error.WriteLine($"pi: devices: {devices}");
     }
 
     public async ValueTask DisposeAsync()

@@ -15,11 +15,7 @@ internal sealed partial class Aby3Scheme
     {
         int n = a.Length;
         var z = ZeroShare(n, boolean: false);
-        var t = new ulong[n];
-        // x_i (y_i + y_i+1) + x_i+1 y_i: two vector products instead of three.
-        RingOps.Add(b.C[0], b.C[1], t);
-        RingOps.MulAdd(a.C[0], t, z, z);
-        RingOps.MulAdd(a.C[1], b.C[0], z, z);
+        Ring.MulShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z);
         return z;
     }
 
@@ -28,13 +24,7 @@ internal sealed partial class Aby3Scheme
         int outLen = batch * m * n;
         if (!IsCompute) return truncBits > 0 ? TruncFrom3of3(null, outLen, truncBits) : Share.Empty(outLen, 0);
         var z = ZeroShare(outLen, boolean: false);
-        var t = new ulong[b.Length];
-        var prod = new ulong[outLen];
-        RingOps.Add(b.C[0], b.C[1], t);
-        RingMatMul.MultiplyBatched(a.C[0], t, prod, batch, m, k, n, bShared);
-        RingOps.Add(z, prod, z);
-        RingMatMul.MultiplyBatched(a.C[1], b.C[0], prod, batch, m, k, n, bShared);
-        RingOps.Add(z, prod, z);
+        Ring.MatMulShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z, batch, m, k, n, bShared);
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 
