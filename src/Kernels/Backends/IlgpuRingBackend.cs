@@ -71,7 +71,7 @@ public sealed class IlgpuRingBackend : IRingBackend
             }
             var accelerator = context.CreateCudaAccelerator(0);
             reason = "";
-            return new IlgpuRingBackend(context, accelerator, "cuda", options ?? new IlgpuRingBackendOptions());
+            return new IlgpuRingBackend(context, accelerator, "cuda", options ?? IlgpuRingBackendOptions.FromEnvironment());
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or CudaException or NotSupportedException or InvalidOperationException)
         {

@@ -12,6 +12,25 @@ public sealed record IlgpuRingBackendOptions
     /// <summary>Elementwise steps on fewer elements than this run on the CPU backend (memory-bound either way).</summary>
     public long MinElements { get; init; } = 1L << 22;
 
+    /// <summary>
+    /// The defaults, overridden by PI_GPU_MIN_MATMUL_WORK and PI_GPU_MIN_ELEMENTS when set (how gpu-check measures the
+    /// decode step with everything on the device, without a CLI option for a tuning knob).
+    /// </summary>
+    public static IlgpuRingBackendOptions FromEnvironment(Func<string, string?>? lookup = null)
+    {
+        lookup ??= Environment.GetEnvironmentVariable;
+        var options = new IlgpuRingBackendOptions();
+        if (Read(lookup, "PI_GPU_MIN_MATMUL_WORK") is { } work) options = options with { MinMatMulWork = work };
+        if (Read(lookup, "PI_GPU_MIN_ELEMENTS") is { } elements) options = options with { MinElements = elements };
+        return options;
+    }
+
+    private static long? Read(Func<string, string?> lookup, string name) =>
+        lookup(name) is { Length: > 0 } text
+            ? long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long v) && v >= 0
+                ? v : throw new ArgumentException($"{name} must be a non-negative integer, not '{text}'")
+            : null;
+
     /// <summary>Everything on the device, whatever its size: what the correctness tests and gpu-check use.</summary>
     public static IlgpuRingBackendOptions AlwaysDevice { get; } = new() { MinMatMulWork = 0, MinElements = 0 };
 }

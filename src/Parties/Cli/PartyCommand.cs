@@ -61,7 +61,9 @@ public static class PartyCommand
             try
             {
                 var backend = Kernels.Backends.RingBackends.Select(device.Parse(result));
-                Console.Error.WriteLine($"pi party: P{options.PartyId} computes on {backend.Description}");
+                // Every job result names the device for the client's report; the console line is for --verbose only,
+                // so that a failing start stays one clear line on stderr.
+                if (options.Verbose) Console.Error.WriteLine($"pi party: P{options.PartyId} computes on {backend.Description}");
             }
             catch (Kernels.Backends.RingDeviceUnavailableException e)
             {

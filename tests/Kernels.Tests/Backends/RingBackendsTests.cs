@@ -42,4 +42,15 @@ public sealed class RingBackendsTests
             if (!ReferenceEquals(auto, CpuRingBackend.Instance)) auto.Dispose();
         }
     }
+
+    [Fact]
+    public void DeviceThresholdsComeFromTheEnvironment()
+    {
+        Assert.Equal(new IlgpuRingBackendOptions(), IlgpuRingBackendOptions.FromEnvironment(_ => null));
+        var set = new Dictionary<string, string> { ["PI_GPU_MIN_MATMUL_WORK"] = "0", ["PI_GPU_MIN_ELEMENTS"] = "12" };
+        var options = IlgpuRingBackendOptions.FromEnvironment(set.GetValueOrDefault);
+        Assert.Equal(0, options.MinMatMulWork);
+        Assert.Equal(12, options.MinElements);
+        Assert.Throws<ArgumentException>(() => IlgpuRingBackendOptions.FromEnvironment(_ => "-1"));
+    }
 }
