@@ -81,6 +81,12 @@ public sealed class CpuRingBackend : IRingBackend
         MatMulAccumulate2(a0, t, a1, b0, alphaToZ, batch, m, k, n, bShared);
     }
 
+    /// <summary>Nothing to stage on the host: the product reads the components where they are, as before.</summary>
+    public ResidentRhs3pc PrepareRhs3pc(ulong[] b0, ulong[] b1, int k, int n) => new(b0, b1, k, n);
+
+    public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows) =>
+        MatMulShares3pc(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
+
     public void MatMulAccumulate2(ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y1, ReadOnlySpan<ulong> x2, ReadOnlySpan<ulong> y2, Span<ulong> acc,
         int batch, int m, int k, int n, bool bShared)
     {

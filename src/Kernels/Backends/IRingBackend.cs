@@ -54,6 +54,12 @@ public interface IRingBackend : IDisposable
     void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ReadOnlySpan<ulong> b0, ReadOnlySpan<ulong> b1, Span<ulong> alphaToZ,
         int batch, int m, int k, int n, bool bShared);
 
+    /// <summary>Keeps a weight's components (B0, B1) for repeated 3pc products; they must not change afterwards.</summary>
+    ResidentRhs3pc PrepareRhs3pc(ulong[] b0, ulong[] b1, int k, int n);
+
+    /// <summary>3pc product with a prepared weight, in place: alphaToZ = A0 (B0 + B1) + A1 B0 + alphaToZ, A being rows x K.</summary>
+    void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows);
+
     /// <summary>Beaver matrix product, local part, in place: acc += X1 Y1 + X2 Y2.</summary>
     void MatMulAccumulate2(ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y1, ReadOnlySpan<ulong> x2, ReadOnlySpan<ulong> y2, Span<ulong> acc,
         int batch, int m, int k, int n, bool bShared);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Algorithms;
@@ -23,6 +24,8 @@ public sealed class IlgpuRingBackend : IRingBackend
     private readonly Accelerator _accelerator;
     private readonly IlgpuRingBackendOptions _options;
     private readonly object _gate = new();
+    /// <summary>Device copies of collected weights, released by the next call (finalizers must not touch the device).</summary>
+    private readonly ConcurrentQueue<IDisposable> _released = new();
     private readonly Action<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>> _add, _sub, _mul, _and, _xor;
     private readonly Action<Index1D, ArrayView<ulong>, ulong, ArrayView<ulong>> _scale;
     private readonly Action<Index1D, ArrayView<ulong>, int, ArrayView<ulong>> _sar;
@@ -97,6 +100,7 @@ public sealed class IlgpuRingBackend : IRingBackend
     {
         lock (_gate)
         {
+            ReleaseCollected();
             var memory = _accelerator.Allocate1D<ulong>(Math.Max(1, length));
             memory.MemSetToZero();
             return new IlgpuRingBuffer(this, memory);
@@ -107,6 +111,7 @@ public sealed class IlgpuRingBackend : IRingBackend
     {
         lock (_gate)
         {
+            ReleaseCollected();
             var memory = _accelerator.Allocate1D<ulong>(Math.Max(1, data.Length));
             if (data.Length > 0) memory.View.CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
             return new IlgpuRingBuffer(this, memory);
@@ -205,6 +210,40 @@ public sealed class IlgpuRingBackend : IRingBackend
         MatMul(da0, t, z, batch, m, k, n, bShared, accumulate: true);
         MatMul(da1, db0, z, batch, m, k, n, bShared, accumulate: true);
         Download(z, alphaToZ[..lc]);
+    }
+
+    public ResidentRhs3pc PrepareRhs3pc(ulong[] b0, ulong[] b1, int k, int n)
+    {
+        if ((long)k * n < _options.MinResidentElements) return new ResidentRhs3pc(b0, b1, k, n);
+        var db0 = Upload(b0.AsSpan(0, k * n));
+        var t = Upload(b1.AsSpan(0, k * n));
+        Add(db0, t, t);
+        return new IlgpuResidentRhs3pc(this, b0, b1, k, n, t, db0);
+    }
+
+    public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows)
+    {
+        if (rhs is not IlgpuResidentRhs3pc resident || !ReferenceEquals(resident.Owner, this))
+        {
+            MatMulShares3pc(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
+            return;
+        }
+        int lc = rows * rhs.N;
+        using var da0 = Upload(a0[..(rows * rhs.K)]);
+        using var da1 = Upload(a1[..(rows * rhs.K)]);
+        using var z = Upload(alphaToZ[..lc]);
+        MatMul(da0, resident.Sum, z, 1, rows, rhs.K, rhs.N, bShared: true, accumulate: true);
+        MatMul(da1, resident.First, z, 1, rows, rhs.K, rhs.N, bShared: true, accumulate: true);
+        Download(z, alphaToZ[..lc]);
+        GC.KeepAlive(resident);
+    }
+
+    /// <summary>Called by a collected weight's finalizer: the buffers are freed by the next call on a normal thread.</summary>
+    internal void ReleaseLater(IDisposable buffer) => _released.Enqueue(buffer);
+
+    private void ReleaseCollected()
+    {
+        while (_released.TryDequeue(out var buffer)) buffer.Dispose();
     }
 
     public void MatMulAccumulate2(ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y1, ReadOnlySpan<ulong> x2, ReadOnlySpan<ulong> y2, Span<ulong> acc,

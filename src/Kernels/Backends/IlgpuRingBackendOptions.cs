@@ -31,6 +31,12 @@ public sealed record IlgpuRingBackendOptions
                 ? v : throw new ArgumentException($"{name} must be a non-negative integer, not '{text}'")
             : null;
 
+    /// <summary>
+    /// Weights with at least this many elements are kept on the device for the session: each product then moves only
+    /// the activation and the result, which pays even for one-row decode products.
+    /// </summary>
+    public long MinResidentElements { get; init; } = 1L << 16;
+
     /// <summary>Everything on the device, whatever its size: what the correctness tests and gpu-check use.</summary>
-    public static IlgpuRingBackendOptions AlwaysDevice { get; } = new() { MinMatMulWork = 0, MinElements = 0 };
+    public static IlgpuRingBackendOptions AlwaysDevice { get; } = new() { MinMatMulWork = 0, MinElements = 0, MinResidentElements = 0 };
 }

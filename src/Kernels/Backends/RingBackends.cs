@@ -22,6 +22,21 @@ public static class RingBackends
         throw new RingDeviceUnavailableException($"--device cuda: {reason}; use --device cpu or auto");
     }
 
+    /// <summary>
+    /// Installs <paramref name="backend"/> until the returned scope is disposed (the previous one comes back; the
+    /// caller keeps ownership of <paramref name="backend"/>): how tests run whole protocols on ILGPU's CPU accelerator.
+    /// </summary>
+    internal static IDisposable Use(IRingBackend backend)
+    {
+        var previous = Interlocked.Exchange(ref _current, backend);
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(IRingBackend previous) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref _current, previous);
+    }
+
     /// <summary>Selects the process-wide backend (releasing a previous GPU one) and returns it.</summary>
     public static IRingBackend Select(RingDevice device)
     {

@@ -1,3 +1,4 @@
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Kernels.Ring;
 using PrivateInference.Protocols.Core;
 
@@ -28,11 +29,30 @@ internal sealed partial class Aby3Scheme
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 
-    /// <summary>Replicated sharing needs no per-matrix preparation: the product already sends only output-sized data.</summary>
-    public PreparedRhs? Prepare(Share w, int k, int n) => null;
+    private sealed class Prepared(int k, int n, ResidentRhs3pc? resident) : PreparedRhs
+    {
+        public override int K => k;
+        public override int N => n;
+        /// <summary>This compute party's components as the ring backend keeps them (on the device under cuda); null elsewhere.</summary>
+        public ResidentRhs3pc? Resident { get; } = resident;
+    }
 
-    public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits) =>
-        MatMul(a, w, 1, rows, prepared.K, prepared.N, true, truncBits);
+    /// <summary>
+    /// No messages: the product already sends only output-sized data. The weight is handed to the ring backend once,
+    /// so a GPU keeps it on the device for the session. Every party prepares, so all take the same path.
+    /// </summary>
+    public PreparedRhs? Prepare(Share w, int k, int n) =>
+        new Prepared(k, n, IsCompute ? Ring.PrepareRhs3pc(w.C[0], w.C[1], k, n) : null);
+
+    public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits)
+    {
+        var p = (Prepared)prepared;
+        if (!IsCompute || p.Resident is null) return MatMul(a, w, 1, rows, p.K, p.N, true, truncBits);
+        int outLen = rows * p.N;
+        var z = ZeroShare(outLen, boolean: false);
+        Ring.MatMulShares3pc(a.C[0], a.C[1], p.Resident, z, rows);
+        return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
+    }
 
     public Share Trunc(Share x, int bits)
     {

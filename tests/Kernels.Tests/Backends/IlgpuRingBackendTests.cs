@@ -106,6 +106,37 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
         Assert.Equal(acc, accg);
     }
 
+    [Theory]
+    [InlineData(1, 33, 70)]
+    [InlineData(5, 16, 64)]
+    [InlineData(70, 37, 65)]
+    public void ResidentWeightProductsMatchTheCpuBackend(int rows, int k, int n)
+    {
+        var (a0, a1, b0, b1, alpha) = (R(rows * k), R(rows * k), R(k * n), R(k * n), R(rows * n));
+        var expected = (ulong[])alpha.Clone();
+        _cpu.MatMulShares3pc(a0, a1, _cpu.PrepareRhs3pc(b0, b1, k, n), expected, rows);
+        var resident = _gpu.PrepareRhs3pc(b0, b1, k, n);
+        Assert.NotEqual(typeof(ResidentRhs3pc), resident.GetType());
+        for (int step = 0; step < 2; step++)
+        {
+            var got = (ulong[])alpha.Clone();
+            _gpu.MatMulShares3pc(a0, a1, resident, got, rows);
+            Assert.Equal(expected, got);
+        }
+    }
+
+    [Fact]
+    public void AWeightPreparedElsewhereIsMultipliedFromItsHostComponents()
+    {
+        var (a0, a1, b0, b1, alpha) = (R(3 * 20), R(3 * 20), R(20 * 30), R(20 * 30), R(3 * 30));
+        var expected = (ulong[])alpha.Clone();
+        var got = (ulong[])alpha.Clone();
+        var onCpu = _cpu.PrepareRhs3pc(b0, b1, 20, 30);
+        _cpu.MatMulShares3pc(a0, a1, onCpu, expected, 3);
+        _gpu.MatMulShares3pc(a0, a1, onCpu, got, 3);
+        Assert.Equal(expected, got);
+    }
+
     [Fact]
     public void SmallStepsFallBackToTheCpuWithTheSameResult()
     {
