@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics.X86;
 using PrivateInference.Kernels.Ring;
 
@@ -6,7 +7,8 @@ namespace PrivateInference.Kernels.Backends;
 /// <summary>
 /// The default backend: the SIMD (TensorPrimitives, AVX-512 here) elementwise ops of <see cref="RingOps"/> and the
 /// threaded <see cref="RingMatMul"/>. The fused host operations work on the caller's spans directly, with no copy,
-/// so routing the protocols through this backend costs one interface call per step.
+/// so routing the protocols through this backend costs one interface call per step. Temporaries are rented from
+/// <see cref="ArrayPool{T}"/>: a fresh multi-megabyte array per step costs more in page faults than its arithmetic.
 /// </summary>
 public sealed class CpuRingBackend : IRingBackend
 {
@@ -56,29 +58,38 @@ public sealed class CpuRingBackend : IRingBackend
     public void MulShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
         // x0 (y0 + y1) + x1 y0: two vector products instead of three.
-        var t = new ulong[alphaToZ.Length];
-        RingOps.Add(y0, y1, t);
-        RingOps.MulAdd(x0, t, alphaToZ, alphaToZ);
-        RingOps.MulAdd(x1, y0, alphaToZ, alphaToZ);
+        int n = alphaToZ.Length;
+        var rented = ArrayPool<ulong>.Shared.Rent(n);
+        var t = rented.AsSpan(0, n);
+        RingOps.Add(y0[..n], y1[..n], t);
+        RingOps.MulAdd(x0[..n], t, alphaToZ, alphaToZ);
+        RingOps.MulAdd(x1[..n], y0[..n], alphaToZ, alphaToZ);
+        ArrayPool<ulong>.Shared.Return(rented);
     }
 
     public void AndShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
-        var t = new ulong[alphaToZ.Length];
-        var u = new ulong[alphaToZ.Length];
-        RingOps.Xor(y0, y1, t);
-        RingOps.And(x0, t, u);
+        int n = alphaToZ.Length;
+        var rented = ArrayPool<ulong>.Shared.Rent(2 * n);
+        var t = rented.AsSpan(0, n);
+        var u = rented.AsSpan(n, n);
+        RingOps.Xor(y0[..n], y1[..n], t);
+        RingOps.And(x0[..n], t, u);
         RingOps.Xor(alphaToZ, u, alphaToZ);
-        RingOps.And(x1, y0, u);
+        RingOps.And(x1[..n], y0[..n], u);
         RingOps.Xor(alphaToZ, u, alphaToZ);
+        ArrayPool<ulong>.Shared.Return(rented);
     }
 
     public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ReadOnlySpan<ulong> b0, ReadOnlySpan<ulong> b1, Span<ulong> alphaToZ,
         int batch, int m, int k, int n, bool bShared)
     {
-        var t = new ulong[b0.Length];
-        RingOps.Add(b0, b1, t);
+        int lb = (bShared ? 1 : batch) * k * n;
+        var rented = ArrayPool<ulong>.Shared.Rent(lb);
+        var t = rented.AsSpan(0, lb);
+        RingOps.Add(b0[..lb], b1[..lb], t);
         MatMulAccumulate2(a0, t, a1, b0, alphaToZ, batch, m, k, n, bShared);
+        ArrayPool<ulong>.Shared.Return(rented);
     }
 
     /// <summary>Nothing to stage on the host: the product reads the components where they are, as before.</summary>
@@ -91,12 +102,14 @@ public sealed class CpuRingBackend : IRingBackend
         int batch, int m, int k, int n, bool bShared)
     {
         int outLen = batch * m * n;
-        var prod = new ulong[outLen];
+        var rented = ArrayPool<ulong>.Shared.Rent(outLen);
+        var prod = rented.AsSpan(0, outLen);
         var z = acc[..outLen];
         RingMatMul.MultiplyBatched(x1, y1, prod, batch, m, k, n, bShared);
         RingOps.Add(z, prod, z);
         RingMatMul.MultiplyBatched(x2, y2, prod, batch, m, k, n, bShared);
         RingOps.Add(z, prod, z);
+        ArrayPool<ulong>.Shared.Return(rented);
     }
 
     public void MatMul(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, int batch, int m, int k, int n, bool bShared) =>
