@@ -3,7 +3,9 @@
 # real sizes, times ring matmul (1x768x768, 64x768x768, 4096x4096x4096) and elementwise ops on 64M elements on cuda
 # and cpu, and one gpt2-small private decode step (1 layer, context 512, inproc) with --device cpu, cuda, and cuda
 # with every step forced onto the device; writes docs/benchmarks/gpu.md. Budget: 8 minutes (each step has its own
-# timeout). Without a CUDA GPU it exits 3 with one message and measures nothing.
+# timeout; together at most 480 s). Without a CUDA GPU it exits 3 with one message and measures nothing.
+# GPU_CHECK_REPORT (output path) and GPU_CHECK_BENCH_ARGS (extra `pi bench gpu` options, e.g. smaller --sizes for a
+# dry run) change what it does; the defaults are the checked sizes. Needs the NuGet packages restorable or cached.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,11 +24,11 @@ start=$SECONDS
 step() { echo "gpu-check: [$((SECONDS - start)) s] $*" >&2; }
 
 step "building (Release)"
-timeout 240 ./scripts/pi --help >/dev/null
+timeout 150 ./scripts/pi --help >/dev/null
 
 step "kernel correctness (ILGPU CPU accelerator, small sizes)"
 tests="not run"
-if timeout 150 dotnet test tests/Kernels.Tests -c Release --nologo >"$work/tests.txt" 2>&1; then
+if timeout 60 dotnet test tests/Kernels.Tests -c Release --nologo >"$work/tests.txt" 2>&1; then
   tests="$(grep -E 'Passed!|Failed!' "$work/tests.txt" | tail -n 1 | sed 's/^ *//')"
 else
   tests="FAILED: $(grep -E 'Failed|error' "$work/tests.txt" | head -n 3 | tr '\n' ' ')"
@@ -34,13 +36,13 @@ fi
 
 step "pi bench gpu --device cuda (results checked against the cpu backend)"
 cuda_rc=0
-timeout 150 ./scripts/pi bench gpu --device cuda --repeats 5 --markdown "$work/cuda.md" --json "$work/cuda.json" >"$work/cuda.txt" 2>&1 || cuda_rc=$?
+timeout 90 ./scripts/pi bench gpu --device cuda --repeats 5 ${GPU_CHECK_BENCH_ARGS:-} --markdown "$work/cuda.md" --json "$work/cuda.json" >"$work/cuda.txt" 2>&1 || cuda_rc=$?
 step "pi bench gpu --device cpu"
-timeout 120 ./scripts/pi bench gpu --device cpu --repeats 3 --markdown "$work/cpu.md" --json "$work/cpu.json" >"$work/cpu.txt" 2>&1 || true
+timeout 60 ./scripts/pi bench gpu --device cpu --repeats 3 ${GPU_CHECK_BENCH_ARGS:-} --markdown "$work/cpu.md" --json "$work/cpu.json" >"$work/cpu.txt" 2>&1 || true
 
 decode() {  # $1 label, then the device and any env; prints the Markdown row
   local label="$1"; shift
-  if env "$@" timeout 90 ./scripts/pi bench private --preset gpt2-small --layers 1 --context 512 --steps 3 --transport inproc \
+  if env "$@" timeout 40 ./scripts/pi bench private --preset gpt2-small --layers 1 --context 512 --steps 3 --transport inproc \
        --device "${DEVICE}" >"$work/decode-$label.txt" 2>&1; then
     grep -E '^\| gpt2-small' "$work/decode-$label.txt" | sed "s/^| gpt2-small/| $label: gpt2-small/"
   else
@@ -58,7 +60,7 @@ step "writing $report"
 {
   echo "# GPU ring backend: measured by scripts/gpu-check.sh"
   echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on: $gpu; $(grep -h '^machine:' "$work/cuda.txt" | head -n 1)"
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on: $gpu; $(grep -h '^machine:' "$work/cuda.txt" "$work/cpu.txt" | head -n 1)"
   echo
   echo "Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown). Total time of the check: $((SECONDS - start)) s."
   echo

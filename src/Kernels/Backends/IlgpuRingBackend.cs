@@ -103,7 +103,7 @@ public sealed class IlgpuRingBackend : IRingBackend
             ReleaseCollected();
             var memory = _accelerator.Allocate1D<ulong>(Math.Max(1, length));
             memory.MemSetToZero();
-            return new IlgpuRingBuffer(this, memory);
+            return new IlgpuRingBuffer(this, memory, length);
         }
     }
 
@@ -114,7 +114,7 @@ public sealed class IlgpuRingBackend : IRingBackend
             ReleaseCollected();
             var memory = _accelerator.Allocate1D<ulong>(Math.Max(1, data.Length));
             if (data.Length > 0) memory.View.CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
-            return new IlgpuRingBuffer(this, memory);
+            return new IlgpuRingBuffer(this, memory, data.Length);
         }
     }
 
@@ -136,6 +136,7 @@ public sealed class IlgpuRingBackend : IRingBackend
     public void Scale(IRingBuffer a, ulong c, IRingBuffer dst)
     {
         long n = a.Length;
+        if (n == 0) return;
         lock (_gate) _scale((int)n, D(a).View(n), c, D(dst).View(n));
     }
 
@@ -143,6 +144,7 @@ public sealed class IlgpuRingBackend : IRingBackend
     {
         if (bits is < 0 or > 63) throw new ArgumentOutOfRangeException(nameof(bits));
         long n = a.Length;
+        if (n == 0) return;
         lock (_gate) _sar((int)n, D(a).View(n), bits, D(dst).View(n));
     }
 
@@ -186,13 +188,13 @@ public sealed class IlgpuRingBackend : IRingBackend
 
     public void MulShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
-        if (alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.MulShares3pc(x0, x1, y0, y1, alphaToZ); return; }
+        if (alphaToZ.Length == 0 || alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.MulShares3pc(x0, x1, y0, y1, alphaToZ); return; }
         FusedShares3pc(_mul3, x0, x1, y0, y1, alphaToZ);
     }
 
     public void AndShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
-        if (alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.AndShares3pc(x0, x1, y0, y1, alphaToZ); return; }
+        if (alphaToZ.Length == 0 || alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.AndShares3pc(x0, x1, y0, y1, alphaToZ); return; }
         FusedShares3pc(_and3, x0, x1, y0, y1, alphaToZ);
     }
 
@@ -274,7 +276,7 @@ public sealed class IlgpuRingBackend : IRingBackend
 
     public void BeaverMulLocal(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> e, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, bool addDe)
     {
-        if (c.Length < _options.MinElements) { CpuRingBackend.Instance.BeaverMulLocal(d, e, a, b, c, addDe); return; }
+        if (c.Length == 0 || c.Length < _options.MinElements) { CpuRingBackend.Instance.BeaverMulLocal(d, e, a, b, c, addDe); return; }
         int n = c.Length;
         using var dd = Upload(d[..n]);
         using var de = Upload(e[..n]);
@@ -294,7 +296,8 @@ public sealed class IlgpuRingBackend : IRingBackend
         }
     }
 
-    private bool Small(int batch, int m, int k, int n) => (long)batch * m * k * n < _options.MinMatMulWork;
+    /// <summary>Too little work to pay for the transfers; empty products (nothing to launch) also stay on the host.</summary>
+    private bool Small(int batch, int m, int k, int n) => (long)batch * m * k * n is var work && (work == 0 || work < _options.MinMatMulWork);
 
     private void FusedShares3pc(Action<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>> kernel,
         ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
@@ -321,6 +324,7 @@ public sealed class IlgpuRingBackend : IRingBackend
     {
         long n = Math.Min(a.Length, dst.Length);
         if (b.Length < n) throw new ArgumentException("operand buffers differ in length");
+        if (n == 0) return;
         lock (_gate) kernel((int)n, D(a).View(n), D(b).View(n), D(dst).View(n));
     }
 

@@ -150,6 +150,23 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
     }
 
     [Fact]
+    public void EmptyOperandsAreNoOps()
+    {
+        ulong[] none = [];
+        _gpu.MulShares3pc(none, none, none, none, none);
+        _gpu.AndShares3pc(none, none, none, none, none);
+        _gpu.BeaverMulLocal(none, none, none, none, none, addDe: true);
+        _gpu.MatMul(none, none, none, 1, 0, 5, 0, false);
+        using var empty = _gpu.Allocate(0);
+        Assert.Equal(0, empty.Length);
+        _gpu.Add(empty, empty, empty);
+        _gpu.ShiftRightArithmetic(empty, 3, empty);
+        var z = new ulong[4];
+        _gpu.MatMulShares3pc(none, none, _gpu.PrepareRhs3pc(R(0), R(0), 0, 4), z, 0);
+        Assert.Equal(new ulong[4], z);
+    }
+
+    [Fact]
     public void BuffersOfAnotherBackendAreRefused()
     {
         using var foreign = _cpu.Upload(R(4));
