@@ -4,7 +4,7 @@ using PrivateInference.Kernels.Backends;
 
 namespace PrivateInference.Kernels.Benchmarks;
 
-/// <summary>One timed operation of <see cref="RingBackendBenchmark"/>.</summary>
+/// <summary>One timed operation of <see cref="RingBackendBenchmark"/>; <paramref name="Rate"/> is per second, in <paramref name="RateUnit"/>.</summary>
 /// <param name="Identical">Whether the backend's result equals the CPU backend's bit for bit; null when the backend is the CPU one.</param>
 public sealed record RingBenchRow(string Device, string Op, string Size, double MedianMs, double Rate, string RateUnit, bool? Identical);
 
@@ -34,7 +34,7 @@ public static class RingBackendBenchmark
             identical = got.AsSpan().SequenceEqual(expected);
         }
         double macs = (double)m * k * n;
-        return new RingBenchRow(backend.Name, "matmul", $"{m}x{k}x{n}", ms, macs / (ms / 1000) / 1e12, "T mul-add/s", identical);
+        return new RingBenchRow(backend.Name, "matmul", $"{m}x{k}x{n}", ms, macs / (ms / 1000), "ulong mul-add/s", identical);
     }
 
     /// <summary>add, mul, shift (truncation), AND, XOR and the 3pc share product on <paramref name="count"/> elements each.</summary>
@@ -71,7 +71,7 @@ public static class RingBackendBenchmark
                     cpu.Download(expected, want);
                     identical = got.AsSpan().SequenceEqual(want);
                 }
-                yield return new RingBenchRow(backend.Name, name, Count(count), ms, count / (ms / 1000) / 1e9, "G elements/s", identical);
+                yield return new RingBenchRow(backend.Name, name, Count(count), ms, count / (ms / 1000), "elements/s", identical);
             }
         }
         finally
