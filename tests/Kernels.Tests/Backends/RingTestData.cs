@@ -36,5 +36,10 @@ internal static class RingTestData
         { 3, 17, 20, 66, false },
         { 4, 5, 19, 21, true },
         { 2, 40, 16, 64, true },
+        // Wide outputs: n over 1024 columns (17 column tiles on the GPU).
+        { 1, 19, 9, 1100, false },
+        // Over RingMatMul's threading threshold (2^18): split by columns (one row), and by rows.
+        { 1, 1, 300, 1100, false },
+        { 1, 33, 100, 100, false },
     };
 }
