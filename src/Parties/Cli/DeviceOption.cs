@@ -1,5 +1,4 @@
 using System.CommandLine;
-using PrivateInference.Engine;
 using PrivateInference.Kernels.Backends;
 
 namespace PrivateInference.Parties.Cli;
@@ -18,11 +17,4 @@ internal sealed class DeviceOption
     public void AddTo(Command command) => command.Options.Add(Option);
 
     public RingDevice Parse(ParseResult parse) => RingDeviceNames.Parse(parse.GetValue(Option)!);
-
-    /// <summary>Makes <paramref name="device"/> this process's backend; a missing GPU becomes a user-facing error.</summary>
-    public static IRingBackend Select(RingDevice device)
-    {
-        try { return RingBackends.Select(device); }
-        catch (RingDeviceUnavailableException e) { throw new InputException(e.Message); }
-    }
 }

@@ -1,6 +1,5 @@
 using PrivateInference.Engine;
 using PrivateInference.Kernels.Backends;
-using PrivateInference.Parties.Cli;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Models;
@@ -47,7 +46,9 @@ public sealed class PrivateRunner : IAsyncDisposable
         if (settings.Transport == "inproc")
         {
             // The parties are threads of this process: they share its backend.
-            var backend = DeviceOption.Select(settings.Device);
+            IRingBackend backend;
+            try { backend = RingBackends.Select(settings.Device); }
+            catch (RingDeviceUnavailableException e) { throw new InputException(e.Message); }
             runner.ReportDevices(string.Join("; ", PartyIds.ComputeParties.Select(p => $"P{p} {backend.Description}")) + " (in-process)");
             return runner;
         }
@@ -56,6 +57,8 @@ public sealed class PrivateRunner : IAsyncDisposable
             ClusterConfig cluster;
             if (settings.ClusterFile is { } file)
             {
+                if (settings.Device != RingDevice.Cpu)
+                    Console.Error.WriteLine("pi: --device applies to parties this run starts; a running cluster's parties keep theirs (pi launch --device)");
                 try { cluster = ClusterConfig.Load(file); }
                 catch (ClusterConfigException e) { throw new InputException(e.Message); }
             }
