@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(CreatePlain());
         bench.Subcommands.Add(BenchPrivateCommand.Create());
         bench.Subcommands.Add(BenchOpsCommand.Create());
+        bench.Subcommands.Add(BenchGpuCommand.Create());
         return bench;
     }
 

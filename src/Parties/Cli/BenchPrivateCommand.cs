@@ -81,7 +81,7 @@ internal static class BenchPrivateCommand
                 {
                     Console.Error.WriteLine($"pi: context {context}, cache {policy.Spec}...");
                     var results = await runner.BenchmarkAsync(weights, folded, new PrivateBenchPoint(context, stepCount, layersOnly, policy), cancel);
-                    var row = PrivateBenchRow.From(name, layersOnly ? "layers" : "model", settings, context, results, plain, policy.Spec);
+                    var row = PrivateBenchRow.From(name, layersOnly ? "layers" : "model", settings, context, results, plain, policy.Spec) with { Device = runner.Devices ?? "" };
                     first ??= row;
                     rows.Add(row);
                     string line = row.MarkdownLine() + (policies.Count > 1
@@ -96,7 +96,7 @@ internal static class BenchPrivateCommand
             string commandLine = "pi " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Where(a => !a.EndsWith(".dll", StringComparison.Ordinal)));
             if (parse.GetValue(append) is { } appendPath)
                 File.AppendAllText(appendPath, $"\n### {name}, {settings.SchemeName}, {settings.Transport}, network {settings.Network.Name} — {DateTime.UtcNow:yyyy-MM-dd}\n\n" +
-                    $"`{commandLine}`\n\nMachine: {machine}\n\n{table}");
+                    $"`{commandLine}`\n\nMachine: {machine}\n\nDevices: {runner.Devices}\n\n{table}");
             if (parse.GetValue(json) is { } jsonPath) JsonReport.Write(jsonPath, commandLine, rows);
             if (parse.GetValue(plot) is { } plotPath) BenchPlot.Write(plotPath, $"{name}, {settings.SchemeName}, {settings.Network.Name}", rows);
             return 0;
@@ -123,6 +123,9 @@ internal sealed record PrivateBenchRow(
     string Model, string Preset, string Scope, string Scheme, int Parties, string Transport, string Network, string Cache, int Context, int Steps,
     double MedianMs, double P90Ms, double PlainMs, double Slowdown, long[] BytesSentPerParty, long Rounds)
 {
+    /// <summary>The device each compute party used, as the parties reported it.</summary>
+    public string Device { get; init; } = "";
+
     public static PrivateBenchRow From(string model, string scope, PrivateRunSettingsCli s, int context, PrivateRunResult[] results, double plainMs, string cache)
     {
         var client = results.Single(r => r.PartyId == PartyIds.Client);

@@ -29,10 +29,12 @@ public static class LaunchCommand
             DefaultValueFactory = _ => Transport.TransportOptions.Default.ReceiveTimeout.TotalSeconds,
         };
         var network = new NetworkOptions();
+        var device = new DeviceOption();
 
         var command = new Command("launch", "Start local party processes on free loopback ports and keep them running");
         command.Options.Add(parties);
         network.AddTo(command);
+        device.AddTo(command);
         command.Options.Add(clusterFile);
         command.Options.Add(receiveTimeout);
         command.Options.Add(verbose);
@@ -51,6 +53,7 @@ public static class LaunchCommand
                     ReceiveTimeout = TimeSpan.FromSeconds(timeout),
                     Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
                     Network = network.Parse(result),
+                    Device = device.Parse(result),
                     ClusterFile = result.GetValue(clusterFile),
                     Verbose = result.GetValue(verbose),
                     OnOutput = (id, line) => Console.Error.WriteLine($"[P{id}] {line}"),

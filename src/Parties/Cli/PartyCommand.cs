@@ -23,11 +23,13 @@ public static class PartyCommand
         };
         var verbose = new Option<bool>("--verbose") { Description = "Log links and sessions (ids and sizes only) to stderr" };
         var network = new NetworkOptions();
+        var device = new DeviceOption();
 
         var command = new Command("party", "Host one compute party (gRPC over HTTP/2) of a cluster");
         command.Options.Add(id);
         command.Options.Add(cluster);
         network.AddTo(command);
+        device.AddTo(command);
         command.Options.Add(receiveTimeout);
         command.Options.Add(exitWithStdin);
         command.Options.Add(verbose);
@@ -55,6 +57,17 @@ public static class PartyCommand
                 };
             }
             catch (Exception e) when (e is ClusterConfigException or ArgumentException)
+            {
+                return CliErrors.Report("party", e.Message, CliErrors.BadInput);
+            }
+            try
+            {
+                var backend = Kernels.Backends.RingBackends.Select(device.Parse(result));
+                // Every job result names the device for the client's report; the console line is for --verbose only,
+                // so that a failing start stays one clear line on stderr.
+                if (options.Verbose) Console.Error.WriteLine($"pi party: P{options.PartyId} computes on {backend.Description}");
+            }
+            catch (Kernels.Backends.RingDeviceUnavailableException e)
             {
                 return CliErrors.Report("party", e.Message, CliErrors.BadInput);
             }

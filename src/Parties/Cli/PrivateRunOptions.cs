@@ -9,6 +9,7 @@ namespace PrivateInference.Parties.Cli;
 internal sealed class PrivateRunOptions
 {
     private readonly NetworkOptions _network = new();
+    private readonly DeviceOption _device = new();
 
     public Option<int> Parties { get; } = new("--parties")
     {
@@ -46,6 +47,7 @@ internal sealed class PrivateRunOptions
         command.Options.Add(Cluster);
         command.Options.Add(FracBits);
         _network.AddTo(command);
+        _device.AddTo(command);
     }
 
     public PrivateRunSettingsCli Parse(ParseResult parse)
@@ -59,6 +61,7 @@ internal sealed class PrivateRunOptions
         try { network = _network.Parse(parse); }
         catch (ArgumentException e) { throw new InputException(e.Message); }
         return new PrivateRunSettingsCli(
-            parse.GetValue(Parties) == 2 ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, transport, cluster, network, bits);
+            parse.GetValue(Parties) == 2 ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, transport, cluster, network, bits,
+            _device.Parse(parse));
     }
 }

@@ -64,6 +64,7 @@ internal static class JobExecutor
             DisposeQuietly(transport);
         }
         result.ElapsedMs = clock.Elapsed.TotalMilliseconds;
+        result.Values[JobDevice.ResultKey] = JobDevice.Describe();
         foreach (var (name, value) in context.Results)
             result.Values[name] = value;
         return result;

@@ -126,6 +126,8 @@ public sealed class LocalCluster : IAsyncDisposable
             if (!double.IsPositiveInfinity(network.BandwidthMbitPerSecond))
                 arguments.AddRange(["--bandwidth", network.BandwidthMbitPerSecond.ToString("R", CultureInfo.InvariantCulture)]);
         }
+        if (options.Device != Kernels.Backends.RingDevice.Cpu)
+            arguments.AddRange(["--device", Kernels.Backends.RingDeviceNames.Name(options.Device)]);
         if (options.Verbose)
             arguments.Add("--verbose");
         return arguments;

@@ -1,3 +1,4 @@
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Launch;
@@ -20,6 +21,9 @@ public sealed record LocalClusterOptions
 
     /// <summary>Receives every line the parties print (stdout and stderr), with the party id.</summary>
     public Action<int, string>? OnOutput { get; init; }
+
+    /// <summary>Passed to every party as <c>--device</c>.</summary>
+    public RingDevice Device { get; init; } = RingDevice.Cpu;
 
     /// <summary>Parties log sessions and links (ids and sizes only) at information level.</summary>
     public bool Verbose { get; init; }

@@ -1,4 +1,5 @@
 using PrivateInference.Engine;
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Models;
@@ -13,7 +14,8 @@ using PrivateInference.Protocols.Communication;
 namespace PrivateInference.Parties.Private;
 
 /// <summary>How a private run is carried out: scheme, transport, an existing cluster or local parties, network.</summary>
-public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, string? ClusterFile, NetworkProfile Network, int FracBits)
+public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, string? ClusterFile, NetworkProfile Network, int FracBits,
+    RingDevice Device = RingDevice.Cpu)
 {
     public string SchemeName => Scheme == SchemeKind.ThreePc ? "3pc" : "2pc";
     public int Parties => Scheme == SchemeKind.ThreePc ? 3 : 2;
@@ -30,6 +32,7 @@ public sealed class PrivateRunner : IAsyncDisposable
     private readonly MpcOptions _options;
     private LocalCluster? _local;
     private ClusterClient? _client;
+    private string? _devices;
 
     private PrivateRunner(PrivateRunSettingsCli settings)
     {
@@ -40,12 +43,22 @@ public sealed class PrivateRunner : IAsyncDisposable
     public static async Task<PrivateRunner> StartAsync(PrivateRunSettingsCli settings, CancellationToken cancellation)
     {
         var runner = new PrivateRunner(settings);
-        if (settings.Transport == "inproc") return runner;
+        if (settings.Transport == "inproc")
+        {
+            // The parties are threads of this process: they share its backend.
+            IRingBackend backend;
+            try { backend = RingBackends.Select(settings.Device); }
+            catch (RingDeviceUnavailableException e) { throw new InputException(e.Message); }
+            runner.ReportDevices(string.Join("; ", PartyIds.ComputeParties.Select(p => $"P{p} {backend.Description}")) + " (in-process)");
+            return runner;
+        }
         try
         {
             ClusterConfig cluster;
             if (settings.ClusterFile is { } file)
             {
+                if (settings.Device != RingDevice.Cpu)
+                    Console.Error.WriteLine("pi: --device applies to parties this run starts; a running cluster's parties keep theirs (pi launch --device)");
                 try { cluster = ClusterConfig.Load(file); }
                 catch (ClusterConfigException e) { throw new InputException(e.Message); }
             }
@@ -54,7 +67,7 @@ public sealed class PrivateRunner : IAsyncDisposable
                 Console.Error.WriteLine($"pi: starting {settings.SchemeName} parties on loopback...");
                 try
                 {
-                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network }, cancellation);
+                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network, Device = settings.Device }, cancellation);
                 }
                 catch (LocalClusterException e) { throw new InputException($"could not start the local parties: {e.Message}"); }
                 cluster = runner._local.Cluster;
@@ -116,12 +129,26 @@ public sealed class PrivateRunner : IAsyncDisposable
         try
         {
             var outcome = await _client!.RunJobAsync(job, args, clientPart, ownerPart, cancellation);
-            return outcome.EnsureSuccess();
+            outcome.EnsureSuccess();
+            ReportDevices(string.Join("; ", outcome.Parties.OrderBy(p => p.PartyId)
+                .Select(p => $"P{p.PartyId} {p.Values.GetValueOrDefault(JobDevice.ResultKey, "(not reported)")}")));
+            return outcome;
         }
         catch (JobFailedException e)
         {
             throw new InputException($"the private run failed: {e.Message}");
         }
+    }
+
+    /// <summary>Which device each compute party used ("P0 cuda (...); P1 ..."), once known; null before the first job.</summary>
+    public string? Devices => _devices;
+
+    /// <summary>Prints the parties' devices the first time they are known, or when they change.</summary>
+    private void ReportDevices(string devices)
+    {
+        if (devices == _devices) return;
+        _devices = devices;
+        Console.Error.WriteLine($"pi: devices: {devices}");
     }
 
     public async ValueTask DisposeAsync()

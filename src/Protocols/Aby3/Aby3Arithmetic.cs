@@ -1,3 +1,4 @@
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Kernels.Ring;
 using PrivateInference.Protocols.Core;
 
@@ -23,11 +24,7 @@ internal sealed partial class Aby3Scheme
     {
         int n = a.Length;
         var z = ZeroShare(n, boolean: false);
-        var t = new ulong[n];
-        // x_i (y_i + y_i+1) + x_i+1 y_i: two vector products instead of three.
-        RingOps.Add(b.C[0], b.C[1], t);
-        RingOps.MulAdd(a.C[0], t, z, z);
-        RingOps.MulAdd(a.C[1], b.C[0], z, z);
+        Ring.MulShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z);
         return z;
     }
 
@@ -36,43 +33,32 @@ internal sealed partial class Aby3Scheme
         int outLen = batch * m * n;
         if (!IsCompute) return truncBits > 0 ? TruncFrom3of3(null, outLen, truncBits) : Share.Empty(outLen, 0);
         var z = ZeroShare(outLen, boolean: false);
-        var t = new ulong[b.Length];
-        var prod = new ulong[outLen];
-        RingOps.Add(b.C[0], b.C[1], t);
-        RingMatMul.MultiplyBatched(a.C[0], t, prod, batch, m, k, n, bShared);
-        RingOps.Add(z, prod, z);
-        RingMatMul.MultiplyBatched(a.C[1], b.C[0], prod, batch, m, k, n, bShared);
-        RingOps.Add(z, prod, z);
+        Ring.MatMulShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z, batch, m, k, n, bShared);
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 
-    private sealed class Prepared(int k, int n, ulong[] sum) : PreparedRhs
+    private sealed class Prepared(int k, int n, ResidentRhs3pc? resident) : PreparedRhs
     {
         public override int K => k;
         public override int N => n;
-        /// <summary>W_i + W_{i+1}: reused by every product, so a one-row product costs two matmuls and nothing else.</summary>
-        public ulong[] Sum { get; } = sum;
+        /// <summary>This compute party's components as the ring backend keeps them (on the device under cuda); null elsewhere.</summary>
+        public ResidentRhs3pc? Resident { get; } = resident;
     }
 
-    /// <summary>No messages (products already send only output-sized data); only the local sum of the two components is cached.</summary>
-    public PreparedRhs? Prepare(Share w, int k, int n)
-    {
-        if (!IsCompute) return new Prepared(k, n, []);
-        var sum = new ulong[w.Length];
-        RingOps.Add(w.C[0], w.C[1], sum);
-        return new Prepared(k, n, sum);
-    }
+    /// <summary>
+    /// No messages: the product already sends only output-sized data. The weight is handed to the ring backend once,
+    /// so a GPU keeps it on the device for the session. Every party prepares, so all take the same path.
+    /// </summary>
+    public PreparedRhs? Prepare(Share w, int k, int n) =>
+        new Prepared(k, n, IsCompute ? Ring.PrepareRhs3pc(w.C[0], w.C[1], k, n) : null);
 
     public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits)
     {
-        int k = prepared.K, n = prepared.N, outLen = rows * n;
-        if (!IsCompute) return truncBits > 0 ? TruncFrom3of3(null, outLen, truncBits) : Share.Empty(outLen, 0);
+        var p = (Prepared)prepared;
+        if (!IsCompute || p.Resident is null) return MatMul(a, w, 1, rows, p.K, p.N, true, truncBits);
+        int outLen = rows * p.N;
         var z = ZeroShare(outLen, boolean: false);
-        var prod = new ulong[outLen];
-        RingMatMul.Multiply(a.C[0], ((Prepared)prepared).Sum, prod, rows, k, n);
-        RingOps.Add(z, prod, z);
-        RingMatMul.Multiply(a.C[1], w.C[0], prod, rows, k, n);
-        RingOps.Add(z, prod, z);
+        Ring.MatMulShares3pc(a.C[0], a.C[1], p.Resident, z, rows);
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 

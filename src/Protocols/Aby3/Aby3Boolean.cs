@@ -1,4 +1,3 @@
-using PrivateInference.Kernels.Ring;
 using PrivateInference.Protocols.Core;
 
 namespace PrivateInference.Protocols.Aby3;
@@ -11,13 +10,7 @@ internal sealed partial class Aby3Scheme
         if (!IsCompute) return Share.Empty(a.Length, 0);
         int n = a.Length;
         var z = ZeroShare(n, boolean: true);
-        var t = new ulong[n];
-        var u = new ulong[n];
-        RingOps.Xor(b.C[0], b.C[1], t);
-        RingOps.And(a.C[0], t, u);
-        RingOps.Xor(z, u, z);
-        RingOps.And(a.C[1], b.C[0], u);
-        RingOps.Xor(z, u, z);
+        Ring.AndShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z);
         return Reshare(z);
     }
 }

@@ -1,3 +1,4 @@
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Kernels.Random;
 using PrivateInference.Protocols.Communication;
 
@@ -12,6 +13,9 @@ internal abstract class SchemeBase : IDisposable
         Me = channel.PartyId;
         Own = AesCtrPrg.CreateRandom();
     }
+
+    /// <summary>Where the heavy local share arithmetic runs (the process-wide <c>--device</c> selection).</summary>
+    protected static IRingBackend Ring => RingBackends.Current;
 
     protected Channel Ch { get; }
     protected PairwiseKeys Keys { get; }

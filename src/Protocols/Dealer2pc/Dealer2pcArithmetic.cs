@@ -27,11 +27,8 @@ internal sealed partial class Dealer2pcScheme
         var open = Exchange(de);
         var d = open.AsSpan(0, n);
         var e = open.AsSpan(n, n);
-        var z = c;
-        RingOps.MulAdd(d, s.AsSpan(n, n), z, z);
-        RingOps.MulAdd(e, s.AsSpan(0, n), z, z);
-        if (Me == 0) RingOps.MulAdd(d, e, z, z);
-        return One(z);
+        Ring.BeaverMulLocal(d, e, s.AsSpan(0, n), s.AsSpan(n, n), c, addDe: Me == 0);
+        return One(c);
     }
 
     public Share MulTrunc(Share a, Share b, int bits) => Trunc(MulRaw(a, b), bits);
@@ -56,7 +53,7 @@ internal sealed partial class Dealer2pcScheme
             RingOps.Add(s0.AsSpan(0, la), s1.AsSpan(0, la), a);
             RingOps.Add(s0.AsSpan(la, lb), s1.AsSpan(la, lb), b);
             var c = new ulong[lc];
-            RingMatMul.MultiplyBatched(a, b, c, batch, m, k, n, bShared);
+            Ring.MatMul(a, b, c, batch, m, k, n, bShared);
             RingOps.Sub(c, s0.AsSpan(la + lb, lc), c);
             Ch.Send(1, c);
             z = Share.Empty(lc, 0);
@@ -73,11 +70,7 @@ internal sealed partial class Dealer2pcScheme
             var e = open.AsSpan(la, lb);
             var eb = new ulong[lb];
             if (Me == 0) RingOps.Add(e, s.AsSpan(la, lb), eb); else s.AsSpan(la, lb).CopyTo(eb);
-            var prod = new ulong[lc];
-            RingMatMul.MultiplyBatched(d, eb, prod, batch, m, k, n, bShared);
-            RingOps.Add(c, prod, c);
-            RingMatMul.MultiplyBatched(s.AsSpan(0, la), e, prod, batch, m, k, n, bShared);
-            RingOps.Add(c, prod, c);
+            Ring.MatMulAccumulate2(d, eb, s.AsSpan(0, la), e, c, batch, m, k, n, bShared);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);
@@ -128,7 +121,7 @@ internal sealed partial class Dealer2pcScheme
             var a = DrawFrom(1, la);
             RingOps.Add(a, s0.AsSpan(0, la), a);
             var c = new ulong[lc];
-            RingMatMul.Multiply(a, p.Mask, c, rows, k, n);
+            Ring.MatMul(a, p.Mask, c, 1, rows, k, n, bShared: false);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
             Ch.Send(1, c);
             z = Share.Empty(lc, 0);
@@ -140,11 +133,8 @@ internal sealed partial class Dealer2pcScheme
             var d = new ulong[la];
             RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
             d = Exchange(d);
-            var prod = new ulong[lc];
-            RingMatMul.Multiply(d, p.Left!, prod, rows, k, n);
-            RingOps.Add(c, prod, c);
-            RingMatMul.Multiply(s.AsSpan(0, la), p.Open!, prod, rows, k, n);
-            RingOps.Add(c, prod, c);
+            // Left = E + B0 at P0 (B1 at P1), cached at Prepare; both products go through the ring backend.
+            Ring.MatMulAccumulate2(d, p.Left!, s.AsSpan(0, la), p.Open!, c, 1, rows, k, n, bShared: false);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);
