@@ -1,4 +1,6 @@
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
@@ -7,7 +9,8 @@ namespace PrivateInference.Parties.Hosting;
 
 /// <summary>The client-facing API of one party: health, the two phases of a job, and shutdown.</summary>
 internal sealed class PartyControlService(
-    PartyHostOptions options, LinkMesh mesh, SessionJobRunner runner, PartyShutdown shutdown) : PartyControl.PartyControlBase
+    PartyHostOptions options, LinkMesh mesh, SessionJobRunner runner, PartyShutdown shutdown, ILogger<PartyControlService> logger)
+    : PartyControl.PartyControlBase
 {
     public override Task<HealthReply> Health(HealthRequest request, ServerCallContext context)
     {
@@ -31,9 +34,19 @@ internal sealed class PartyControlService(
             runner.Open(request.SessionId, request.Job, request.Arguments, request.EndpointLinks);
             return Task.FromResult(new OpenSessionReply());
         }
-        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or TransportException)
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or TransportException
+                                       or SessionTermsException)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"party {options.PartyId}: {e.Message}"));
+            // Malformed input, an unknown job, terms this party refuses, or a state that forbids the session: each a
+            // status with a message the client can act on; nothing was registered, and the party carries on.
+            var code = e switch
+            {
+                ArgumentException => StatusCode.InvalidArgument,
+                KeyNotFoundException => StatusCode.NotFound,
+                _ => StatusCode.FailedPrecondition,
+            };
+            logger.LogWarning("Refused to open a session: {Reason}", e.Message);
+            throw new RpcException(new Status(code, $"party {options.PartyId}: {e.Message}"));
         }
     }
 
@@ -47,6 +60,12 @@ internal sealed class PartyControlService(
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"party {options.PartyId}: {e.Message}"));
         }
+    }
+
+    public override Task<CloseSessionReply> CloseSession(CloseSessionRequest request, ServerCallContext context)
+    {
+        runner.Close(request.SessionId);
+        return Task.FromResult(new CloseSessionReply());
     }
 
     public override Task<ShutdownReply> Shutdown(ShutdownRequest request, ServerCallContext context)

@@ -5,7 +5,7 @@ using PrivateInference.Engine.Private;
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>One point of `pi bench private` over party processes; roles as in <see cref="PrivateGenerateJob"/>.</summary>
-public sealed class PrivateBenchJob : IPartyJob
+public sealed class PrivateBenchJob : IValidatingPartyJob
 {
     public const string JobName = "private-bench";
 
@@ -37,11 +37,19 @@ public sealed class PrivateBenchJob : IPartyJob
         ["layers_only"] = point.LayersOnly ? "1" : "0",
     };
 
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        Point(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+
+    private static PrivateBenchPoint Point(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config) => new(
+        PrivateJobArguments.Bounded(arguments, "context", 2, config.SeqLen), PrivateJobArguments.Bounded(arguments, "steps", 1, 1 << 16),
+        arguments.GetValueOrDefault("layers_only", "0") == "1");
+
     public void Run(PartyJobContext context)
     {
         var config = PrivateJobArguments.Config(context);
-        var point = new PrivateBenchPoint(checked((int)context.LongArgument("context", 2)), checked((int)context.LongArgument("steps", 1)),
-            context.Argument("layers_only", "0") == "1");
+        var point = Point(context.Arguments, config);
+        PrivateJobArguments.CheckOwnerModel(context, _owner);
         using var mpc = PrivateJobArguments.Connect(context);
         var result = PrivateDecodeBenchmark.Run(mpc, config, point, _owner);
         Result = result;

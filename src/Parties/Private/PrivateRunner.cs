@@ -15,6 +15,12 @@ namespace PrivateInference.Parties.Private;
 /// <summary>How a private run is carried out: scheme, transport, an existing cluster or local parties, network.</summary>
 public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, string? ClusterFile, NetworkProfile Network, int FracBits)
 {
+    /// <summary>Plaintext h2c without authentication (`--insecure`); reported with every run.</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>How long any endpoint waits for a silent peer before the run fails (`--timeout`).</summary>
+    public TimeSpan Timeout { get; init; } = PrivateInference.Parties.Transport.TransportOptions.Default.ReceiveTimeout;
+
     public string SchemeName => Scheme == SchemeKind.ThreePc ? "3pc" : "2pc";
     public int Parties => Scheme == SchemeKind.ThreePc ? 3 : 2;
 }
@@ -54,12 +60,24 @@ public sealed class PrivateRunner : IAsyncDisposable
                 Console.Error.WriteLine($"pi: starting {settings.SchemeName} parties on loopback...");
                 try
                 {
-                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network }, cancellation);
+                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions
+                    {
+                        Scheme = settings.SchemeName, Network = settings.Network, Insecure = settings.Insecure, ReceiveTimeout = settings.Timeout,
+                    }, cancellation);
                 }
                 catch (LocalClusterException e) { throw new InputException($"could not start the local parties: {e.Message}"); }
                 cluster = runner._local.Cluster;
             }
-            runner._client = new ClusterClient(cluster, new ClusterClientOptions { Network = settings.Network });
+            try
+            {
+                runner._client = new ClusterClient(cluster, new ClusterClientOptions
+                {
+                    Network = settings.Network,
+                    AllowInsecure = settings.Insecure,
+                    Transport = PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = settings.Timeout },
+                });
+            }
+            catch (ClusterConfigException e) { throw new InputException(e.Message); }
             try { await runner._client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation); }
             catch (TimeoutException e) { throw new InputException(e.Message); }
             return runner;
@@ -70,6 +88,9 @@ public sealed class PrivateRunner : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>What the links of this run are: mutual TLS, or plaintext under --insecure.</summary>
+    public string Security => _client is null ? "in-process (no network)" : LocalCluster.Describe(_client.Cluster);
 
     public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation)
     {
