@@ -125,11 +125,30 @@ public sealed class ClusterClient : IAsyncDisposable
             throw new JobFailedException($"could not open session '{sessionId}': {(e as RpcException)?.Status.Detail ?? e.Message}");
         }
 
-        var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, cancellation)).ToArray();
+        // Cancelled only to stop waiting for a party that no longer answers (see below), never to cancel the job.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var grace = _options.Transport.ReceiveTimeout;
+        var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, grace, abandon.Token, cancellation)).ToArray();
         var locals = localParts.ToDictionary(p => p.Key, p => JobExecutor.StartAsync(
             p.Value, localSessions[p.Key], Cluster, arguments, _options.Network, _options.Logger, cancellation));
-        var partyResults = await Task.WhenAll(parties).ConfigureAwait(false);
-        await Task.WhenAll(locals.Values).ConfigureAwait(false);
+        // Once any endpoint has failed, every live one learns it at once (abort notices) and answers quickly; a party
+        // that is frozen or cut off would keep its RunSession call open forever. So after the first failure the
+        // client waits at most one receive timeout more, then reports such a party as not answering.
+        var pending = parties.Select(t => (Task)t).Concat(locals.Values).ToList();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            var failed = done switch
+            {
+                Task<PartyJobResult> party => !party.Result.Ok,
+                Task<JobResult> local => !local.Result.Ok,
+                _ => false,
+            };
+            if (failed)
+                abandon.CancelAfter(grace);
+        }
+        var partyResults = parties.Select(t => t.Result).ToArray();
         return new JobOutcome(sessionId, partyResults, LocalResult(Endpoints.Client), LocalResult(Endpoints.ModelOwner));
 
         PartyJobResult? LocalResult(int endpoint) =>
@@ -170,18 +189,20 @@ public sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    private static async Task<PartyJobResult> RunAtAsync(
-        int partyId, PartyControl.PartyControlClient control, string sessionId, CancellationToken cancellation)
+    private static async Task<PartyJobResult> RunAtAsync(int partyId, PartyControl.PartyControlClient control, string sessionId,
+        TimeSpan grace, CancellationToken abandon, CancellationToken cancellation)
     {
         try
         {
-            var reply = await control.RunSessionAsync(new RunSessionRequest { SessionId = sessionId }, cancellationToken: cancellation)
+            var reply = await control.RunSessionAsync(new RunSessionRequest { SessionId = sessionId }, cancellationToken: abandon)
                 .ResponseAsync.ConfigureAwait(false);
             return PartyJobResult.From(reply);
         }
         catch (RpcException e) when (!cancellation.IsCancellationRequested)
         {
-            return PartyJobResult.Unreachable(partyId, $"party {partyId}: {e.Status.StatusCode}: {e.Status.Detail}");
+            return PartyJobResult.Unreachable(partyId, abandon.IsCancellationRequested
+                ? $"party {partyId}: no answer within {grace.TotalSeconds:0.###} s after the session failed elsewhere (the party is stopped or cut off)"
+                : $"party {partyId}: {e.Status.StatusCode}: {e.Status.Detail}");
         }
     }
 

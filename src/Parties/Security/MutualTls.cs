@@ -26,10 +26,16 @@ public static class MutualTls
     {
         listen.Use(next => async connection =>
         {
-            await next(connection).ConfigureAwait(false);
-            if (!connection.Items.ContainsKey(CertificateChecked))
-                logger()?.LogWarning("Refused a TLS connection from {Remote}: no client certificate (or no TLS handshake at all)",
-                    connection.RemoteEndPoint?.ToString() ?? "an unknown address");
+            try
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!connection.Items.ContainsKey(CertificateChecked))
+                    logger()?.LogWarning("Refused a TLS connection from {Remote}: no client certificate (or no TLS handshake at all)",
+                        connection.RemoteEndPoint?.ToString() ?? "an unknown address");
+            }
         });
         listen.UseHttps(ServerOptions(cluster, own, logger));
     }

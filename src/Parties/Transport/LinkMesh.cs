@@ -153,6 +153,9 @@ public sealed class LinkMesh : IAsyncDisposable
             await responses.WriteAsync(new LinkMessage { Hello = OwnHello(hello.FromEndpoint) }, both.Token).ConfigureAwait(false);
             _logger.LogInformation("Link from {Peer} up", Endpoints.Name(hello.FromEndpoint));
             reason = await link.RunAsync(requests, responses, Router, both.Token).ConfigureAwait(false);
+            // A link that broke on bad input ends with an error status, not as if the dialler had said goodbye.
+            if (link.ReadFailure is not null && !both.IsCancellationRequested)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"link from {Endpoints.Name(hello.FromEndpoint)} ended: {reason}"));
         }
         finally
         {
