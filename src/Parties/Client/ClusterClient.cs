@@ -135,6 +135,7 @@ public sealed class ClusterClient : IAsyncDisposable
         // that is frozen or cut off would keep its RunSession call open forever. So after the first failure the
         // client waits at most one receive timeout more, then reports such a party as not answering.
         var pending = parties.Select(t => (Task)t).Concat(locals.Values).ToList();
+        var graceStarted = false;
         while (pending.Count > 0)
         {
             var done = await Task.WhenAny(pending).ConfigureAwait(false);
@@ -145,8 +146,12 @@ public sealed class ClusterClient : IAsyncDisposable
                 Task<JobResult> local => !local.Result.Ok,
                 _ => false,
             };
-            if (failed)
+            if (failed && !graceStarted)
+            {
+                // Once only: a later failure must not push the deadline back.
+                graceStarted = true;
                 abandon.CancelAfter(grace);
+            }
         }
         var partyResults = parties.Select(t => t.Result).ToArray();
         return new JobOutcome(sessionId, partyResults, LocalResult(Endpoints.Client), LocalResult(Endpoints.ModelOwner));

@@ -102,7 +102,7 @@ public static class PrivateJobArguments
         if (owner is null || ctx.PartyId != PartyIds.ModelOwner)
             return;
         var held = ModelHash(owner);
-        var proposed = ctx.Argument(SessionTerms.ModelHashArgument, "");
+        var proposed = CertificateFingerprint.Normalize(ctx.Argument(SessionTerms.ModelHashArgument, "")) ?? "none";
         if (held != proposed)
             throw new SessionTermsException(SessionTerms.ModelHashArgument,
                 $"session terms disagree on {SessionTerms.ModelHashArgument}: the session was opened for {proposed}, the model owner holds {held}");

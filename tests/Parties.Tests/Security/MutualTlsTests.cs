@@ -95,6 +95,25 @@ public sealed class MutualTlsTests
     }
 
     [Fact]
+    public async Task A_party_certificate_may_not_open_sessions_or_shut_a_party_down()
+    {
+        await using var parties = await InProcessParties.StartAsync();
+        using var partyKey = parties.Key(KeyFiles.PartyName(1));
+        using var channel = PartyChannels.Create(parties.Cluster.Party(0), partyKey);
+        var control = new Protos.PartyControl.PartyControlClient(channel);
+
+        var open = await Assert.ThrowsAsync<RpcException>(async () =>
+            await control.OpenSessionAsync(new Protos.OpenSessionRequest { SessionId = "s", Job = ExchangeCheckJob.JobName }));
+        var shutdown = await Assert.ThrowsAsync<RpcException>(async () => await control.ShutdownAsync(new Protos.ShutdownRequest()));
+
+        Assert.Equal(StatusCode.PermissionDenied, open.StatusCode);
+        Assert.Equal("party 0: only the client or the model owner may open sessions", open.Status.Detail);
+        Assert.Equal(StatusCode.PermissionDenied, shutdown.StatusCode);
+        await parties.Logs[0].WaitForAsync("from party 1: only the client or the model owner may shut a party down", TimeSpan.FromSeconds(5));
+        Assert.True((await control.HealthAsync(new Protos.HealthRequest())).Ready);
+    }
+
+    [Fact]
     public async Task A_plaintext_cluster_file_needs_an_explicit_insecure_flag()
     {
         var plain = new Hosting.ClusterConfig("plain", "3pc",
