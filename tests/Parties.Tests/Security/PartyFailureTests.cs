@@ -110,6 +110,56 @@ public sealed class PartyFailureTests
         }
     }
 
+    [Fact]
+    public async Task Pi_generate_exits_with_one_clear_error_line_when_a_party_is_killed_mid_generation()
+    {
+        var timeout = TimeSpan.FromSeconds(10);
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ReceiveTimeout = timeout });
+        const string prompt = "Once upon a time";
+        using var generate = PiProcessRunner.Start("generate", "--model", "stories260K", "--prompt", prompt, "--max-tokens", ManyTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--temperature", "0", "--cluster", cluster.ClusterFile, "--timeout", timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var stderr = generate.StandardError.ReadToEndAsync();
+        var stdout = new System.Text.StringBuilder();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new char[256];
+            int n;
+            while ((n = await generate.StandardOutput.ReadAsync(buffer)) > 0)
+                lock (stdout)
+                    stdout.Append(buffer, 0, n);
+        });
+        // The prompt is echoed first; a few more characters mean generation is under way.
+        var waited = Stopwatch.StartNew();
+        while (Length() < prompt.Length + 8)
+        {
+            if (generate.HasExited || waited.Elapsed > TimeSpan.FromSeconds(90))
+            {
+                generate.Kill();
+                Assert.Fail($"pi generate did not get under way: stdout '{stdout}', stderr: {await stderr}");
+            }
+            await Task.Delay(50);
+        }
+        var clock = Stopwatch.StartNew();
+        using (var victim = Process.GetProcessById(cluster.ProcessIds[1]))
+            victim.Kill();
+        await generate.WaitForExitAsync().WaitAsync(timeout + TimeSpan.FromSeconds(5));
+
+        Assert.True(clock.Elapsed < timeout, $"took {clock.Elapsed.TotalSeconds:0.0} s to exit");
+        Assert.Equal(1, generate.ExitCode);
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var error = Assert.Single(lines, l => l.StartsWith("pi: error: ", StringComparison.Ordinal));
+        Assert.Contains("the private run failed", error);
+        Assert.Contains("party 1", error);
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+        await reading;
+
+        int Length()
+        {
+            lock (stdout)
+                return stdout.Length;
+        }
+    }
+
     private const int Sigstop = 19;
     private const int Sigcont = 18;
 
