@@ -108,6 +108,9 @@ public static class KeyFiles
     public static ClusterConfig Generate(ClusterConfig addresses, string directory, string clusterFile, bool overwrite)
     {
         Directory.CreateDirectory(directory);
+        // Checked before any key is written, so a refused run leaves the directory as it was.
+        if (!overwrite && File.Exists(clusterFile))
+            throw new IOException($"'{clusterFile}' already exists; choose another directory");
         var parties = new List<PartyAddress>();
         foreach (var party in addresses.Parties)
         {
@@ -123,8 +126,6 @@ public static class KeyFiles
             clients.Add(new ClientIdentity(role, CertificateFingerprint.Of(certificate)));
         }
         var cluster = (addresses with { Parties = parties, Clients = clients }).Validated();
-        if (!overwrite && File.Exists(clusterFile))
-            throw new IOException($"'{clusterFile}' already exists; choose another directory");
         cluster.Save(clusterFile);
         return cluster with { Directory = Path.GetDirectoryName(Path.GetFullPath(clusterFile)) };
     }
