@@ -9,6 +9,7 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(PartyCommand.Create());
 root.Subcommands.Add(LaunchCommand.Create());
+root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(ExchangeCheckCommand.Create());
 
 var parse = root.Parse(args);

@@ -35,6 +35,31 @@ public class FrameRejectionTests
     }
 
     [Fact]
+    public void An_empty_frame_is_rejected_and_fails_the_stream()
+    {
+        using var receiver = Receiver(out var router);
+
+        var rejection = Assert.Throws<TransportException>(() => router.Deliver(0, "l", Frame("s", 0)));
+
+        Assert.Contains("rejected empty frame 0", rejection.Message);
+        Assert.Throws<TransportException>(() => receiver.Receive(0, new byte[1]));
+    }
+
+    [Fact]
+    public void A_frame_larger_than_the_chunk_limit_is_rejected_and_fails_the_stream()
+    {
+        var router = new SessionRouter();
+        using var receiver = router.Open("s", 1, [0, 1], new Dictionary<int, string>(), _ => null, ShortTimeout with { MaxChunkBytes = 4 });
+        router.Deliver(0, "l", Frame("s", 0, 1, 2, 3, 4));
+
+        var rejection = Assert.Throws<TransportException>(() => router.Deliver(0, "l", Frame("s", 1, 1, 2, 3, 4, 5)));
+
+        Assert.Contains("rejected frame 1 of 5 bytes (frames carry at most 4)", rejection.Message);
+        receiver.Receive(0, new byte[4]);
+        Assert.Throws<TransportException>(() => receiver.Receive(0, new byte[1]));
+    }
+
+    [Fact]
     public void A_replayed_frame_is_rejected()
     {
         using var receiver = Receiver(out var router);

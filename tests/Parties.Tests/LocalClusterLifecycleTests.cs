@@ -84,13 +84,17 @@ public sealed class LocalClusterLifecycleTests
         var stderr = launcher.StandardError.ReadToEndAsync();
         var clusterFile = await launcher.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var cluster = ClusterConfig.Load(clusterFile!);
+        // Made while the launch's keys exist: they are removed with its temporary directory.
+        await using var client = new Client.ClusterClient(cluster);
 
         Assert.Equal(0, SendSignal(launcher.Id, Sigterm));
         await launcher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
 
         Assert.Equal(0, launcher.ExitCode);
-        Assert.Contains("pi launch: stopping the parties", await stderr);
-        await using var client = new Client.ClusterClient(cluster);
+        var errors = await stderr;
+        Assert.Contains("pi launch: stopping the parties", errors);
+        Assert.Contains("links: mutual TLS with pinned certificates", errors);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(clusterFile)!, "party0.key")), "the launch's keys are removed with it");
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.HealthAsync());
     }
 

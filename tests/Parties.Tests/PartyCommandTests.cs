@@ -65,16 +65,25 @@ public sealed class PartyCommandTests : IDisposable
         occupant.Start();
         var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
 
-        var (exit, _, stderr) = await PiProcessRunner.RunAsync(Limit, "party", "--id", "0", "--cluster", ClusterFile(port));
+        var (exit, _, stderr) = await PiProcessRunner.RunAsync(Limit, "party", "--id", "0", "--cluster", ClusterFile(port), "--insecure");
 
         Assert.Equal(1, exit);
         AssertOneClearLine(stderr, $"port {port} on 127.0.0.1 is already in use");
     }
 
     [Fact]
+    public async Task A_cluster_file_without_certificates_is_refused_without_insecure()
+    {
+        var (exit, _, stderr) = await PiProcessRunner.RunAsync(Limit, "party", "--id", "0", "--cluster", ClusterFile(5000));
+
+        Assert.Equal(2, exit);
+        AssertOneClearLine(stderr, "pins no certificates");
+    }
+
+    [Fact]
     public async Task An_impossible_network_setting_is_one_line_on_stderr_and_exit_code_2()
     {
-        var (exit, _, stderr) = await PiProcessRunner.RunAsync(Limit, "party", "--id", "0", "--cluster", ClusterFile(5000), "--bandwidth", "-3");
+        var (exit, _, stderr) = await PiProcessRunner.RunAsync(Limit, "party", "--id", "0", "--cluster", ClusterFile(5000), "--insecure", "--bandwidth", "-3");
 
         Assert.Equal(2, exit);
         AssertOneClearLine(stderr, "--bandwidth must be > 0");

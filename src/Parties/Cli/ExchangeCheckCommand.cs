@@ -26,6 +26,7 @@ public static class ExchangeCheckCommand
         var pingRounds = new Option<long>("--ping-rounds") { Description = "All-to-all rounds of 8 bytes", DefaultValueFactory = _ => 50 };
         var withClient = new Option<bool>("--with-client") { Description = "The client joins the exchange as endpoint 3" };
         var withOwner = new Option<bool>("--with-owner") { Description = "A model owner joins the exchange as endpoint 4" };
+        var insecure = new Option<bool>("--insecure") { Description = "Plaintext h2c without authentication; default: mutual TLS" };
         var network = new NetworkOptions();
 
         var command = new Command("exchange-check", "Check and measure the party links: round latency and verified bulk transfer");
@@ -36,6 +37,7 @@ public static class ExchangeCheckCommand
         command.Options.Add(pingRounds);
         command.Options.Add(withClient);
         command.Options.Add(withOwner);
+        command.Options.Add(insecure);
         command.SetAction(async (result, cancellation) =>
         {
             try
@@ -58,12 +60,13 @@ public static class ExchangeCheckCommand
                     {
                         Scheme = LocalClusterOptions.SchemeForPartyCount(result.GetValue(parties)),
                         Network = profile,
+                        Insecure = result.GetValue(insecure),
                     }, cancellation);
                     config = local.Cluster;
                 }
                 await using (local)
                 {
-                    await using var client = new ClusterClient(config, new ClusterClientOptions { Network = profile });
+                    await using var client = new ClusterClient(config, new ClusterClientOptions { Network = profile, AllowInsecure = result.GetValue(insecure) });
                     await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(15), cancellation);
                     var outcome = await client.RunJobAsync(
                         ExchangeCheckJob.JobName, arguments,

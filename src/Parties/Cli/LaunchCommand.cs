@@ -23,10 +23,14 @@ public static class LaunchCommand
             Description = "Where to write the cluster file (default: a new temporary directory)",
         };
         var verbose = new Option<bool>("--verbose") { Description = "Let the parties log links and sessions (ids and sizes only)" };
-        var receiveTimeout = new Option<double>("--receive-timeout")
+        var receiveTimeout = new Option<double>("--timeout", "--receive-timeout")
         {
             Description = "Seconds a party's receive may wait without data before the peer counts as gone",
             DefaultValueFactory = _ => Transport.TransportOptions.Default.ReceiveTimeout.TotalSeconds,
+        };
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Plaintext h2c without authentication; default: mutual TLS with fresh keys beside the cluster file",
         };
         var network = new NetworkOptions();
         var device = new DeviceOption();
@@ -37,6 +41,7 @@ public static class LaunchCommand
         device.AddTo(command);
         command.Options.Add(clusterFile);
         command.Options.Add(receiveTimeout);
+        command.Options.Add(insecure);
         command.Options.Add(verbose);
         command.SetAction(async (result, invocationCancellation) =>
         {
@@ -47,7 +52,7 @@ public static class LaunchCommand
             {
                 var timeout = result.GetValue(receiveTimeout);
                 if (!(timeout > 0))
-                    throw new ArgumentException($"--receive-timeout must be > 0 seconds, not {timeout}");
+                    throw new ArgumentException($"--timeout must be > 0 seconds, not {timeout}");
                 options = new LocalClusterOptions
                 {
                     ReceiveTimeout = TimeSpan.FromSeconds(timeout),
@@ -56,6 +61,7 @@ public static class LaunchCommand
                     Device = device.Parse(result),
                     ClusterFile = result.GetValue(clusterFile),
                     Verbose = result.GetValue(verbose),
+                    Insecure = result.GetValue(insecure),
                     OnOutput = (id, line) => Console.Error.WriteLine($"[P{id}] {line}"),
                 };
             }
@@ -79,7 +85,8 @@ public static class LaunchCommand
             await using (cluster)
             {
                 Console.Error.WriteLine(
-                    $"pi launch: {cluster.Cluster.Parties.Count} parties ({cluster.Cluster.Scheme}) ready, network: {options.Network.Description}; Ctrl+C stops them");
+                    $"pi launch: {cluster.Cluster.Parties.Count} parties ({cluster.Cluster.Scheme}) ready, links: {cluster.SecurityDescription}, " +
+                    $"network: {options.Network.Description}; Ctrl+C stops them");
                 Console.WriteLine(cluster.ClusterFile);
                 var interrupted = Task.Delay(Timeout.Infinite, cancellation);
                 var exited = cluster.AnyExited;

@@ -23,6 +23,17 @@ public static class ModelCommand
             return 0;
         }));
         model.Subcommands.Add(synth);
+
+        var options = new ModelOptions();
+        var hash = new Command("hash", "Print the model hash parties can pin (`pi party --model-hash`): SHA-256 of the public shape.");
+        options.AddTo(hash);
+        hash.SetAction(parse => CliErrors.Run(() =>
+        {
+            var (_, weights) = options.LoadWeights(parse);
+            Console.WriteLine(PrivateInference.Parties.Jobs.PrivateJobArguments.ModelHash(weights.Config));
+            return 0;
+        }));
+        model.Subcommands.Add(hash);
         return model;
     }
 }

@@ -34,6 +34,17 @@ internal sealed class PrivateRunOptions
         DefaultValueFactory = _ => 16,
     };
 
+    public Option<bool> Insecure { get; } = new("--insecure")
+    {
+        Description = "plaintext h2c without authentication (local parties, or a cluster file without certificates); default: mutual TLS",
+    };
+
+    public Option<double> Timeout { get; } = new("--timeout")
+    {
+        Description = "seconds any endpoint waits for a silent peer before the run fails",
+        DefaultValueFactory = _ => PrivateInference.Parties.Transport.TransportOptions.Default.ReceiveTimeout.TotalSeconds,
+    };
+
     public PrivateRunOptions()
     {
         Parties.AcceptOnlyFromAmong("3", "2");
@@ -46,6 +57,8 @@ internal sealed class PrivateRunOptions
         command.Options.Add(Transport);
         command.Options.Add(Cluster);
         command.Options.Add(FracBits);
+        command.Options.Add(Insecure);
+        command.Options.Add(Timeout);
         _network.AddTo(command);
         _device.AddTo(command);
     }
@@ -60,8 +73,14 @@ internal sealed class PrivateRunOptions
         Protocols.Communication.NetworkProfile network;
         try { network = _network.Parse(parse); }
         catch (ArgumentException e) { throw new InputException(e.Message); }
+        double timeout = parse.GetValue(Timeout);
+        if (!(timeout > 0)) throw new InputException($"--timeout must be > 0 seconds, not {timeout}");
         return new PrivateRunSettingsCli(
             parse.GetValue(Parties) == 2 ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, transport, cluster, network, bits,
-            _device.Parse(parse));
+            _device.Parse(parse))
+        {
+            Insecure = parse.GetValue(Insecure),
+            Timeout = TimeSpan.FromSeconds(timeout),
+        };
     }
 }

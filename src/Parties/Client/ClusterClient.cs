@@ -1,8 +1,10 @@
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using PrivateInference.Parties.Hosting;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
+using PrivateInference.Parties.Security;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
 
@@ -21,13 +23,24 @@ public sealed class ClusterClient : IAsyncDisposable
     private readonly Dictionary<int, PartyControl.PartyControlClient> _control;
     private readonly Dictionary<int, LinkMesh> _meshes = new();
 
+    private readonly X509Certificate2? _clientCertificate;
+
+    /// <summary>Throws <see cref="ClusterConfigException"/> when the cluster is plaintext and the options do not allow it,
+    /// or when a TLS cluster's client key cannot be loaded or is not the one the cluster file pins.</summary>
     public ClusterClient(ClusterConfig cluster, ClusterClientOptions? options = null)
     {
         _options = options ?? new ClusterClientOptions();
         Cluster = cluster;
-        _channels = cluster.Parties.ToDictionary(p => p.Id, PartyChannels.Create);
+        if (!cluster.Secure && !_options.AllowInsecure)
+            throw new ClusterConfigException(
+                $"cluster '{cluster.ClusterId}' pins no certificates: create keys with `pi keys`, or pass --insecure to run plaintext h2c without authentication");
+        if (cluster.Secure)
+            _clientCertificate = _options.ClientCertificate ?? KeyFiles.LoadBeside(cluster, KeyFiles.Client, Pinned(KeyFiles.Client));
+        _channels = cluster.Parties.ToDictionary(p => p.Id, p => PartyChannels.Create(p, _clientCertificate, _options.Logger));
         _control = _channels.ToDictionary(c => c.Key, c => new PartyControl.PartyControlClient(c.Value));
     }
+
+    private string? Pinned(string role) => Cluster.Clients?.FirstOrDefault(c => c.Role == role)?.CertSha256;
 
     public ClusterConfig Cluster { get; }
 
@@ -104,22 +117,64 @@ public sealed class ClusterClient : IAsyncDisposable
             await Task.WhenAll(_control.Values.Select(c => c.OpenSessionAsync(open, cancellationToken: cancellation).ResponseAsync))
                 .ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RpcException or TransportException)
+        catch (Exception e) when (e is RpcException or TransportException or ClusterConfigException)
         {
             foreach (var session in localSessions.Values)
                 session.Dispose();
+            await CloseEverywhereAsync(sessionId).ConfigureAwait(false);
             throw new JobFailedException($"could not open session '{sessionId}': {(e as RpcException)?.Status.Detail ?? e.Message}");
         }
 
-        var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, cancellation)).ToArray();
+        // Cancelled only to stop waiting for a party that no longer answers (see below), never to cancel the job.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var grace = _options.Transport.ReceiveTimeout;
+        var parties = _control.Select(c => RunAtAsync(c.Key, c.Value, sessionId, grace, abandon.Token, cancellation)).ToArray();
         var locals = localParts.ToDictionary(p => p.Key, p => JobExecutor.StartAsync(
             p.Value, localSessions[p.Key], Cluster, arguments, _options.Network, _options.Logger, cancellation));
-        var partyResults = await Task.WhenAll(parties).ConfigureAwait(false);
-        await Task.WhenAll(locals.Values).ConfigureAwait(false);
+        // Once any endpoint has failed, every live one learns it at once (abort notices) and answers quickly; a party
+        // that is frozen or cut off would keep its RunSession call open forever. So after the first failure the
+        // client waits at most one receive timeout more, then reports such a party as not answering.
+        var pending = parties.Select(t => (Task)t).Concat(locals.Values).ToList();
+        var graceStarted = false;
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            var failed = done switch
+            {
+                Task<PartyJobResult> party => !party.Result.Ok,
+                Task<JobResult> local => !local.Result.Ok,
+                _ => false,
+            };
+            if (failed && !graceStarted)
+            {
+                // Once only: a later failure must not push the deadline back.
+                graceStarted = true;
+                abandon.CancelAfter(grace);
+            }
+        }
+        var partyResults = parties.Select(t => t.Result).ToArray();
         return new JobOutcome(sessionId, partyResults, LocalResult(Endpoints.Client), LocalResult(Endpoints.ModelOwner));
 
         PartyJobResult? LocalResult(int endpoint) =>
             locals.TryGetValue(endpoint, out var run) ? PartyJobResult.From(run.Result) : null;
+    }
+
+    /// <summary>After a failed open: the parties that did open the session free it (best effort, briefly).</summary>
+    private async Task CloseEverywhereAsync(string sessionId)
+    {
+        await Task.WhenAll(_control.Values.Select(async control =>
+        {
+            try
+            {
+                await control.CloseSessionAsync(new CloseSessionRequest { SessionId = sessionId }, deadline: DateTime.UtcNow.AddSeconds(2))
+                    .ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException)
+            {
+                // A party that cannot be reached holds nothing it could free, or drops the session later by itself.
+            }
+        })).ConfigureAwait(false);
     }
 
     /// <summary>Asks every party process to exit.</summary>
@@ -139,18 +194,20 @@ public sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    private static async Task<PartyJobResult> RunAtAsync(
-        int partyId, PartyControl.PartyControlClient control, string sessionId, CancellationToken cancellation)
+    private static async Task<PartyJobResult> RunAtAsync(int partyId, PartyControl.PartyControlClient control, string sessionId,
+        TimeSpan grace, CancellationToken abandon, CancellationToken cancellation)
     {
         try
         {
-            var reply = await control.RunSessionAsync(new RunSessionRequest { SessionId = sessionId }, cancellationToken: cancellation)
+            var reply = await control.RunSessionAsync(new RunSessionRequest { SessionId = sessionId }, cancellationToken: abandon)
                 .ResponseAsync.ConfigureAwait(false);
             return PartyJobResult.From(reply);
         }
         catch (RpcException e) when (!cancellation.IsCancellationRequested)
         {
-            return PartyJobResult.Unreachable(partyId, $"party {partyId}: {e.Status.StatusCode}: {e.Status.Detail}");
+            return PartyJobResult.Unreachable(partyId, abandon.IsCancellationRequested
+                ? $"party {partyId}: no answer within {grace.TotalSeconds:0.###} s after the session failed elsewhere (the party is stopped or cut off)"
+                : $"party {partyId}: {e.Status.StatusCode}: {e.Status.Detail}");
         }
     }
 
@@ -162,13 +219,23 @@ public sealed class ClusterClient : IAsyncDisposable
         {
             if (!_meshes.TryGetValue(endpoint, out mesh))
             {
-                mesh = new LinkMesh(Cluster, endpoint, _options.Transport, _options.Logger);
+                mesh = new LinkMesh(Cluster, endpoint, _options.Transport, _options.Logger, CertificateFor(endpoint));
                 _meshes[endpoint] = mesh;
                 mesh.StartDialing();
             }
         }
         await mesh.WaitReadyAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
         return mesh;
+    }
+
+    private X509Certificate2? CertificateFor(int endpoint)
+    {
+        if (!Cluster.Secure)
+            return null;
+        if (endpoint == Endpoints.Client)
+            return _clientCertificate;
+        // Loaded only when this process actually plays the owner, so a client-only host needs no owner key.
+        return _options.OwnerCertificate ?? KeyFiles.LoadBeside(Cluster, KeyFiles.Owner, Pinned(KeyFiles.Owner));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateInference.Parties.Transport;
@@ -14,4 +15,14 @@ public sealed record ClusterClientOptions
     public TransportOptions Transport { get; init; } = TransportOptions.Default;
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>The client's certificate with its key (TLS clusters); default: <c>client.key</c>/<c>client.crt</c> beside the cluster file.</summary>
+    public X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>The model owner's certificate with its key, used when this process plays the owner; default:
+    /// <c>owner.key</c>/<c>owner.crt</c> beside the cluster file.</summary>
+    public X509Certificate2? OwnerCertificate { get; init; }
+
+    /// <summary>Allows a cluster file without pinned certificates (plaintext h2c, no authentication): `--insecure`.</summary>
+    public bool AllowInsecure { get; init; }
 }

@@ -3,18 +3,32 @@ using System.Text.Json.Serialization;
 
 namespace PrivateInference.Parties.Hosting;
 
-/// <summary>Where one compute party listens.</summary>
+/// <summary>Where one compute party listens, and (in a TLS cluster) the SHA-256 fingerprint of its certificate.</summary>
 public sealed record PartyAddress(int Id, string Host, int Port)
 {
+    /// <summary>Pinned certificate; null only in a plaintext (<c>--insecure</c>) cluster.</summary>
+    public string? CertSha256 { get; init; }
+
     [JsonIgnore]
-    public Uri Uri => new($"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}");
+    public Uri Uri => new($"{(CertSha256 is null ? "http" : "https")}://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}");
+}
+
+/// <summary>A client-side identity allowed in: <c>client</c> (endpoint 3) or <c>owner</c> (model owner, endpoint 4).</summary>
+public sealed record ClientIdentity(string Role, string CertSha256)
+{
+    public static readonly string[] Roles = ["client", "owner"];
+
+    [JsonIgnore]
+    public int Endpoint => Role == "owner" ? Transport.Endpoints.ModelOwner : Transport.Endpoints.Client;
 }
 
 /// <summary>
-/// The cluster file (<c>cluster.json</c>): which parties exist and where they listen. In <c>2pc</c> the
-/// party with id 2 is the dealer. Example:
-/// <code>{ "cluster_id": "local-3pc", "scheme": "3pc",
-///   "parties": [ { "id": 0, "host": "127.0.0.1", "port": 50100 }, ... ] }</code>
+/// The cluster file (<c>cluster.json</c>): which parties exist, where they listen and, in a TLS cluster, which
+/// certificate each party and each client-side identity must present. In <c>2pc</c> the party with id 2 is the
+/// dealer. Example:
+/// <code>{ "cluster_id": "prod", "scheme": "3pc",
+///   "parties": [ { "id": 0, "host": "10.0.0.1", "port": 50100, "cert_sha256": "9f…" }, ... ],
+///   "clients": [ { "role": "client", "cert_sha256": "…" }, { "role": "owner", "cert_sha256": "…" } ] }</code>
 /// </summary>
 public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyList<PartyAddress> Parties)
 {
@@ -24,7 +38,36 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
         WriteIndented = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>Client-side certificates allowed to connect (TLS clusters only).</summary>
+    public IReadOnlyList<ClientIdentity>? Clients { get; init; }
+
+    /// <summary>True when the cluster pins certificates: every connection is then mutual TLS.</summary>
+    [JsonIgnore]
+    public bool Secure => Parties.Any(p => p.CertSha256 is not null);
+
+    /// <summary>The directory of the file this was loaded from, where keys are looked up by default.</summary>
+    [JsonIgnore]
+    public string? Directory { get; init; }
+
+    /// <summary>Who holds the certificate with this fingerprint (a party or a client role), or null for a stranger.</summary>
+    public string? Holder(string fingerprint) =>
+        Parties.FirstOrDefault(p => p.CertSha256 == fingerprint) is { } party ? $"party {party.Id}"
+        : Clients?.FirstOrDefault(c => c.CertSha256 == fingerprint) is { } client ? client.Role
+        : null;
+
+    /// <summary>Whether the holder of <paramref name="fingerprint"/> may open a link as <paramref name="endpoint"/>.</summary>
+    public bool MayActAs(string? fingerprint, int endpoint) =>
+        fingerprint is not null && (Transport.Endpoints.IsExternal(endpoint)
+            ? Clients?.Any(c => c.CertSha256 == fingerprint && c.Endpoint == endpoint) == true
+            : Parties.Any(p => p.Id == endpoint && p.CertSha256 == fingerprint));
+
+    /// <summary>Fingerprints allowed to connect to a party: the other parties' and the client-side ones.</summary>
+    [JsonIgnore]
+    public IReadOnlySet<string> PinnedFingerprints =>
+        Parties.Select(p => p.CertSha256).Concat(Clients?.Select(c => c.CertSha256) ?? []).OfType<string>().ToHashSet();
 
     public static readonly string[] Schemes = ["3pc", "2pc"];
 
@@ -59,7 +102,7 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
             throw new ClusterConfigException($"cluster file '{path}' is empty");
         try
         {
-            return config.Validated();
+            return config.Validated() with { Directory = Path.GetDirectoryName(Path.GetFullPath(path)) };
         }
         catch (ClusterConfigException e)
         {
@@ -92,7 +135,32 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
             if (party.Port is < 1 or > 65535)
                 throw new ClusterConfigException($"party {party.Id} has port {party.Port}, outside 1..65535");
         }
-        return this with { ClusterId = ClusterId ?? "", Parties = Parties.OrderBy(p => p.Id).ToArray() };
+        var pinned = Parties.Count(p => p.CertSha256 is not null);
+        if (pinned == 0)
+        {
+            if (Clients is { Count: > 0 })
+                throw new ClusterConfigException("clients are pinned but the parties are not: every party needs a cert_sha256");
+            return this with { ClusterId = ClusterId ?? "", Parties = Parties.OrderBy(p => p.Id).ToArray() };
+        }
+        if (pinned != Parties.Count)
+            throw new ClusterConfigException(
+                $"parties {string.Join(", ", Parties.Where(p => p.CertSha256 is null).Select(p => p.Id))} have no cert_sha256: pin all or none");
+        var parties = Parties.OrderBy(p => p.Id).Select(p => p with { CertSha256 = Fingerprint(p.CertSha256, $"party {p.Id}") }).ToArray();
+        if (Clients is not { Count: > 0 })
+            throw new ClusterConfigException("a cluster with pinned parties needs 'clients': the certificates allowed to connect as client or owner");
+        var clients = Clients.Select(c =>
+        {
+            if (c is null || !ClientIdentity.Roles.Contains(c.Role))
+                throw new ClusterConfigException($"a client role must be {string.Join(" or ", ClientIdentity.Roles)}, not '{c?.Role}'");
+            return c with { CertSha256 = Fingerprint(c.CertSha256, c.Role) };
+        }).ToArray();
+        var all = parties.Select(p => p.CertSha256!).Concat(clients.Select(c => c.CertSha256)).ToArray();
+        if (all.Distinct().Count() != all.Length)
+            throw new ClusterConfigException("the same certificate is pinned twice: every party and client role needs its own key");
+        return this with { ClusterId = ClusterId ?? "", Parties = parties, Clients = clients };
+
+        static string Fingerprint(string? text, string who) => Security.CertificateFingerprint.Normalize(text)
+            ?? throw new ClusterConfigException($"the cert_sha256 of {who} is not 64 hex digits: '{text}'");
     }
 }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PrivateInference.Parties.Jobs;
+using PrivateInference.Parties.Security;
 using PrivateInference.Parties.Transport;
 
 namespace PrivateInference.Parties.Hosting;
@@ -20,11 +21,21 @@ public static class PartyHost
     public static async Task RunAsync(PartyHostOptions options, CancellationToken cancellation)
     {
         var self = options.Cluster.Party(options.PartyId);
+        if (options.Cluster.Secure && options.Certificate is null)
+            throw new PartyStartupException($"party {self.Id}: cluster '{options.Cluster.ClusterId}' pins certificates, so the party needs its key");
+        // Set once the host is built; TLS handshakes only start after that.
+        ILogger? tlsLogger = null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.Verbose);
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            ListenOn(kestrel, self, listen => listen.Protocols = HttpProtocols.Http2);
+            ListenOn(kestrel, self, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.Certificate is { } certificate)
+                    MutualTls.Use(listen, options.Cluster, certificate, () => tlsLogger);
+            });
             kestrel.AddServerHeader = false;
             // Windows large enough that a multi-megabyte share message is not throttled by flow control on loopback.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
@@ -43,13 +54,15 @@ public static class PartyHost
         builder.Services.AddSingleton(shutdown);
         builder.Services.AddSingleton(PartyJobCatalog.CreateDefault());
         builder.Services.AddSingleton(services => new LinkMesh(
-            options.Cluster, options.PartyId, options.Transport, services.GetRequiredService<ILoggerFactory>().CreateLogger("PartyLinks")));
+            options.Cluster, options.PartyId, options.Transport, services.GetRequiredService<ILoggerFactory>().CreateLogger("PartyLinks"),
+            options.Certificate));
         builder.Services.AddSingleton<SessionJobRunner>();
 
         await using var app = builder.Build();
         app.MapGrpcService<PartyLinkService>();
         app.MapGrpcService<PartyControlService>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Party");
+        tlsLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PartyTls");
         try
         {
             await app.StartAsync(cancellation).ConfigureAwait(false);
@@ -62,8 +75,9 @@ public static class PartyHost
         }
         var mesh = app.Services.GetRequiredService<LinkMesh>();
         mesh.StartDialing();
-        logger.LogInformation("Party {Id} of cluster '{Cluster}' ({Scheme}) listening on {Uri}; network: {Network}",
-            self.Id, options.Cluster.ClusterId, options.Cluster.Scheme, self.Uri, options.Network.Description);
+        logger.LogInformation("Party {Id} of cluster '{Cluster}' ({Scheme}) listening on {Uri} ({Security}); network: {Network}",
+            self.Id, options.Cluster.ClusterId, options.Cluster.Scheme, self.Uri,
+            options.Cluster.Secure ? "mutual TLS, pinned certificates" : "INSECURE plaintext h2c", options.Network.Description);
         if (options.ExitWhenStdinCloses)
             WatchStdin(shutdown);
 

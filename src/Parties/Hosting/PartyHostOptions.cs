@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
 
@@ -18,6 +20,16 @@ public sealed record PartyHostOptions
     /// even when the launcher is killed outright.</summary>
     public bool ExitWhenStdinCloses { get; init; }
 
+    /// <summary>This party's certificate with its private key; required when the cluster pins certificates.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>What this party insists on for every session (model hash, fixed-point bits, cache policy); null fields
+    /// accept what the client proposes.</summary>
+    public SessionTerms Expected { get; init; } = SessionTerms.Any;
+
     /// <summary>Information logging (session ids, sizes, timings) on stderr; warnings are always logged.</summary>
     public bool Verbose { get; init; }
+
+    /// <summary>Extra logging set-up (tests capture a party's log lines in-process with it).</summary>
+    public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? ConfigureLogging { get; init; }
 }

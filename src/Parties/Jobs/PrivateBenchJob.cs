@@ -5,7 +5,7 @@ using PrivateInference.Engine.Private;
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>One point of `pi bench private` over party processes; roles as in <see cref="PrivateGenerateJob"/>.</summary>
-public sealed class PrivateBenchJob : IPartyJob
+public sealed class PrivateBenchJob : IValidatingPartyJob
 {
     public const string JobName = "private-bench";
 
@@ -35,14 +35,23 @@ public sealed class PrivateBenchJob : IPartyJob
         ["context"] = point.Context.ToString(CultureInfo.InvariantCulture),
         ["steps"] = point.Steps.ToString(CultureInfo.InvariantCulture),
         ["layers_only"] = point.LayersOnly ? "1" : "0",
-        ["cache"] = point.Cache?.Spec ?? "full",
+        [SessionTerms.CachePolicyArgument] = point.Cache?.Spec ?? SessionTerms.FullCache,
     };
+
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        Point(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+
+    private static PrivateBenchPoint Point(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config) => new(
+        PrivateJobArguments.Bounded(arguments, "context", 2, config.SeqLen), PrivateJobArguments.Bounded(arguments, "steps", 1, 1 << 16),
+        arguments.GetValueOrDefault("layers_only", "0") == "1",
+        Engine.CachePolicies.CachePolicyOptions.Parse(arguments.GetValueOrDefault(SessionTerms.CachePolicyArgument, SessionTerms.FullCache)));
 
     public void Run(PartyJobContext context)
     {
         var config = PrivateJobArguments.Config(context);
-        var point = new PrivateBenchPoint(checked((int)context.LongArgument("context", 2)), checked((int)context.LongArgument("steps", 1)),
-            context.Argument("layers_only", "0") == "1", Engine.CachePolicies.CachePolicyOptions.Parse(context.Argument("cache", "full")));
+        var point = Point(context.Arguments, config);
+        PrivateJobArguments.CheckOwnerModel(context, _owner);
         using var mpc = PrivateJobArguments.Connect(context);
         var result = PrivateDecodeBenchmark.Run(mpc, config, point, _owner);
         Result = result;

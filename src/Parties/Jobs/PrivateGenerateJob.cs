@@ -9,7 +9,7 @@ namespace PrivateInference.Parties.Jobs;
 /// client and the model owner play theirs with an instance that carries their private inputs
 /// (<see cref="ForClient"/>, <see cref="ForOwner"/>), in the process that holds them.
 /// </summary>
-public sealed class PrivateGenerateJob : IPartyJob
+public sealed class PrivateGenerateJob : IValidatingPartyJob
 {
     public const string JobName = "private-generate";
 
@@ -35,11 +35,33 @@ public sealed class PrivateGenerateJob : IPartyJob
     /// <summary>This endpoint's result after <see cref="Run"/> (for the local parts).</summary>
     public PrivateRunResult? Result { get; private set; }
 
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        Settings(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+
+    /// <summary>The prompt and the generated tokens must fit the context together.</summary>
+    private static PrivateRunSettings Settings(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config)
+    {
+        var prompt = PrivateJobArguments.Bounded(arguments, "prompt_length", 1, config.SeqLen);
+        var max = PrivateJobArguments.Bounded(arguments, "max_tokens", 1, config.SeqLen);
+        // As in the plain engine: the last sampled token is never fed back, so a run takes prompt - 1 + max positions.
+        if (prompt - 1 + max > config.SeqLen)
+            throw new ArgumentException($"a prompt of {prompt} tokens plus {max} new tokens exceeds the context of {config.SeqLen}");
+        return new PrivateRunSettings(prompt, max,
+            Engine.CachePolicies.CachePolicyOptions.Parse(arguments.GetValueOrDefault(SessionTerms.CachePolicyArgument, SessionTerms.FullCache)));
+    }
+
     public void Run(PartyJobContext context)
     {
         var config = PrivateJobArguments.Config(context);
-        var run = new PrivateRunSettings(checked((int)context.LongArgument("prompt_length", 1)), checked((int)context.LongArgument("max_tokens", 1)),
-            Engine.CachePolicies.CachePolicyOptions.Parse(context.Argument("cache", "full")));
+        var run = Settings(context.Arguments, config);
+        PrivateJobArguments.CheckOwnerModel(context, _owner);
+        if (_client is not null && context.PartyId == PartyIds.Client)
+        {
+            if (_client.Prompt.Count != run.PromptLength)
+                throw new ArgumentException($"the client holds {_client.Prompt.Count} prompt tokens, the session was opened for {run.PromptLength}");
+            PrivateJobArguments.CheckTokens(_client.Prompt, config);
+        }
         using var mpc = PrivateJobArguments.Connect(context);
         if (mpc.PartyId == PartyIds.Client && _client is null || mpc.PartyId == PartyIds.ModelOwner && _owner is null)
             throw new InvalidOperationException($"endpoint {mpc.PartyId} joined without its inputs");

@@ -1,5 +1,8 @@
 using System.Globalization;
 using PrivateInference.Engine.Models;
+using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Security;
 using PrivateInference.Protocols;
 using PrivateInference.Protocols.Communication;
 
@@ -13,29 +16,148 @@ public static class PrivateJobArguments
 {
     public static Dictionary<string, string> For(LlamaConfig c, SchemeKind scheme, int fracBits) => new()
     {
-        ["scheme"] = scheme == SchemeKind.ThreePc ? "3pc" : "2pc",
-        ["frac_bits"] = Str(fracBits),
+        [SessionTerms.SchemeArgument] = scheme == SchemeKind.ThreePc ? "3pc" : "2pc",
+        [SessionTerms.FracBitsArgument] = Str(fracBits),
+        [SessionTerms.ModelHashArgument] = ModelHash(c),
+        [SessionTerms.CachePolicyArgument] = SessionTerms.FullCache,
         ["dim"] = Str(c.Dim), ["hidden"] = Str(c.HiddenDim), ["layers"] = Str(c.Layers), ["heads"] = Str(c.Heads),
         ["kv_heads"] = Str(c.KvHeads), ["vocab"] = Str(c.VocabSize), ["seq_len"] = Str(c.SeqLen),
         ["shared_classifier"] = c.SharedClassifier ? "1" : "0",
         ["rms_eps"] = c.RmsEps.ToString("R", CultureInfo.InvariantCulture), ["rope_theta"] = c.RopeTheta.ToString("R", CultureInfo.InvariantCulture),
     };
 
-    public static LlamaConfig Config(PartyJobContext ctx)
+    public static LlamaConfig Config(PartyJobContext ctx) => Config(ctx.Arguments);
+
+    /// <summary>
+    /// The public model shape from job arguments; throws <see cref="ArgumentException"/> (naming the argument) when a
+    /// size is missing, malformed, out of the bounds below or inconsistent, so a party refuses it instead of
+    /// allocating for it.
+    /// </summary>
+    public static LlamaConfig Config(IReadOnlyDictionary<string, string> arguments)
     {
-        int I(string name) => checked((int)ctx.LongArgument(name, -1));
-        var config = new LlamaConfig(I("dim"), I("hidden"), I("layers"), I("heads"), I("kv_heads"), I("vocab"), I("seq_len"),
-            ctx.Argument("shared_classifier", "1") == "1",
-            float.Parse(ctx.Argument("rms_eps", "1e-5"), CultureInfo.InvariantCulture),
-            float.Parse(ctx.Argument("rope_theta", "10000"), CultureInfo.InvariantCulture));
-        config.Validate();
+        int I(string name, int max)
+        {
+            if (!arguments.TryGetValue(name, out var text))
+                throw new ArgumentException($"job argument '{name}' is missing");
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < 1 || value > max)
+                throw new ArgumentException($"job argument '{name}' must be an integer in 1..{max}, not '{SessionTerms.Clip(text)}'");
+            return value;
+        }
+        float F(string name, string fallback)
+        {
+            var text = arguments.GetValueOrDefault(name) ?? fallback;
+            return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && float.IsFinite(value) && value > 0
+                ? value
+                : throw new ArgumentException($"job argument '{name}' must be a positive number, not '{SessionTerms.Clip(text)}'");
+        }
+        // Generous bounds (far above any model this engine can run privately) that still stop absurd allocations.
+        var config = new LlamaConfig(I("dim", 1 << 14), I("hidden", 1 << 16), I("layers", 256), I("heads", 256), I("kv_heads", 256),
+            I("vocab", 1 << 18), I("seq_len", 1 << 16), arguments.GetValueOrDefault("shared_classifier", "1") == "1",
+            F("rms_eps", "1e-5"), F("rope_theta", "10000"));
+        try
+        {
+            config.Validate();
+        }
+        catch (Engine.InputException e)
+        {
+            throw new ArgumentException(e.Message);
+        }
         return config;
+    }
+
+    /// <summary>
+    /// The model hash of a session: SHA-256 over the public configuration and the shapes of the folded weights the
+    /// owner will share. Parties never see weights, so this is what they can pin; the owner recomputes it from the
+    /// weights it actually holds (<see cref="CheckOwnerModel"/>).
+    /// </summary>
+    public static string ModelHash(LlamaConfig c)
+    {
+        int kv = c.KvDim;
+        var shapes = new Dictionary<string, long[]>
+        {
+            ["embedding"] = [(long)c.VocabSize * c.Dim],
+            ["wqkv"] = Repeat(c.Layers, (long)c.Dim * (c.Dim + 2 * kv)),
+            ["wo"] = Repeat(c.Layers, (long)c.Dim * c.Dim),
+            ["w13"] = Repeat(c.Layers, (long)c.Dim * 2 * c.HiddenDim),
+            ["w2"] = Repeat(c.Layers, (long)c.HiddenDim * c.Dim),
+            ["classifier"] = [(long)c.Dim * c.VocabSize],
+        };
+        return Hash(c, shapes);
+    }
+
+    /// <summary>The model hash of the weights an owner holds, from their actual sizes.</summary>
+    public static string ModelHash(FoldedWeights w) => Hash(w.Config, new Dictionary<string, long[]>
+    {
+        ["embedding"] = [w.Embedding.LongLength],
+        ["wqkv"] = [.. w.Wqkv.Select(a => a.LongLength)],
+        ["wo"] = [.. w.Wo.Select(a => a.LongLength)],
+        ["w13"] = [.. w.W13.Select(a => a.LongLength)],
+        ["w2"] = [.. w.W2.Select(a => a.LongLength)],
+        ["classifier"] = [w.Classifier.LongLength],
+    });
+
+    /// <summary>The owner refuses, before sharing any weight, a session opened for another model.</summary>
+    public static void CheckOwnerModel(PartyJobContext ctx, FoldedWeights? owner)
+    {
+        if (owner is null || ctx.PartyId != PartyIds.ModelOwner)
+            return;
+        var held = ModelHash(owner);
+        var proposed = CertificateFingerprint.Normalize(ctx.Argument(SessionTerms.ModelHashArgument, "")) ?? "none";
+        if (held != proposed)
+            throw new SessionTermsException(SessionTerms.ModelHashArgument,
+                $"session terms disagree on {SessionTerms.ModelHashArgument}: the session was opened for {proposed}, the model owner holds {held}");
+    }
+
+    /// <summary>The client refuses, before sharing anything, token ids the model cannot embed (parties could not
+    /// check them: they only ever see shares).</summary>
+    public static void CheckTokens(IEnumerable<int> tokens, LlamaConfig config)
+    {
+        foreach (var token in tokens)
+            if (token < 0 || token >= config.VocabSize)
+                throw new ArgumentException($"token id {token} is outside the vocabulary (0..{config.VocabSize - 1})");
+    }
+
+    /// <summary>What every private job checks when its session is opened: the terms, the shape, and that the
+    /// client and the model owner take part.</summary>
+    public static LlamaConfig ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected)
+    {
+        expected.Check(arguments, cluster);
+        var config = Config(arguments);
+        if (ModelHash(config) != CertificateFingerprint.Normalize(arguments[SessionTerms.ModelHashArgument]))
+            throw new SessionTermsException(SessionTerms.ModelHashArgument,
+                $"session terms disagree on {SessionTerms.ModelHashArgument}: it does not match the model shape the session names");
+        foreach (var e in new[] { PartyIds.Client, PartyIds.ModelOwner })
+            if (!externalEndpoints.Contains(e))
+                throw new ArgumentException($"a private session needs the client and the model owner; endpoint {e} is not linked to it");
+        return config;
+    }
+
+    /// <summary>An integer job argument within bounds, or <see cref="ArgumentException"/> naming it.</summary>
+    public static int Bounded(IReadOnlyDictionary<string, string> arguments, string name, int min, int max)
+    {
+        var text = arguments.GetValueOrDefault(name) ?? throw new ArgumentException($"job argument '{name}' is missing");
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new ArgumentException($"job argument '{name}' must be an integer in {min}..{max}, not '{SessionTerms.Clip(text)}'");
+    }
+
+    private static long[] Repeat(int count, long value) => Enumerable.Repeat(value, count).ToArray();
+
+    private static string Hash(LlamaConfig c, IReadOnlyDictionary<string, long[]> shapes)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"pi-model-v1;dim={c.Dim};hidden={c.HiddenDim};layers={c.Layers};heads={c.Heads};kv_heads={c.KvHeads};vocab={c.VocabSize};" +
+            $"seq_len={c.SeqLen};shared_classifier={(c.SharedClassifier ? 1 : 0)};rms_eps={c.RmsEps:R};rope_theta={c.RopeTheta:R}");
+        foreach (var (name, sizes) in shapes)
+            text += $";{name}=" + string.Join(",", sizes.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 
     /// <summary>Opens the MPC session on the job's transport after checking that the cluster runs the asked scheme.</summary>
     public static MpcContext Connect(PartyJobContext ctx)
     {
-        var scheme = ctx.Argument("scheme", "3pc");
+        var scheme = ctx.Argument(SessionTerms.SchemeArgument, "3pc");
         if (scheme != ctx.Scheme)
             throw new InvalidOperationException($"this cluster runs {ctx.Scheme}, the run asks for {scheme}");
         // The client and the model owner link to the parties only, so each sees the others it can reach; the parties

@@ -5,7 +5,7 @@ using PrivateInference.Engine.Private;
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>Teacher-forced perplexity under MPC (`pi eval ppl --mode private`); roles as in <see cref="PrivateGenerateJob"/>.</summary>
-public sealed class PrivatePerplexityJob : IPartyJob
+public sealed class PrivatePerplexityJob : IValidatingPartyJob
 {
     public const string JobName = "private-perplexity";
 
@@ -34,13 +34,32 @@ public sealed class PrivatePerplexityJob : IPartyJob
 
     public PerplexityResult? Result { get; private set; }
 
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        Lengths(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+
+    private static int[] Lengths(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config)
+    {
+        var parts = arguments.GetValueOrDefault("chunk_lengths", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+            throw new ArgumentException("job argument 'chunk_lengths' names no chunk");
+        var lengths = parts.Select(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1).ToArray();
+        if (lengths.Any(n => n < 1 || n > config.SeqLen))
+            throw new ArgumentException($"chunk lengths must lie in 1..{config.SeqLen}");
+        return lengths;
+    }
+
     public void Run(PartyJobContext context)
     {
         var config = PrivateJobArguments.Config(context);
-        var lengths = context.Argument("chunk_lengths", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        if (lengths.Any(n => n < 1 || n > config.SeqLen))
-            throw new ArgumentException($"chunk lengths must lie in 1..{config.SeqLen}");
+        var lengths = Lengths(context.Arguments, config);
+        PrivateJobArguments.CheckOwnerModel(context, _owner);
+        if (_chunks is not null && context.PartyId == Protocols.PartyIds.Client)
+        {
+            if (!_chunks.Select(c => c.Count).SequenceEqual(lengths))
+                throw new ArgumentException("the client's chunks differ in length from those the session was opened for");
+            PrivateJobArguments.CheckTokens(_chunks.SelectMany(c => c), config);
+        }
         using var mpc = PrivateJobArguments.Connect(context);
         Result = PrivatePerplexity.Run(mpc, config, lengths, _owner, _chunks, _progress);
         context.Results["total"] = PrivateJobArguments.Encode(mpc.Channel.Total);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PrivateInference.Parties.Client;
 using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Security;
 using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Launch;
@@ -58,7 +59,18 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>A client of this cluster with the cluster's network emulation on its own sends.</summary>
     public ClusterClient CreateClient(ClusterClientOptions? options = null) =>
-        new(Cluster, options ?? new ClusterClientOptions { Network = Options.Network });
+        new(Cluster, options ?? DefaultClientOptions(Options));
+
+    /// <summary>How a client of these parties connects: with this cluster's emulation, and plaintext only if launched so.</summary>
+    public static ClusterClientOptions DefaultClientOptions(LocalClusterOptions options) =>
+        new() { Network = options.Network, AllowInsecure = options.Insecure };
+
+    /// <summary>"mutual TLS ..." or "INSECURE ...": what run reports print about the links.</summary>
+    public string SecurityDescription => Describe(Cluster);
+
+    public static string Describe(ClusterConfig cluster) => cluster.Secure
+        ? "mutual TLS with pinned certificates"
+        : "INSECURE: plaintext h2c without authentication (--insecure)";
 
     private static async Task<LocalCluster> StartOnceAsync(LocalClusterOptions options, CancellationToken cancellation)
     {
@@ -75,13 +87,23 @@ public sealed class LocalCluster : IAsyncDisposable
             temporaryDirectory = Directory.CreateTempSubdirectory("pi-cluster-").FullName;
             clusterFile = Path.Combine(temporaryDirectory, "cluster.json");
         }
-        cluster.Save(clusterFile);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(clusterFile))!;
+        if (options.Insecure)
+        {
+            cluster.Save(clusterFile);
+            cluster = cluster with { Directory = directory };
+        }
+        else
+        {
+            // Fresh keys per launch: nothing to manage on one machine, and a leftover key is worthless afterwards.
+            cluster = KeyFiles.Generate(cluster, directory, clusterFile, overwrite: true);
+        }
 
         var processes = cluster.Parties.Select(p => PartyProcess.Start(p.Id, PartyArguments(p.Id, clusterFile, options), options.OnOutput)).ToArray();
         var started = new LocalCluster(cluster, Path.GetFullPath(clusterFile), temporaryDirectory, processes, options);
         try
         {
-            await using var client = new ClusterClient(cluster);
+            await using var client = new ClusterClient(cluster, DefaultClientOptions(options));
             var ready = client.WaitUntilReadyAsync(options.ReadyTimeout, cancellation);
             var exited = Task.WhenAny(processes.Select(p => p.Exited));
             if (await Task.WhenAny(ready, exited).ConfigureAwait(false) == exited)
@@ -115,6 +137,9 @@ public sealed class LocalCluster : IAsyncDisposable
             "--receive-timeout", options.ReceiveTimeout.TotalSeconds.ToString("R", CultureInfo.InvariantCulture),
             "--exit-with-stdin",
         };
+        arguments.AddRange(options.Insecure
+            ? ["--insecure"]
+            : ["--key", KeyFiles.KeyPath(Path.GetDirectoryName(Path.GetFullPath(clusterFile))!, KeyFiles.PartyName(partyId))]);
         var network = options.Network;
         if (network == NetworkProfile.Lan || network == NetworkProfile.Wan)
         {

@@ -25,6 +25,13 @@ public sealed record LocalClusterOptions
     /// <summary>Passed to every party as <c>--device</c>.</summary>
     public RingDevice Device { get; init; } = RingDevice.Cpu;
 
+    /// <summary>
+    /// Plaintext h2c without authentication (`--insecure`). By default the cluster runs mutual TLS with keys generated
+    /// afresh for this launch beside the cluster file (in the temporary directory unless <see cref="ClusterFile"/> says
+    /// otherwise), pinned in the cluster file.
+    /// </summary>
+    public bool Insecure { get; init; }
+
     /// <summary>Parties log sessions and links (ids and sizes only) at information level.</summary>
     public bool Verbose { get; init; }
 

@@ -17,6 +17,12 @@ namespace PrivateInference.Parties.Private;
 public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, string? ClusterFile, NetworkProfile Network, int FracBits,
     RingDevice Device = RingDevice.Cpu)
 {
+    /// <summary>Plaintext h2c without authentication (`--insecure`); reported with every run.</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>How long any endpoint waits for a silent peer before the run fails (`--timeout`).</summary>
+    public TimeSpan Timeout { get; init; } = PrivateInference.Parties.Transport.TransportOptions.Default.ReceiveTimeout;
+
     public string SchemeName => Scheme == SchemeKind.ThreePc ? "3pc" : "2pc";
     public int Parties => Scheme == SchemeKind.ThreePc ? 3 : 2;
 }
@@ -67,12 +73,25 @@ public sealed class PrivateRunner : IAsyncDisposable
                 Console.Error.WriteLine($"pi: starting {settings.SchemeName} parties on loopback...");
                 try
                 {
-                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions { Scheme = settings.SchemeName, Network = settings.Network, Device = settings.Device }, cancellation);
+                    runner._local = await LocalCluster.StartAsync(new LocalClusterOptions
+                    {
+                        Scheme = settings.SchemeName, Network = settings.Network, Device = settings.Device,
+                        Insecure = settings.Insecure, ReceiveTimeout = settings.Timeout,
+                    }, cancellation);
                 }
                 catch (LocalClusterException e) { throw new InputException($"could not start the local parties: {e.Message}"); }
                 cluster = runner._local.Cluster;
             }
-            runner._client = new ClusterClient(cluster, new ClusterClientOptions { Network = settings.Network });
+            try
+            {
+                runner._client = new ClusterClient(cluster, new ClusterClientOptions
+                {
+                    Network = settings.Network,
+                    AllowInsecure = settings.Insecure,
+                    Transport = PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = settings.Timeout },
+                });
+            }
+            catch (ClusterConfigException e) { throw new InputException(e.Message); }
             try { await runner._client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation); }
             catch (TimeoutException e) { throw new InputException(e.Message); }
             return runner;
@@ -84,13 +103,16 @@ public sealed class PrivateRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>What the links of this run are: mutual TLS, or plaintext under --insecure.</summary>
+    public string Security => _client is null ? "in-process (no network)" : LocalCluster.Describe(_client.Cluster);
+
     public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation,
         Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
         if (_client is null)
             return await Task.Run(() => InProcessPrivateRun.Generate(_settings.Scheme, weights, client, maxTokens, _options, _settings.Network, cache), cancellation);
         var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
-        args["cache"] = cache?.Spec ?? "full";
+        args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);

@@ -82,6 +82,16 @@ public sealed class GrpcTransport : ITransport
                 $"session '{SessionId}': rejected frame {frame.Sequence} from {Endpoints.Name(fromEndpoint)}, which is not part of the session");
         lock (peer.ReceiveGate)
         {
+            // Senders never send an empty frame and chunk at the limit, so a frame of another size is not from this
+            // transport; like a bad sequence number it fails the stream rather than being read as protocol bytes.
+            if (frame.Payload.Length == 0 || frame.Payload.Length > _options.MaxChunkBytes)
+            {
+                var reason = frame.Payload.Length == 0
+                    ? $"rejected empty frame {frame.Sequence}"
+                    : $"rejected frame {frame.Sequence} of {frame.Payload.Length} bytes (frames carry at most {_options.MaxChunkBytes})";
+                peer.Inbox.Fail(reason);
+                throw new TransportException($"session '{SessionId}', from {Endpoints.Name(fromEndpoint)}: {reason}");
+            }
             if (frame.Sequence != peer.NextIncoming)
             {
                 var what = frame.Sequence < peer.NextIncoming ? "replayed" : "out of order";

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using PrivateInference.Parties.Hosting;
 using PrivateInference.Parties.Protos;
+using PrivateInference.Parties.Security;
 using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Transport;
@@ -27,8 +29,15 @@ public sealed class LinkMesh : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
 
-    public LinkMesh(ClusterConfig cluster, int localEndpoint, TransportOptions options, ILogger logger)
+    private readonly X509Certificate2? _certificate;
+
+    /// <param name="certificate">This endpoint's certificate with its key, presented on every link it dials
+    /// (required when the cluster pins certificates).</param>
+    public LinkMesh(ClusterConfig cluster, int localEndpoint, TransportOptions options, ILogger logger, X509Certificate2? certificate = null)
     {
+        if (cluster.Secure && certificate is null)
+            throw new ClusterConfigException($"cluster '{cluster.ClusterId}' pins certificates: {Endpoints.Name(localEndpoint)} needs its key");
+        _certificate = certificate;
         if (!Endpoints.IsExternal(localEndpoint))
             cluster.Party(localEndpoint);
         Cluster = cluster;
@@ -119,7 +128,7 @@ public sealed class LinkMesh : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "a link must start with a hello"));
             hello = requests.Current.Hello;
         }
-        var refusal = CheckIncomingHello(hello);
+        var refusal = CheckIncomingHello(hello) ?? CheckIdentity(hello, context);
         if (refusal is not null)
         {
             _logger.LogWarning("Refused a link: {Reason}", refusal);
@@ -144,6 +153,9 @@ public sealed class LinkMesh : IAsyncDisposable
             await responses.WriteAsync(new LinkMessage { Hello = OwnHello(hello.FromEndpoint) }, both.Token).ConfigureAwait(false);
             _logger.LogInformation("Link from {Peer} up", Endpoints.Name(hello.FromEndpoint));
             reason = await link.RunAsync(requests, responses, Router, both.Token).ConfigureAwait(false);
+            // A link that broke on bad input ends with an error status, not as if the dialler had said goodbye.
+            if (link.ReadFailure is not null && !both.IsCancellationRequested)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"link from {Endpoints.Name(hello.FromEndpoint)} ended: {reason}"));
         }
         finally
         {
@@ -167,13 +179,29 @@ public sealed class LinkMesh : IAsyncDisposable
         return from > LocalEndpoint ? null : $"{Endpoints.Name(from)} dialled {Endpoints.Name(LocalEndpoint)}, but lower ids are dialled, not dialling";
     }
 
+    /// <summary>In a TLS cluster the certificate, not the hello, says who dials: a link may only claim the endpoint
+    /// its certificate is pinned for, so a client cannot pose as a party or as the model owner.</summary>
+    private string? CheckIdentity(LinkHello hello, ServerCallContext context)
+    {
+        if (!Cluster.Secure)
+            return null;
+        var certificate = context.GetHttpContext().Connection.ClientCertificate;
+        var fingerprint = certificate is null ? null : CertificateFingerprint.Of(certificate);
+        if (Cluster.MayActAs(fingerprint, hello.FromEndpoint))
+            return null;
+        return fingerprint is null
+            ? $"a link claiming to be {Endpoints.Name(hello.FromEndpoint)} came without a client certificate"
+            : $"a link claiming to be {Endpoints.Name(hello.FromEndpoint)} presented certificate sha256 {fingerprint}, " +
+              $"which the cluster file pins for {Cluster.Holder(fingerprint) ?? "no one"}";
+    }
+
     private LinkHello OwnHello(int to) =>
         new() { FromEndpoint = LocalEndpoint, ToEndpoint = to, LinkId = LinkId, ClusterId = Cluster.ClusterId };
 
     private async Task DialLoopAsync(PartyAddress party)
     {
         var stopping = _stopping.Token;
-        var channel = _channels.GetOrAdd(party.Id, _ => PartyChannels.Create(party));
+        var channel = _channels.GetOrAdd(party.Id, _ => PartyChannels.Create(party, _certificate, _logger));
         var client = new PartyLink.PartyLinkClient(channel);
         var failuresLogged = false;
         while (!stopping.IsCancellationRequested)

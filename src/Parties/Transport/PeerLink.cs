@@ -25,6 +25,9 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
 
     public long RejectedFrames => Interlocked.Read(ref _rejectedFrames);
 
+    /// <summary>Why reading from the peer failed (a malformed message, a reset stream), when that ended the link.</summary>
+    public Exception? ReadFailure { get; private set; }
+
     public void Enqueue(LinkMessage message)
     {
         if (!_outgoing.Writer.TryWrite(message))
@@ -48,6 +51,8 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
         var writing = WriteAsync(writer, both.Token);
         var reading = ReadAsync(reader, router, both.Token);
         var first = await Task.WhenAny(writing, reading).ConfigureAwait(false);
+        if (first == reading && reading.Exception?.GetBaseException() is { } readFailure && !cancellation.IsCancellationRequested)
+            ReadFailure = readFailure;
         var reason = _downReason ?? first.Exception?.GetBaseException().Message
             ?? (first == reading ? "the peer closed the link" : "the link was closed locally");
         _downReason = reason;
