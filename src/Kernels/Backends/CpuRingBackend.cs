@@ -98,6 +98,18 @@ public sealed class CpuRingBackend : IRingBackend
     public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows) =>
         MatMulShares3pc(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
 
+    public ResidentBeaverRhs PrepareBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n) => new(open, mask, addOpen, k, n);
+
+    public void MatMulBeaver(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentBeaverRhs rhs, Span<ulong> acc, int rows)
+    {
+        int lb = rhs.K * rhs.N;
+        var rented = ArrayPool<ulong>.Shared.Rent(lb);
+        var eb = rented.AsSpan(0, lb);
+        if (rhs.AddOpen) RingOps.Add(rhs.Open.AsSpan(0, lb), rhs.Mask.AsSpan(0, lb), eb); else rhs.Mask.AsSpan(0, lb).CopyTo(eb);
+        MatMulAccumulate2(d, eb, a, rhs.Open, acc, 1, rows, rhs.K, rhs.N, bShared: false);
+        ArrayPool<ulong>.Shared.Return(rented);
+    }
+
     public void MatMulAccumulate2(ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y1, ReadOnlySpan<ulong> x2, ReadOnlySpan<ulong> y2, Span<ulong> acc,
         int batch, int m, int k, int n, bool bShared)
     {
