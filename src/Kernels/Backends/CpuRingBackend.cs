@@ -113,6 +113,39 @@ public sealed class CpuRingBackend : IRingBackend
         public ulong[] Sum { get; } = sum;
     }
 
+    /// <summary>The D factor (E + B_0 at P0, B_1 at P1) is formed once per session, not once per product.</summary>
+    public ResidentBeaverRhs PrepareBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n)
+    {
+        var factor = mask;
+        if (addOpen)
+        {
+            factor = new ulong[mask.Length];
+            RingOps.Add(open, mask, factor);
+        }
+        return new CpuResidentBeaverRhs(open, mask, addOpen, factor, k, n);
+    }
+
+    public void MatMulBeaver(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentBeaverRhs rhs, Span<ulong> acc, int rows)
+    {
+        int lb = rhs.K * rhs.N;
+        if (rhs is CpuResidentBeaverRhs cached)
+        {
+            MatMulAccumulate2(d, cached.Factor, a, rhs.Open, acc, 1, rows, rhs.K, rhs.N, bShared: false);
+            return;
+        }
+        var rented = ArrayPool<ulong>.Shared.Rent(lb);
+        var eb = rented.AsSpan(0, lb);
+        if (rhs.AddOpen) RingOps.Add(rhs.Open.AsSpan(0, lb), rhs.Mask.AsSpan(0, lb), eb); else rhs.Mask.AsSpan(0, lb).CopyTo(eb);
+        MatMulAccumulate2(d, eb, a, rhs.Open, acc, 1, rows, rhs.K, rhs.N, bShared: false);
+        ArrayPool<ulong>.Shared.Return(rented);
+    }
+
+    private sealed class CpuResidentBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, ulong[] factor, int k, int n)
+        : ResidentBeaverRhs(open, mask, addOpen, k, n)
+    {
+        public ulong[] Factor { get; } = factor;
+    }
+
     public void MatMulAccumulate2(ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y1, ReadOnlySpan<ulong> x2, ReadOnlySpan<ulong> y2, Span<ulong> acc,
         int batch, int m, int k, int n, bool bShared)
     {

@@ -60,6 +60,12 @@ public interface IRingBackend : IDisposable
     /// <summary>3pc product with a prepared weight, in place: alphaToZ = A0 (B0 + B1) + A1 B0 + alphaToZ, A being rows x K.</summary>
     void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows);
 
+    /// <summary>Keeps a 2pc prepared weight (opened E, mask share B_i) for repeated products; neither may change afterwards.</summary>
+    ResidentBeaverRhs PrepareBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n);
+
+    /// <summary>Beaver product with a prepared weight, in place: acc += D (E + B_0 | B_1) + A E, D and A being rows x K.</summary>
+    void MatMulBeaver(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentBeaverRhs rhs, Span<ulong> acc, int rows);
+
     /// <summary>Beaver matrix product, local part, in place: acc += X1 Y1 + X2 Y2.</summary>
     void MatMulAccumulate2(ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y1, ReadOnlySpan<ulong> x2, ReadOnlySpan<ulong> y2, Span<ulong> acc,
         int batch, int m, int k, int n, bool bShared);

@@ -240,6 +240,32 @@ public sealed class IlgpuRingBackend : IRingBackend
         GC.KeepAlive(resident);
     }
 
+    public ResidentBeaverRhs PrepareBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n)
+    {
+        if ((long)k * n < _options.MinResidentElements) return new ResidentBeaverRhs(open, mask, addOpen, k, n);
+        var e = Upload(open.AsSpan(0, k * n));
+        var factor = Upload(mask.AsSpan(0, k * n));
+        if (addOpen) Add(e, factor, factor);
+        return new IlgpuResidentBeaverRhs(this, open, mask, addOpen, k, n, factor, e);
+    }
+
+    public void MatMulBeaver(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentBeaverRhs rhs, Span<ulong> acc, int rows)
+    {
+        if (rhs is not IlgpuResidentBeaverRhs resident || !ReferenceEquals(resident.Owner, this))
+        {
+            CpuRingBackend.Instance.MatMulBeaver(d, a, rhs, acc, rows);
+            return;
+        }
+        int la = rows * rhs.K, lc = rows * rhs.N;
+        using var dd = Upload(d[..la]);
+        using var da = Upload(a[..la]);
+        using var z = Upload(acc[..lc]);
+        MatMul(dd, resident.DFactor, z, 1, rows, rhs.K, rhs.N, bShared: true, accumulate: true);
+        MatMul(da, resident.OpenOnDevice, z, 1, rows, rhs.K, rhs.N, bShared: true, accumulate: true);
+        Download(z, acc[..lc]);
+        GC.KeepAlive(resident);
+    }
+
     /// <summary>Called by a collected weight's finalizer: the buffers are freed by the next call on a normal thread.</summary>
     internal void ReleaseLater(IDisposable buffer) => _released.Enqueue(buffer);
 

@@ -37,6 +37,43 @@ public static class RingBackendBenchmark
         return new RingBenchRow(backend.Name, "matmul", $"{m}x{k}x{n}", ms, macs / (ms / 1000), "ulong mul-add/s", identical);
     }
 
+    /// <summary>
+    /// The decode step's product as the protocol runs it: a 3pc product with a prepared (session-resident) weight, from
+    /// host activations to host result, transfers included; checked against the CPU backend.
+    /// </summary>
+    public static RingBenchRow PreparedProduct3pc(IRingBackend backend, int rows, int k, int n, int repeats)
+    {
+        var rng = new System.Random(rows * 131 + k * 17 + n);
+        var (a0, a1) = (RandomVector(rng, (long)rows * k), RandomVector(rng, (long)rows * k));
+        var (b0, b1) = (RandomVector(rng, (long)k * n), RandomVector(rng, (long)k * n));
+        var alpha = RandomVector(rng, (long)rows * n);
+        var weight = backend.PrepareRhs3pc(b0, b1, k, n);
+        var z = new ulong[alpha.Length];
+        void Run()
+        {
+            alpha.CopyTo(z, 0);
+            backend.MatMulShares3pc(a0, a1, weight, z, rows);
+        }
+        Run();
+        var times = new double[Math.Max(1, repeats)];
+        for (int r = 0; r < times.Length; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            Run();
+            times[r] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        double ms = times[times.Length / 2];
+        bool? identical = null;
+        if (backend is not CpuRingBackend)
+        {
+            var expected = (ulong[])alpha.Clone();
+            CpuRingBackend.Instance.MatMulShares3pc(a0, a1, CpuRingBackend.Instance.PrepareRhs3pc(b0, b1, k, n), expected, rows);
+            identical = z.AsSpan().SequenceEqual(expected);
+        }
+        return new RingBenchRow(backend.Name, "3pc product, prepared weight, host in/out", $"{rows}x{k}x{n}", ms, 2.0 * rows * k * n / (ms / 1000), "ulong mul-add/s", identical);
+    }
+
     /// <summary>add, mul, shift (truncation), AND, XOR and the 3pc share product on <paramref name="count"/> elements each.</summary>
     public static IEnumerable<RingBenchRow> Elementwise(IRingBackend backend, long count, int repeats)
     {

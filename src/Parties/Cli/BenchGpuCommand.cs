@@ -52,6 +52,7 @@ internal static class BenchGpuCommand
                 Console.WriteLine(line);
             }
             foreach (var (m, k, n) in shapes) Emit(RingBackendBenchmark.MatMul(backend, m, k, n, reps));
+            foreach (var (m, k, n) in DecodeProducts) Emit(RingBackendBenchmark.PreparedProduct3pc(backend, m, k, n, reps));
             foreach (var row in RingBackendBenchmark.Elementwise(backend, count, reps)) Emit(row);
             string machine = MachineInfo.Describe();
             Console.WriteLine($"\nmachine: {machine}");
@@ -66,6 +67,9 @@ internal static class BenchGpuCommand
         }));
         return command;
     }
+
+    /// <summary>gpt2-small's weight products at one decode row and at a 64-row prefill chunk.</summary>
+    private static readonly (int, int, int)[] DecodeProducts = [(1, 768, 768), (1, 768, 3072), (1, 3072, 768), (64, 768, 3072)];
 
     /// <summary>1.23 T, 45.6 G: the T ulong multiply-adds per second of the acceptance target read directly.</summary>
     private static string Si(double v) => v >= 1e12 ? (v / 1e12).ToString("F2", CultureInfo.InvariantCulture) + " T"

@@ -1,3 +1,4 @@
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Kernels.Ring;
 using PrivateInference.Protocols.Core;
 
@@ -77,7 +78,7 @@ internal sealed partial class Dealer2pcScheme
         return truncBits > 0 ? Trunc(z, truncBits) : z;
     }
 
-    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask, ulong[]? left) : PreparedRhs
+    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask, ResidentBeaverRhs? resident = null) : PreparedRhs
     {
         public override int K => k;
         public override int N => n;
@@ -85,8 +86,8 @@ internal sealed partial class Dealer2pcScheme
         public ulong[]? Open { get; } = open;
         /// <summary>This party's share of B; the whole B at the dealer.</summary>
         public ulong[] Mask { get; } = mask;
-        /// <summary>The matrix D is multiplied by: E + B0 at P0, B1 at P1 (cached: it never changes).</summary>
-        public ulong[]? Left { get; } = left;
+        /// <summary>(E, B_i) as the ring backend keeps them for the session (on the device under cuda); compute parties only.</summary>
+        public ResidentBeaverRhs? Resident { get; } = resident;
     }
 
     /// <summary>Opens E = W - B once; every later product with W reuses B's shares and E.</summary>
@@ -104,9 +105,7 @@ internal sealed partial class Dealer2pcScheme
         var e = new ulong[lb];
         RingOps.Sub(w.C[0], bi, e);
         var open = Exchange(e);
-        var left = bi;
-        if (Me == 0) { left = new ulong[lb]; RingOps.Add(open, bi, left); }
-        return new Prepared(k, n, open, bi, left);
+        return new Prepared(k, n, open, bi, Ring.PrepareBeaverRhs(open, bi, addOpen: Me == 0, k, n));
     }
 
     /// <summary>Per product only the activation side is opened: the dealer sends a fresh (A, C = AB) for the stored B.</summary>
@@ -133,8 +132,7 @@ internal sealed partial class Dealer2pcScheme
             var d = new ulong[la];
             RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
             d = Exchange(d);
-            // Left = E + B0 at P0 (B1 at P1), cached at Prepare; both products go through the ring backend.
-            Ring.MatMulAccumulate2(d, p.Left!, s.AsSpan(0, la), p.Open!, c, 1, rows, k, n, bShared: false);
+            Ring.MatMulBeaver(d, s.AsSpan(0, la), p.Resident!, c, rows);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);

@@ -92,6 +92,28 @@ public sealed class CpuRingBackendTests
         for (int i = 0; i < alpha.Length; i++) Assert.Equal(alpha[i] + expected[i], viaBuffers[i]);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PreparedWeightProductsMatchTheNaiveProduct(bool addOpen)
+    {
+        const int rows = 3, k = 10, n = 7;
+        var (a0, a1, b0, b1, alpha) = (R(rows * k), R(rows * k), R(k * n), R(k * n), R(rows * n));
+        var z = (ulong[])alpha.Clone();
+        _cpu.MatMulShares3pc(a0, a1, _cpu.PrepareRhs3pc(b0, b1, k, n), z, rows);
+        var sum = b0.Zip(b1, (x, y) => x + y).ToArray();
+        var p1 = RingTestData.NaiveMatMul(a0, sum, 1, rows, k, n, false);
+        var p2 = RingTestData.NaiveMatMul(a1, b0, 1, rows, k, n, false);
+        for (int i = 0; i < z.Length; i++) Assert.Equal(alpha[i] + p1[i] + p2[i], z[i]);
+
+        var acc = (ulong[])alpha.Clone();
+        _cpu.MatMulBeaver(a0, a1, _cpu.PrepareBeaverRhs(b0, b1, addOpen, k, n), acc, rows);
+        var factor = addOpen ? b0.Zip(b1, (e, m) => e + m).ToArray() : b1;
+        var q1 = RingTestData.NaiveMatMul(a0, factor, 1, rows, k, n, false);
+        var q2 = RingTestData.NaiveMatMul(a1, b0, 1, rows, k, n, false);
+        for (int i = 0; i < acc.Length; i++) Assert.Equal(alpha[i] + q1[i] + q2[i], acc[i]);
+    }
+
     private ulong[] R(int n) => RingTestData.Random(_rng, n);
 
     private void Check(Action<IRingBuffer, IRingBuffer, IRingBuffer> op, ulong[] a, ulong[] b, Func<ulong, ulong, ulong> reference)

@@ -125,6 +125,22 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
         }
     }
 
+    [Theory]
+    [InlineData(1, 33, 70, true)]
+    [InlineData(1, 33, 70, false)]
+    [InlineData(70, 37, 65, true)]
+    public void ResidentBeaverProductsMatchTheCpuBackend(int rows, int k, int n, bool addOpen)
+    {
+        var (d, a, open, mask, acc) = (R(rows * k), R(rows * k), R(k * n), R(k * n), R(rows * n));
+        var expected = (ulong[])acc.Clone();
+        _cpu.MatMulBeaver(d, a, _cpu.PrepareBeaverRhs(open, mask, addOpen, k, n), expected, rows);
+        var resident = _gpu.PrepareBeaverRhs(open, mask, addOpen, k, n);
+        Assert.NotEqual(typeof(ResidentBeaverRhs), resident.GetType());
+        var got = (ulong[])acc.Clone();
+        _gpu.MatMulBeaver(d, a, resident, got, rows);
+        Assert.Equal(expected, got);
+    }
+
     [Fact]
     public void AWeightPreparedElsewhereIsMultipliedFromItsHostComponents()
     {
