@@ -52,17 +52,21 @@ public class CostTests
         for (int p = 0; p < 3; p++) AssertCost(s[p], 1, 8, 4 * 8, $"P{p}");
     }
 
+    /// <summary>
+    /// 3pc truncation, per element and party: 16 B, plus 16 B for each element the party helps with. The helper of
+    /// elements [hn/3, (h+1)n/3) is P_h, so for N = 256 the parts are 85, 85, 86.
+    /// </summary>
+    private static double Trunc3(int party, int n = N) => 16 + 16.0 * ((n * (party + 1) / 3) - (n * party / 3)) / n;
+
     [Fact]
-    public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds()
+    public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds_and_share_the_helper_role()
     {
         var mul = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Mul(t[0], t[1]));
         var trunc = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Truncate(t[0], 16));
         foreach (var s in new[] { mul, trunc })
-        {
-            AssertCost(s[0], 2, 16, N, "P0");
-            AssertCost(s[1], 2, 16, N, "P1");
-            AssertCost(s[2], 2, 32, N, "P2");
-        }
+            for (int p = 0; p < 3; p++) AssertCost(s[p], 2, Trunc3(p), N, $"P{p}");
+        Assert.Equal(5456, mul[0].BytesSent);     // 16·256 + 16·85
+        Assert.Equal(5472, mul[2].BytesSent);     // 16·256 + 16·86
     }
 
     [Fact]
@@ -77,11 +81,11 @@ public class CostTests
     [Fact]
     public void ThreePc_exp_takes_24_rounds_clamp_plus_three_polynomial_levels_plus_four_squarings()
     {
-        // 9 + 1 clamp; Poly8: 4 products in 3 levels; 4 squarings. Each product 16/16/32 B.
+        // 9 + 1 clamp; Poly8: 4 products in 3 levels (the second on 2N elements); 4 squarings.
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        AssertCost(s[0], 24, 63.625 + 8 + 8 * 16, N, "P0");
-        AssertCost(s[1], 24, 31.625 + 8 + 8 * 16, N, "P1");
-        AssertCost(s[2], 24, 31.625 + 8 + 8 * 32, N, "P2");
+        AssertCost(s[0], 24, 63.625 + 8 + 6 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
+        AssertCost(s[1], 24, 31.625 + 8 + 6 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
+        AssertCost(s[2], 24, 31.625 + 8 + 6 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
     }
 
     [Fact]
@@ -89,9 +93,9 @@ public class CostTests
     {
         // 3 comparisons in one batch (9), 2 bit x value products (1), Poly8 (3 levels of 2).
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
-        AssertCost(s[0], 16, 3 * 63.625 + 16 + 4 * 16, N, "P0");
-        AssertCost(s[1], 16, 3 * 31.625 + 16 + 4 * 16, N, "P1");
-        AssertCost(s[2], 16, 3 * 31.625 + 16 + 4 * 32, N, "P2");
+        AssertCost(s[0], 16, 3 * 63.625 + 16 + 2 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
+        AssertCost(s[1], 16, 3 * 31.625 + 16 + 2 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
+        AssertCost(s[2], 16, 3 * 31.625 + 16 + 2 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
     }
 
     [Fact]
