@@ -56,7 +56,16 @@ public class CostTests
     /// 3pc truncation, per element and party: 16 B, plus 16 B for each element the party helps with. The helper of
     /// elements [hn/3, (h+1)n/3) is P_h, so for N = 256 the parts are 85, 85, 86.
     /// </summary>
-    private static double Trunc3(int party, int n = N) => 16 + 16.0 * ((n * (party + 1) / 3) - (n * party / 3)) / n;
+    private static double Trunc3(int party, int n = N) => 16 + 16.0 * PartOf(party, n) / n;
+
+    /// <summary>Elements of n in the third led by <paramref name="party"/> (truncation helper, comparison lead).</summary>
+    private static int PartOf(int party, int n) => (n * (party + 1) / 3) - (n * party / 3);
+
+    /// <summary>
+    /// 3pc comparison per element and party: 31.625 B (AND tree and the OT helper word), plus 32 B for each element
+    /// the party leads (the split word and the two OT offers); the lead rotates over thirds like the truncation helper.
+    /// </summary>
+    private static double Cmp3(int party, int n = N) => 31.625 + 32.0 * PartOf(party, n) / n;
 
     [Fact]
     public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds_and_share_the_helper_role()
@@ -70,12 +79,12 @@ public class CostTests
     }
 
     [Fact]
-    public void ThreePc_comparison_takes_nine_rounds_and_at_most_64_bytes_per_element()
+    public void ThreePc_comparison_takes_nine_rounds_and_at_most_43_bytes_per_element()
     {
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
-        AssertCost(s[0], 9, 63.625, N, "P0");
-        AssertCost(s[1], 9, 31.625, N, "P1");
-        AssertCost(s[2], 9, 31.625, N, "P2");
+        for (int p = 0; p < 3; p++) AssertCost(s[p], 9, Cmp3(p), N, $"P{p}");
+        Assert.Equal(10816, s[0].BytesSent);      // 31.625·256 + 32·85
+        Assert.Equal(10848, s[2].BytesSent);      // 31.625·256 + 32·86
     }
 
     [Fact]
@@ -83,9 +92,9 @@ public class CostTests
     {
         // 9 + 1 clamp; Poly8: 4 products in 3 levels (the second on 2N elements); 4 squarings.
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        AssertCost(s[0], 24, 63.625 + 8 + 6 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
-        AssertCost(s[1], 24, 31.625 + 8 + 6 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
-        AssertCost(s[2], 24, 31.625 + 8 + 6 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
+        AssertCost(s[0], 24, Cmp3(0) + 8 + 6 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
+        AssertCost(s[1], 24, Cmp3(1) + 8 + 6 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
+        AssertCost(s[2], 24, Cmp3(2) + 8 + 6 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
     }
 
     [Fact]
@@ -93,9 +102,9 @@ public class CostTests
     {
         // 3 comparisons in one batch (9), 2 bit x value products (1), Poly8 (3 levels of 2).
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
-        AssertCost(s[0], 16, 3 * 63.625 + 16 + 2 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
-        AssertCost(s[1], 16, 3 * 31.625 + 16 + 2 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
-        AssertCost(s[2], 16, 3 * 31.625 + 16 + 2 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
+        AssertCost(s[0], 16, 3 * Cmp3(0, 3 * N) + 16 + 2 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
+        AssertCost(s[1], 16, 3 * Cmp3(1, 3 * N) + 16 + 2 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
+        AssertCost(s[2], 16, 3 * Cmp3(2, 3 * N) + 16 + 2 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
     }
 
     [Fact]
