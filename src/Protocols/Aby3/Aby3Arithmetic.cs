@@ -89,7 +89,8 @@ internal sealed partial class Aby3Scheme
     /// <summary>
     /// Exact truncation of a 3-out-of-3 sharing z (each term masked by a zero share), one party helping the other
     /// two as in the 2pc dealer protocol. The elements are cut in three parts and part h has helper P_h, with
-    /// P_h+1 and P_h+2 computing, so every party helps for a third (the helper sends twice what the others do).
+    /// P_h+1 and P_h+2 computing, so every party helps for a third (the helper sends twice what the others do);
+    /// below 1536 elements P2 helps with all of them.
     /// Round 1: the two computing parties swap their terms; the helper sends them its term plus a mask r and the
     /// second one the shares of r's truncation material; both learn c = z + 2^62 + r, uniform since r is.
     /// Round 2: they turn their additive result shares into the missing replicated component; the two others come
@@ -100,7 +101,7 @@ internal sealed partial class Aby3Scheme
         if (!IsCompute) return Share.Empty(n, 0);
         const ulong offset = 1UL << 62;
         var off = new int[4];
-        for (int h = 0; h <= 3; h++) off[h] = (int)((long)n * h / 3);
+        for (int h = 0; h <= 3; h++) off[h] = PartStart(n, h, 2);
         var out0 = new ulong[n];
         var out1 = new ulong[n];
         var send = new List<ulong[]>[3];

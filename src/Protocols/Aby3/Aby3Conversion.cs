@@ -5,12 +5,22 @@ namespace PrivateInference.Protocols.Aby3;
 
 internal sealed partial class Aby3Scheme
 {
-    /// <summary>Start of part h of n elements when a protocol's roles rotate over thirds (h = 0..3).</summary>
-    private static int PartStart(int n, int h) => (int)((long)n * h / 3);
+    /// <summary>
+    /// Below this many elements a protocol whose roles could rotate over thirds keeps one party in the lead for the
+    /// whole batch: balancing saves nothing worth having there, and the split would add messages per round.
+    /// </summary>
+    internal const int RotateMinElements = 1536;
+
+    /// <summary>
+    /// Start of part h (h = 0..3) of n elements: thirds when roles rotate, else the whole batch in part
+    /// <paramref name="solo"/> (the original fixed roles).
+    /// </summary>
+    private static int PartStart(int n, int h, int solo) =>
+        n >= RotateMinElements ? (int)((long)n * h / 3) : h <= solo ? 0 : n;
 
     /// <summary>
     /// x = u + v with u = C_h + C_h+1 (known to P_h alone) and v = C_h+2 (known to P_h+1 and P_h+2), where part h of
-    /// the elements (thirds) uses P_h in the lead role, so the traffic is balanced. v is already a boolean replicated
+    /// the elements (thirds, from 1536 elements on; below that part 0 is everything) uses P_h in the lead role, so the traffic is balanced. v is already a boolean replicated
     /// sharing (C_h+2 = v, the rest 0); u becomes one by P_h sending u XOR rho to P_h+2, rho drawn with P_h+1. One
     /// round; each party sends one word per element of its own part.
     /// </summary>
@@ -24,7 +34,7 @@ internal sealed partial class Aby3Scheme
         for (int q = 0; q < 3; q++) send[q] = [];
         for (int h = 0; h < 3; h++)
         {
-            int o = PartStart(n, h), len = PartStart(n, h + 1) - o;
+            int o = PartStart(n, h, 0), len = PartStart(n, h + 1, 0) - o;
             if (len == 0) continue;
             int role = (Me - h + 3) % 3;
             if (role == 0)
@@ -53,7 +63,7 @@ internal sealed partial class Aby3Scheme
         var pos = new int[3];
         for (int h = 0; h < 3; h++)
         {
-            int o = PartStart(n, h), len = PartStart(n, h + 1) - o;
+            int o = PartStart(n, h, 0), len = PartStart(n, h + 1, 0) - o;
             if (len == 0 || (Me - h + 3) % 3 != 2) continue;
             got[h].AsSpan(pos[h], len).CopyTo(u1.AsSpan(o));
             pos[h] += len;
@@ -79,7 +89,7 @@ internal sealed partial class Aby3Scheme
         var s0 = new ulong[3][];
         for (int h = 0; h < 3; h++)
         {
-            int o = PartStart(n, h), len = PartStart(n, h + 1) - o;
+            int o = PartStart(n, h, 0), len = PartStart(n, h + 1, 0) - o;
             if (len == 0) continue;
             int role = (Me - h + 3) % 3, p1 = (h + 1) % 3, p2 = (h + 2) % 3;
             if (role == 0)
@@ -120,7 +130,7 @@ internal sealed partial class Aby3Scheme
         var pos = new int[3];
         for (int h = 0; h < 3; h++)
         {
-            int o = PartStart(n, h), len = PartStart(n, h + 1) - o;
+            int o = PartStart(n, h, 0), len = PartStart(n, h + 1, 0) - o;
             if (len == 0) continue;
             int role = (Me - h + 3) % 3, p1 = (h + 1) % 3, p2 = (h + 2) % 3;
             if (role == 0) continue;

@@ -53,19 +53,20 @@ public class CostTests
     }
 
     /// <summary>
-    /// 3pc truncation, per element and party: 16 B, plus 16 B for each element the party helps with. The helper of
-    /// elements [hn/3, (h+1)n/3) is P_h, so for N = 256 the parts are 85, 85, 86.
+    /// 3pc truncation, per element and party: 16 B, plus 16 B for each element the party helps with. From 1536
+    /// elements on the helper of elements [hn/3, (h+1)n/3) is P_h; below, P2 helps with all (16/16/32).
     /// </summary>
-    private static double Trunc3(int party, int n = N) => 16 + 16.0 * PartOf(party, n) / n;
+    private static double Trunc3(int party, int n = N) => 16 + 16.0 * PartOf(party, n, 2) / n;
 
-    /// <summary>Elements of n in the third led by <paramref name="party"/> (truncation helper, comparison lead).</summary>
-    private static int PartOf(int party, int n) => (n * (party + 1) / 3) - (n * party / 3);
+    /// <summary>Elements of n led by <paramref name="party"/>: a third from 1536 elements on, else all or none.</summary>
+    private static int PartOf(int party, int n, int solo) =>
+        n >= 1536 ? (n * (party + 1) / 3) - (n * party / 3) : party == solo ? n : 0;
 
     /// <summary>
     /// 3pc comparison per element and party: 31.625 B (AND tree and the OT helper word), plus 32 B for each element
     /// the party leads (the split word and the two OT offers); the lead rotates over thirds like the truncation helper.
     /// </summary>
-    private static double Cmp3(int party, int n = N) => 31.625 + 32.0 * PartOf(party, n) / n;
+    private static double Cmp3(int party, int n = N) => 31.625 + 32.0 * PartOf(party, n, 0) / n;
 
     [Fact]
     public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds_and_share_the_helper_role()
@@ -74,17 +75,22 @@ public class CostTests
         var trunc = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Truncate(t[0], 16));
         foreach (var s in new[] { mul, trunc })
             for (int p = 0; p < 3; p++) AssertCost(s[p], 2, Trunc3(p), N, $"P{p}");
-        Assert.Equal(5456, mul[0].BytesSent);     // 16·256 + 16·85
-        Assert.Equal(5472, mul[2].BytesSent);     // 16·256 + 16·86
+        Assert.Equal(16 * N, mul[0].BytesSent);
+        Assert.Equal(32 * N, mul[2].BytesSent);
+        const int big = 3000;                      // parts 1000 each
+        var wide = Measure(SchemeKind.ThreePc, c => Two(c, 16, big), (c, t) => c.Mul(t[0], t[1]));
+        for (int p = 0; p < 3; p++) AssertCost(wide[p], 2, 16 + 16.0 / 3, big, $"P{p} at {big}");
     }
 
     [Fact]
-    public void ThreePc_comparison_takes_nine_rounds_and_at_most_43_bytes_per_element()
+    public void ThreePc_comparison_takes_nine_rounds_and_at_most_64_bytes_per_element_42_when_balanced()
     {
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
         for (int p = 0; p < 3; p++) AssertCost(s[p], 9, Cmp3(p), N, $"P{p}");
-        Assert.Equal(10816, s[0].BytesSent);      // 31.625·256 + 32·85
-        Assert.Equal(10848, s[2].BytesSent);      // 31.625·256 + 32·86
+        Assert.Equal(63.625 * N, s[0].BytesSent);
+        const int big = 3072;                      // parts 1024 each
+        var wide = Measure(SchemeKind.ThreePc, c => Two(c, 16, big), (c, t) => c.LessThanZero(t[0]));
+        for (int p = 0; p < 3; p++) AssertCost(wide[p], 9, 31.625 + 32.0 / 3, big, $"P{p} at {big}");
     }
 
     [Fact]
