@@ -73,74 +73,140 @@ internal sealed partial class Aby3Scheme
     private Share TruncFrom3of3(ulong[] z, int bits) => TruncFrom3of3(z, z.Length, bits);
 
     /// <summary>
-    /// Exact truncation of a 3-out-of-3 sharing z (each term masked by a zero share), P2 helping as in the
-    /// 2pc dealer protocol. Round 1: P0 and P1 swap z0, z1; P2 sends them z2 + r and P1 the shares of r's
-    /// truncation material; both learn c = z + 2^62 + r, uniform since r is. Round 2: P0 and P1 turn their
-    /// additive result shares into the missing replicated component C1; C0 and C2 come from pair keys with P2.
+    /// Exact truncation of a 3-out-of-3 sharing z (each term masked by a zero share), one party helping the other
+    /// two as in the 2pc dealer protocol. The elements are cut in three parts and part h has helper P_h, with
+    /// P_h+1 and P_h+2 computing, so every party helps for a third (the helper sends twice what the others do);
+    /// below 1536 elements P2 helps with all of them.
+    /// Round 1: the two computing parties swap their terms; the helper sends them its term plus a mask r and the
+    /// second one the shares of r's truncation material; both learn c = z + 2^62 + r, uniform since r is.
+    /// Round 2: they turn their additive result shares into the missing replicated component; the two others come
+    /// from pair keys with the helper. All of a round's parts for one peer travel as one message.
     /// </summary>
     private Share TruncFrom3of3(ulong[]? z, int n, int d)
     {
         if (!IsCompute) return Share.Empty(n, 0);
         const ulong offset = 1UL << 62;
-        if (Me == 2)
+        var off = new int[4];
+        for (int h = 0; h <= 3; h++) off[h] = PartStart(n, h, 2);
+        var out0 = new ulong[n];
+        var out1 = new ulong[n];
+        var send = new List<ulong[]>[3];
+        var expect = new int[3];
+        for (int q = 0; q < 3; q++) send[q] = [];
+        // Per part: role 0 helper, 1 first, 2 second. State kept for round 2.
+        var s0 = new ulong[3][];
+        var c2 = new ulong[3][];
+        for (int h = 0; h < 3; h++)
         {
-            var r = Draw(Own, n);
-            ulong[] s0, c2;
-            using (var s = Keys.Stream(0)) s0 = Draw(s, 3 * n);
-            using (var s = Keys.Stream(1)) c2 = Draw(s, n);
-            var (msb, low) = TruncMaterial(r, d);
-            var a1 = new ulong[n];
-            var b1 = new ulong[n];
-            RingOps.Sub(msb, s0.AsSpan(0, n), a1);
-            RingOps.Sub(low, s0.AsSpan(n, n), b1);
-            var masked = new ulong[n];
-            RingOps.Add(z!, r, masked);
-            Ch.Send(0, masked);
-            Ch.Send(1, Cat(masked, a1, b1));
-            Ch.Round();
-            Ch.Round();
-            return new Share(n, [c2, Part(s0, 2, n)]);
+            int len = off[h + 1] - off[h];
+            if (len == 0) continue;
+            int role = (Me - h + 3) % 3, first = (h + 1) % 3, second = (h + 2) % 3;
+            var zh = z.AsSpan(off[h], len);
+            if (role == 0)
+            {
+                var r = Draw(Own, len);
+                using (var st = Keys.Stream(first)) s0[h] = Draw(st, 3 * len);
+                using (var st = Keys.Stream(second)) c2[h] = Draw(st, len);
+                var (msb, low) = TruncMaterial(r, d);
+                var a1 = new ulong[len];
+                var b1 = new ulong[len];
+                RingOps.Sub(msb, s0[h].AsSpan(0, len), a1);
+                RingOps.Sub(low, s0[h].AsSpan(len, len), b1);
+                var masked = new ulong[len];
+                RingOps.Add(zh, r, masked);
+                send[first].Add(masked);
+                send[second].Add(masked);
+                send[second].Add(a1);
+                send[second].Add(b1);
+                c2[h].CopyTo(out0, off[h]);
+                s0[h].AsSpan(2 * len, len).CopyTo(out1.AsSpan(off[h]));
+            }
+            else if (role == 1)
+            {
+                using (var st = Keys.Stream(h)) s0[h] = Draw(st, 3 * len);
+                send[second].Add(zh.ToArray());
+                expect[second] += len;
+                expect[h] += len;
+            }
+            else
+            {
+                using (var st = Keys.Stream(h)) c2[h] = Draw(st, len);
+                send[first].Add(zh.ToArray());
+                expect[first] += len;
+                expect[h] += 3 * len;
+            }
         }
-        if (Me == 0)
+        var got = Exchange(send, expect);
+        Ch.Round();
+        var pos = new int[3];
+        var y = new ulong[3][];
+        for (int q = 0; q < 3; q++) send[q] = [];
+        for (int h = 0; h < 3; h++)
         {
-            ulong[] s0;
-            using (var s = Keys.Stream(2)) s0 = Draw(s, 3 * n);
-            Ch.Send(1, z!);
-            var z1 = Ch.ReceiveUlongs(1, n);
-            var m = Ch.ReceiveUlongs(2, n);
-            Ch.Round();
-            var c = new ulong[n];
-            RingOps.Add(z!, z1, c);
-            RingOps.Add(c, m, c);
+            int len = off[h + 1] - off[h];
+            if (len == 0) continue;
+            int role = (Me - h + 3) % 3, first = (h + 1) % 3, second = (h + 2) % 3;
+            if (role == 0) continue;
+            int other = role == 1 ? second : first;
+            var c = new ulong[len];
+            RingOps.Add(z.AsSpan(off[h], len), got[other].AsSpan(pos[other], len), c);
+            pos[other] += len;
+            RingOps.Add(c, got[h].AsSpan(pos[h], len), c);
             RingOps.Add(c, offset, c);
-            var y = TruncShare(c, Part(s0, 0, n), Part(s0, 1, n), d, addPublic: true);
-            var c0 = Part(s0, 2, n);
-            RingOps.Sub(y, c0, y);
-            Ch.Send(1, y);
-            var other = Ch.ReceiveUlongs(1, n);
-            Ch.Round();
-            RingOps.Add(y, other, y);
-            return new Share(n, [c0, y]);
+            if (role == 1)
+            {
+                pos[h] += len;
+                y[h] = TruncShare(c, Part(s0[h], 0, len), Part(s0[h], 1, len), d, addPublic: true);
+                RingOps.Sub(y[h], s0[h].AsSpan(2 * len, len), y[h]);
+            }
+            else
+            {
+                y[h] = TruncShare(c, got[h].AsSpan(pos[h] + len, len).ToArray(), got[h].AsSpan(pos[h] + 2 * len, len).ToArray(), d, addPublic: false);
+                pos[h] += 3 * len;
+                RingOps.Sub(y[h], c2[h], y[h]);
+            }
+            send[other].Add(y[h]);
         }
-        else
+        for (int q = 0; q < 3; q++) expect[q] = 0;
+        for (int h = 0; h < 3; h++)
         {
-            ulong[] c2;
-            using (var s = Keys.Stream(2)) c2 = Draw(s, n);
-            Ch.Send(0, z!);
-            var z0 = Ch.ReceiveUlongs(0, n);
-            var fromHelper = Ch.ReceiveUlongs(2, 3 * n);
-            Ch.Round();
-            var c = new ulong[n];
-            RingOps.Add(z!, z0, c);
-            RingOps.Add(c, fromHelper.AsSpan(0, n), c);
-            RingOps.Add(c, offset, c);
-            var y = TruncShare(c, Part(fromHelper, 1, n), Part(fromHelper, 2, n), d, addPublic: false);
-            RingOps.Sub(y, c2, y);
-            Ch.Send(0, y);
-            var other = Ch.ReceiveUlongs(0, n);
-            Ch.Round();
-            RingOps.Add(y, other, y);
-            return new Share(n, [y, c2]);
+            int len = off[h + 1] - off[h];
+            int role = (Me - h + 3) % 3;
+            if (len > 0 && role != 0) expect[role == 1 ? (h + 2) % 3 : (h + 1) % 3] += len;
         }
+        got = Exchange(send, expect);
+        Ch.Round();
+        for (int q = 0; q < 3; q++) pos[q] = 0;
+        for (int h = 0; h < 3; h++)
+        {
+            int len = off[h + 1] - off[h];
+            if (len == 0) continue;
+            int role = (Me - h + 3) % 3;
+            if (role == 0) continue;
+            int other = role == 1 ? (h + 2) % 3 : (h + 1) % 3;
+            RingOps.Add(y[h], got[other].AsSpan(pos[other], len), y[h]);
+            pos[other] += len;
+            if (role == 1)
+            {
+                s0[h].AsSpan(2 * len, len).CopyTo(out0.AsSpan(off[h]));
+                y[h].CopyTo(out1, off[h]);
+            }
+            else
+            {
+                y[h].CopyTo(out0, off[h]);
+                c2[h].CopyTo(out1, off[h]);
+            }
+        }
+        return new Share(n, [out0, out1]);
+    }
+
+    /// <summary>One message to each peer with something to send (its parts concatenated), then one from each peer expected to send.</summary>
+    private ulong[][] Exchange(List<ulong[]>[] send, int[] expect)
+    {
+        for (int q = 0; q < 3; q++)
+            if (q != Me && send[q].Count > 0) Ch.Send(q, send[q].Count == 1 ? send[q][0] : Cat([.. send[q]]));
+        var got = new ulong[3][];
+        for (int q = 0; q < 3; q++) got[q] = q != Me && expect[q] > 0 ? Ch.ReceiveUlongs(q, expect[q]) : [];
+        return got;
     }
 }

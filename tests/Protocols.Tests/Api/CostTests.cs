@@ -52,36 +52,55 @@ public class CostTests
         for (int p = 0; p < 3; p++) AssertCost(s[p], 1, 8, 4 * 8, $"P{p}");
     }
 
+    /// <summary>
+    /// 3pc truncation, per element and party: 16 B, plus 16 B for each element the party helps with. From 1536
+    /// elements on the helper of elements [hn/3, (h+1)n/3) is P_h; below, P2 helps with all (16/16/32).
+    /// </summary>
+    private static double Trunc3(int party, int n = N) => 16 + 16.0 * PartOf(party, n, 2) / n;
+
+    /// <summary>Elements of n led by <paramref name="party"/>: a third from 1536 elements on, else all or none.</summary>
+    private static int PartOf(int party, int n, int solo) =>
+        n >= 1536 ? (n * (party + 1) / 3) - (n * party / 3) : party == solo ? n : 0;
+
+    /// <summary>
+    /// 3pc comparison per element and party: 31.625 B (AND tree and the OT helper word), plus 32 B for each element
+    /// the party leads (the split word and the two OT offers); the lead rotates over thirds like the truncation helper.
+    /// </summary>
+    private static double Cmp3(int party, int n = N) => 31.625 + 32.0 * PartOf(party, n, 0) / n;
+
     [Fact]
-    public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds()
+    public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds_and_share_the_helper_role()
     {
         var mul = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Mul(t[0], t[1]));
         var trunc = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Truncate(t[0], 16));
         foreach (var s in new[] { mul, trunc })
-        {
-            AssertCost(s[0], 2, 16, N, "P0");
-            AssertCost(s[1], 2, 16, N, "P1");
-            AssertCost(s[2], 2, 32, N, "P2");
-        }
+            for (int p = 0; p < 3; p++) AssertCost(s[p], 2, Trunc3(p), N, $"P{p}");
+        Assert.Equal(16 * N, mul[0].BytesSent);
+        Assert.Equal(32 * N, mul[2].BytesSent);
+        const int big = 3000;                      // parts 1000 each
+        var wide = Measure(SchemeKind.ThreePc, c => Two(c, 16, big), (c, t) => c.Mul(t[0], t[1]));
+        for (int p = 0; p < 3; p++) AssertCost(wide[p], 2, 16 + 16.0 / 3, big, $"P{p} at {big}");
     }
 
     [Fact]
-    public void ThreePc_comparison_takes_nine_rounds_and_at_most_64_bytes_per_element()
+    public void ThreePc_comparison_takes_nine_rounds_and_at_most_64_bytes_per_element_42_when_balanced()
     {
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
-        AssertCost(s[0], 9, 63.625, N, "P0");
-        AssertCost(s[1], 9, 31.625, N, "P1");
-        AssertCost(s[2], 9, 31.625, N, "P2");
+        for (int p = 0; p < 3; p++) AssertCost(s[p], 9, Cmp3(p), N, $"P{p}");
+        Assert.Equal(63.625 * N, s[0].BytesSent);
+        const int big = 3072;                      // parts 1024 each
+        var wide = Measure(SchemeKind.ThreePc, c => Two(c, 16, big), (c, t) => c.LessThanZero(t[0]));
+        for (int p = 0; p < 3; p++) AssertCost(wide[p], 9, 31.625 + 32.0 / 3, big, $"P{p} at {big}");
     }
 
     [Fact]
     public void ThreePc_exp_takes_24_rounds_clamp_plus_three_polynomial_levels_plus_four_squarings()
     {
-        // 9 + 1 clamp; Poly8: 4 products in 3 levels; 4 squarings. Each product 16/16/32 B.
+        // 9 + 1 clamp; Poly8: 4 products in 3 levels (the second on 2N elements); 4 squarings.
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        AssertCost(s[0], 24, 63.625 + 8 + 8 * 16, N, "P0");
-        AssertCost(s[1], 24, 31.625 + 8 + 8 * 16, N, "P1");
-        AssertCost(s[2], 24, 31.625 + 8 + 8 * 32, N, "P2");
+        AssertCost(s[0], 24, Cmp3(0) + 8 + 6 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
+        AssertCost(s[1], 24, Cmp3(1) + 8 + 6 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
+        AssertCost(s[2], 24, Cmp3(2) + 8 + 6 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
     }
 
     [Fact]
@@ -89,9 +108,9 @@ public class CostTests
     {
         // 3 comparisons in one batch (9), 2 bit x value products (1), Poly8 (3 levels of 2).
         var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
-        AssertCost(s[0], 16, 3 * 63.625 + 16 + 4 * 16, N, "P0");
-        AssertCost(s[1], 16, 3 * 31.625 + 16 + 4 * 16, N, "P1");
-        AssertCost(s[2], 16, 3 * 31.625 + 16 + 4 * 32, N, "P2");
+        AssertCost(s[0], 16, 3 * Cmp3(0, 3 * N) + 16 + 2 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
+        AssertCost(s[1], 16, 3 * Cmp3(1, 3 * N) + 16 + 2 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
+        AssertCost(s[2], 16, 3 * Cmp3(2, 3 * N) + 16 + 2 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
     }
 
     [Fact]
