@@ -33,7 +33,7 @@ public static class PartyCommand
         };
         var modelHash = new Option<string?>("--model-hash") { Description = "Only accept sessions for this model (its SHA-256 as `pi model hash` prints it)" };
         var fracBits = new Option<int?>("--frac-bits") { Description = "Only accept sessions with this many fixed-point fractional bits" };
-        var cachePolicy = new Option<string?>("--cache-policy") { Description = "Only accept sessions with this cache policy (full)" };
+        var cachePolicy = new Option<string?>("--cache-policy") { Description = "Only accept sessions with this cache policy (full, mpcache, static or dynamic, with :options)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log links and sessions (ids and sizes only) to stderr" };
         var network = new NetworkOptions();
         var device = new DeviceOption();
