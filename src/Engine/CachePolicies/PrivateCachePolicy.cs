@@ -26,7 +26,7 @@ public sealed class PrivateCachePolicy
     private int _step;
 
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
-    private sealed record Selection(int Step, SecretTensor? OneHot, int Children, int ValidTokens);
+    private sealed record Selection(int Step, SecretTensor? OneHot);
 
     public PrivateCachePolicy(MpcContext ctx, LlamaConfig config, CachePolicyOptions options, int promptLength)
     {
@@ -61,16 +61,15 @@ public sealed class PrivateCachePolicy
         return GatherTokens(_ctx.Reshape(oneHot, budget, p), keys, values);
     }
 
-    /// <summary>The tokens a decode step attends to: keys and values [kvh, m, hs] and how many of the m are real (the
-    /// rest is padding at the end). <paramref name="queries"/> is [kvh, G, hs]; the cache [kvh, n, hs] holds the kept
-    /// tokens and the new one.</summary>
-    public (SecretTensor Keys, SecretTensor Values, int Valid) Select(int layer, SecretTensor queries, SecretTensor keys, SecretTensor values)
+    /// <summary>The child clusters a decode step attends to (null: all of them, decided publicly). <paramref name="queries"/>
+    /// is [kvh, G, hs]; the cache [kvh, n, hs] holds the kept tokens and the new one.</summary>
+    public SelectedClusters? Select(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
         if (layer == 0) _step++;
-        if (!_o.UsesDynamicSelection || CacheBudgets.SelectsEverything(_o, n)) return (keys, values, n);
+        if (!_o.UsesDynamicSelection || CacheBudgets.SelectsEverything(_o, n)) return null;
         using var scope = _ctx.Scope("dynamic_selection");
-        int child = _o.ChildClusterSize, children = CacheBudgets.Clusters(n, child);
+        int children = CacheBudgets.Clusters(n, _o.ChildClusterSize);
         // Bounds are kept up to date in every layer (the next selection needs them), selection only where it is made.
         var bounds = UpdateBounds(layer, keys);
         int selector = CacheBudgets.SelectingLayer(_o, layer, _c.Layers);
@@ -78,41 +77,34 @@ public sealed class PrivateCachePolicy
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
             selection = shared;
         else
-            selection = _selections[layer] = SelectChildren(layer, queries, bounds, n, children);
-        if (selection.OneHot is null) return (keys, values, n);
-        var padded = Pad(keys, children * child);
-        var paddedValues = Pad(values, children * child);
-        var kv = _ctx.Concat([_ctx.Reshape(padded, _c.KvHeads, children, child * _c.HeadSize),
-                              _ctx.Reshape(paddedValues, _c.KvHeads, children, child * _c.HeadSize)], 2);
-        var picked = _ctx.MatMul(selection.OneHot, kv);                                 // [kvh, k2, 2·child·hs]
-        int m = selection.Children * child;
-        var k = _ctx.Reshape(_ctx.Slice(picked, 2, 0, child * _c.HeadSize), _c.KvHeads, m, _c.HeadSize);
-        var v = _ctx.Reshape(_ctx.Slice(picked, 2, child * _c.HeadSize, child * _c.HeadSize), _c.KvHeads, m, _c.HeadSize);
-        return (k, v, selection.ValidTokens);
+            selection = _selections[layer] = new Selection(_step, SelectChildren(layer, queries, bounds, n, children));
+        return selection.OneHot is null ? null : new SelectedClusters(selection.OneHot, _o.ChildClusterSize, n);
     }
 
-    /// <summary>Secret one-hot [kvh, k2, children] of the selected child clusters, as the plaintext
-    /// <see cref="ClusterSelection.Select"/> would pick them (exposed for the equivalence test).</summary>
+    /// <summary>Secret one-hot [kvh, k2, children] of the selected child clusters, in the order the attention uses
+    /// (the last child first), as the plaintext <see cref="ClusterSelection.Select"/> would pick them (exposed for the
+    /// equivalence test).</summary>
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        return SelectChildren(layer, queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize)).OneHot
+        return SelectChildren(layer, queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
     }
 
-    private Selection SelectChildren(int layer, SecretTensor queries, (SecretTensor Max, SecretTensor Min) bounds, int n, int children)
+    /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
+    /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
+    /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
+    private SecretTensor? SelectChildren(int layer, SecretTensor queries, (SecretTensor Max, SecretTensor Min) bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
         var (childMax, childMin) = bounds;
-        int lastChildTokens = n - (children - 1) * _o.ChildClusterSize;
         if (!_o.Hierarchy)
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
-            if (flat >= children) return new Selection(_step, null, children, n);
-            var keepFlat = SecretSelection.TopKMask(_ctx, Force(Scores(q, childMax, childMin), children), flat);
-            return new Selection(_step, SecretSelection.Compact(_ctx, keepFlat, flat), flat, Valid(flat, lastChildTokens));
+            if (flat >= children) return null;
+            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, childMax, childMin), children), flat);
         }
 
         int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
@@ -120,39 +112,29 @@ public sealed class PrivateCachePolicy
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = k1 < parents ? (k1 - 1) * per + lastParentChildren : children;
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
-        if (k1 >= parents && k2 >= children) return new Selection(_step, null, children, n);
+        if (k1 >= parents && k2 >= children) return null;
 
-        // Level 1: the best parents; their children, in child order, are the candidates of level 2.
         var childScores = Scores(q, childMax, childMin);                                 // [kvh, children]
-        SecretTensor candidateScores, candidateToChild;
-        if (k1 < parents)
-        {
-            var (parentMax, parentMin) = ParentBounds(layer, childMax, childMin, per, parents, children);
-            var parentPick = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, Force(Scores(q, parentMax, parentMin), parents), k1), k1);  // [kvh, k1, parents]
-            // Children laid out by parent [kvh, parents, per]; the last parent's missing children are padding.
-            var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
-            candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, k1 * per);
-            candidateToChild = ExpandToChildren(parentPick, k1, per, parents, children);   // [kvh, k1·per, children]
-        }
-        else
-        {
-            candidateScores = childScores;
-            candidateToChild = null!;
-        }
-        // Level 2: the first and the last child always win; padding slots after the last child never do.
-        int slots = candidateScores.Shape[1], lastCandidate = candidates - 1;
-        var adjust = new double[slots];
-        adjust[0] = Forced;
-        adjust[lastCandidate] = Forced;
-        for (int i = lastCandidate + 1; i < slots; i++) adjust[i] = -Excluded;
-        var keep = SecretSelection.TopKMask(_ctx, _ctx.AddPublic(candidateScores, adjust, [1, slots]), k2);
-        var pick = SecretSelection.Compact(_ctx, keep, k2);                                // [kvh, k2, slots]
-        var oneHot = k1 < parents ? _ctx.MatMul(pick, candidateToChild) : pick;            // [kvh, k2, children]
-        return new Selection(_step, oneHot, k2, Valid(k2, lastChildTokens));
-    }
+        if (k1 >= parents)
+            return SecretSelection.TopKOneHot(_ctx, Force(childScores, children), k2);
 
-    /// <summary>Real tokens among k selected child clusters: the last child (always selected, and last in order) may be partial.</summary>
-    private int Valid(int k, int lastChildTokens) => k * _o.ChildClusterSize - (_o.ChildClusterSize - lastChildTokens);
+        // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
+        // the candidates of level 2: slot b·per + j is child j of the parent of rank b.
+        var (parentMax, parentMin) = ParentBounds(layer, childMax, childMin, per, parents, children);
+        var parentPick = SecretSelection.TopKOneHot(_ctx, Force(Scores(q, parentMax, parentMin), parents), k1);  // [kvh, k1, parents]
+        // Children laid out by parent [kvh, parents, per]; the last parent's missing children are padding.
+        var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
+        var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, k1 * per);
+        // Level 2: the first child (slot per) and the last (slot lastParentChildren − 1) always win; the padding slots
+        // after the last child never do.
+        int slots = k1 * per;
+        var adjust = new double[slots];
+        adjust[per] = Forced;
+        adjust[lastParentChildren - 1] = 2 * Forced;
+        for (int j = lastParentChildren; j < per; j++) adjust[j] = -Excluded;
+        var pick = SecretSelection.TopKOneHot(_ctx, _ctx.AddPublic(candidateScores, adjust, [1, slots]), k2);  // [kvh, k2, slots]
+        return _ctx.MatMul(pick, ExpandToChildren(parentPick, k1, per, parents, children));                    // [kvh, k2, children]
+    }
 
     /// <summary>From the parents' one-hot [kvh, k1, parents] to the candidates' one-hot over children
     /// [kvh, k1·per, children]: candidate (b, j) is child j of the b-th kept parent. Local: only zeros are inserted.</summary>
@@ -183,12 +165,12 @@ public sealed class PrivateCachePolicy
         return _ctx.Reshape(_ctx.Add(_ctx.Slice(weighted, 2, 0, clusters), _ctx.Slice(weighted, 2, clusters, clusters)), _c.KvHeads, clusters);
     }
 
-    /// <summary>The first and last clusters are always kept (their ids are public).</summary>
+    /// <summary>The first and last clusters are always kept (their ids are public), the last ranked first.</summary>
     private SecretTensor Force(SecretTensor scores, int clusters)
     {
         var add = new double[clusters];
         add[0] = Forced;
-        add[clusters - 1] = Forced;
+        add[clusters - 1] = 2 * Forced;
         return _ctx.AddPublic(scores, add, [1, clusters]);
     }
 

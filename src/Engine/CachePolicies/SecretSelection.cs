@@ -4,9 +4,11 @@ namespace PrivateInference.Engine.CachePolicies;
 
 /// <summary>
 /// Selection on shares for the private cache policies: which items are kept stays secret, only how many is public.
-/// Top-k is by rank (every pair compared at once: n² comparisons, two comparison rounds in all) rather than by k
-/// sequential arg-max rounds, and the kept items are then compacted in ascending index order by a secret one-hot
-/// matrix, so that a gather keeps the cache in position order as the plaintext policy does.
+/// Top-k is by rank (every unordered pair compared once, all at once: n(n−1)/2 comparisons in one comparison round)
+/// rather than by k sequential arg-max rounds. The kept items come out either as a mask, compacted in ascending index
+/// order by <see cref="Compact"/> when the order matters (static eviction keeps the cache in position order), or
+/// directly as a one-hot in rank order (<see cref="TopKOneHot"/>) when only the set does (attention is
+/// order-independent).
 /// </summary>
 public static class SecretSelection
 {
@@ -15,16 +17,65 @@ public static class SecretSelection
     public static SecretTensor TopKMask(MpcContext ctx, SecretTensor scores, int k)
     {
         using var scope = ctx.Scope("select_topk");
+        CheckBudget(scores, k);
+        return ctx.LessThanZero(ctx.AddPublic(Ranks(ctx, scores), -k));
+    }
+
+    /// <summary>Secret one-hot [rows, k, n] (scale 0) whose row b picks the item of rank b (0 = the largest score;
+    /// ties to the lower index): the same set as <see cref="TopKMask"/>, in rank order. An item whose score exceeds
+    /// every other by a public margin therefore sits at a public row.</summary>
+    public static SecretTensor TopKOneHot(MpcContext ctx, SecretTensor scores, int k)
+    {
+        using var scope = ctx.Scope("select_topk");
+        CheckBudget(scores, k);
         int n = scores.LastDim, rows = scores.Length / n;
-        if (k < 1 || k >= n) throw new ArgumentOutOfRangeException(nameof(k), $"top-{k} of {n}: keeping all (or none) is decided publicly, not here");
-        // Distinct keys: score·n plus a tie-breaker that favours lower indices, in the raw units of the score's scale.
+        var rank = ctx.Reshape(Ranks(ctx, scores), rows, 1, n);
+        var targets = new double[k];
+        for (int b = 0; b < k; b++) targets[b] = -b;
+        // [rank_i == b] = [d² − 1 < 0] with the integer d = rank_i − b: one ring product (no truncation at scale 0)
+        // and one comparison, instead of comparing d and −d.
+        var d = ctx.AddPublic(ctx.Concat(Enumerable.Repeat(rank, k).ToArray(), 1), targets, [1, k, 1]);
+        return ctx.LessThanZero(ctx.AddPublic(ctx.Mul(d, d), -1));
+    }
+
+    /// <summary>rank_i = #{j : item j beats item i} per row [rows, n] (scale 0), a permutation of 0..n−1. Keys are
+    /// made distinct first (score·n plus a tie-breaker favouring lower indices), so [j beats i] = 1 − [i beats j]
+    /// and each unordered pair is compared once: with U[i, j] = [j beats i] for i &lt; j (0 elsewhere),
+    /// rank_i = Σ_j U[i, j] + i − Σ_j U[j, i], all local after the comparisons.</summary>
+    private static SecretTensor Ranks(MpcContext ctx, SecretTensor scores)
+    {
+        int n = scores.LastDim, rows = scores.Length / n, pairs = n * (n - 1) / 2;
         var tie = new double[n];
         for (int i = 0; i < n; i++) tie[i] = (n - 1 - i) / Math.Pow(2, scores.Scale);
         var key = ctx.AddPublic(ctx.MulPublicInt(ctx.Reshape(scores, rows, n), n), tie, [1, n]);
-        // beats[r, i, j] = [key_j > key_i]; rank_i = Σ_j beats; kept when fewer than k beat it.
-        var diff = ctx.Sub(ctx.Reshape(key, rows, n, 1), ctx.Reshape(key, rows, 1, n));
-        var rank = ctx.Sum(ctx.LessThanZero(diff));                              // [rows, n], scale 0
-        return ctx.LessThanZero(ctx.AddPublic(rank, -k));
+        var first = new int[rows * pairs];
+        var second = new int[rows * pairs];
+        for (int r = 0, o = 0; r < rows; r++)
+            for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++, o++)
+                {
+                    first[o] = r * n + i;
+                    second[o] = r * n + j;
+                }
+        // beaten[r, (i, j)] = [key_i − key_j < 0] = [j beats i]
+        var beaten = ctx.LessThanZero(ctx.Sub(ctx.Rearrange(key, first, rows * pairs), ctx.Rearrange(key, second, rows * pairs)));
+        // U laid out [rows, n, n]: the comparisons above the diagonal, a shared zero (the extra last element) elsewhere.
+        var withZero = ctx.Concat([beaten, ctx.MulPublicInt(ctx.Slice(beaten, 0, 0, 1), 0)], 0);
+        int zero = rows * pairs;
+        var layout = new int[rows * n * n];
+        for (int r = 0, o = 0, at = 0; r < rows; r++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) layout[at++] = j > i ? o++ : zero;   // pairs in the order built above
+        var u = ctx.Rearrange(withZero, layout, rows, n, n);
+        var index = new double[n];
+        for (int i = 0; i < n; i++) index[i] = i;
+        return ctx.AddPublic(ctx.Sub(ctx.Sum(u), ctx.Sum(ctx.Transpose(u))), index, [1, n]);
+    }
+
+    private static void CheckBudget(SecretTensor scores, int k)
+    {
+        int n = scores.LastDim;
+        if (k < 1 || k >= n) throw new ArgumentOutOfRangeException(nameof(k), $"top-{k} of {n}: keeping all (or none) is decided publicly, not here");
     }
 
     /// <summary>Secret one-hot [rows, k, n] whose row b picks the (b+1)-th kept item (ascending index) of a mask with

@@ -89,27 +89,35 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         // The query heads of one KV head are stacked, so each KV head is one batch entry: [kvh, G·T, hs].
         var qg = ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs);
         SecretTensor keys = _keys[l]!, values = _values[l]!;
-        bool[] valid;
-        bool decoding = policy is not null && start >= policy.PromptLength;
-        if (decoding)
+        SecretTensor heads;
+        if (policy is not null && start >= policy.PromptLength)
         {
             if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
             // The policy picks what this step attends to (a secret selection of public size); all of it lies in the past.
-            (keys, values, int real) = policy!.Select(l, qg, keys, values);
-            valid = Enumerable.Range(0, g * keys.Shape[1]).Select(i => i % keys.Shape[1] < real).ToArray();
+            heads = policy.Select(l, qg, keys) is { } selected ? SelectedAttention(qg, keys, values, selected) : FullAttention(qg, keys, values);
         }
         else
         {
-            valid = CausalMask(g, t, start, start + t);
+            var probs = ctx.Softmax(ctx.MatMul(qg, ctx.Transpose(keys)), CausalMask(g, t, start, start + t), [1, g * t, keys.Shape[1]]);
+            heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
+            if (policy is not null && start == 0 && t == policy.PromptLength)
+                (_keys[l], _values[l]) = policy.AfterPrefill(probs, _keys[l]!, _values[l]!);
         }
-        int s = keys.Shape[1];
-        var scores = ctx.MatMul(qg, ctx.Transpose(keys));                      // [kvh, G·T, S]
-        var probs = ctx.Softmax(scores, valid, [1, g * t, s]);
-        var heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
-        if (policy is not null && start == 0 && t == policy.PromptLength)
-            (_keys[l], _values[l]) = policy.AfterPrefill(probs, _keys[l]!, _values[l]!);
         var o = FromHeads(ctx.Reshape(heads, _c.Heads, t, hs));               // [T, d]
         return ctx.MatMul(o, w.Wo[l]);
+    }
+
+    /// <summary>Attention of one position's queries [kvh, G, hs] over every cached token (all in its past).</summary>
+    private SecretTensor FullAttention(SecretTensor qg, SecretTensor keys, SecretTensor values) =>
+        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, ctx.Transpose(keys))), values);
+
+    /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
+    /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
+    private SecretTensor SelectedAttention(SecretTensor qg, SecretTensor keys, SecretTensor values, CachePolicies.SelectedClusters selected)
+    {
+        var scores = selected.Gather(ctx, ctx.MatMulUntruncated(qg, ctx.Transpose(keys)));  // [kvh, G, m]
+        var probs = ctx.Softmax(scores, selected.Valid(), [1, 1, selected.Tokens]);
+        return ctx.MatMul(selected.Scatter(ctx, probs), values);
     }
 
     private SecretTensor FeedForward(int l, SecretTensor xn)

@@ -62,7 +62,15 @@ public sealed partial class MpcContext
     /// Matrix product over the last two axes: a is [..., m, k]; b is [k, n] (shared by the whole batch) or
     /// [..., k, n] with the same leading axes. One protocol run for the whole batch.
     /// </summary>
-    public SecretTensor MatMul(SecretTensor a, SecretTensor b)
+    public SecretTensor MatMul(SecretTensor a, SecretTensor b) => MatMul(a, b, truncate: true);
+
+    /// <summary>
+    /// <see cref="MatMul(SecretTensor, SecretTensor)"/> without the truncation: the result is at the sum of the operand
+    /// scales, for products of which only a part is used later (the caller truncates that part, e.g. after a gather).
+    /// </summary>
+    public SecretTensor MatMulUntruncated(SecretTensor a, SecretTensor b) => MatMul(a, b, truncate: false);
+
+    private SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate)
     {
         using var scope = Scope("matmul");
         if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("matmul needs rank >= 2 operands");
@@ -73,7 +81,7 @@ public sealed partial class MpcContext
         if (!shared && b.Length / (k * n) != batch) throw new ArgumentException("batch dimensions differ");
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
-        var (scale, trunc) = ProductScale(a.Scale, b.Scale);
+        var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Scale) : (a.Scale + b.Scale, 0);
         return T(shape, scale, _scheme.MatMul(a.Data, b.Data, batch, m, k, n, shared, trunc));
     }
 

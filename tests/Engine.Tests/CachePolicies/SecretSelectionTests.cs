@@ -30,6 +30,27 @@ public sealed class SecretSelectionTests
     [Theory]
     [InlineData(SchemeKind.ThreePc)]
     [InlineData(SchemeKind.TwoPcDealer)]
+    public void TopKOneHotPicksThePlaintextTopKInRankOrder(SchemeKind scheme)
+    {
+        var rng = new Random(9);
+        const int rows = 3, n = 17, k = 5;
+        var scores = Enumerable.Range(0, rows * n).Select(_ => Math.Round(rng.NextDouble() * 8) / 4 - 1).ToArray();
+        var oneHot = Run(scheme, ctx => SecretSelection.TopKOneHot(ctx, ctx.Input(PartyIds.Client, [rows, n], scores), k));
+        for (int r = 0; r < rows; r++)
+        {
+            var row = scores[(r * n)..((r + 1) * n)];
+            // Rank order: higher score first, ties to the lower index.
+            var expected = Enumerable.Range(0, n).OrderByDescending(i => row[i]).ThenBy(i => i).Take(k).ToList();
+            Assert.Equal(PlainCachePolicy.TopPositions(row, n, k), expected.Order().ToList());
+            for (int b = 0; b < k; b++)
+                for (int i = 0; i < n; i++)
+                    Assert.Equal(i == expected[b] ? 1.0 : 0.0, oneHot[(r * k + b) * n + i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
     public void CompactPicksTheKeptItemsInAscendingOrder(SchemeKind scheme)
     {
         const int n = 10, k = 3;
