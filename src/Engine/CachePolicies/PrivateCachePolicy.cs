@@ -19,14 +19,16 @@ public sealed class PrivateCachePolicy
     private readonly LlamaConfig _c;
     private readonly CachePolicyOptions _o;
     private readonly int _prompt;
-    private readonly SecretTensor?[] _childMax, _childMin;   // [layer]: bounds of every child cluster [kvh, children, hs]
-    private readonly SecretTensor?[] _parentMax, _parentMin; // [layer]: bounds of every parent cluster [kvh, parents, hs]
+    private readonly ClusterKeyBounds?[] _bounds;            // [layer]: bounds of every child and parent cluster
     private readonly int[] _boundsLength;                    // [layer]: cache length the bounds describe
     private readonly Selection?[] _selections;               // [layer]: this step's selection, for the layers that share it
     private int _step;
 
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
     private sealed record Selection(int Step, SecretTensor? OneHot);
+
+    /// <summary>Per-channel key bounds [kvh, clusters, hs] of every child cluster and, with the hierarchy, every parent.</summary>
+    private sealed record ClusterKeyBounds(SecretTensor ChildMax, SecretTensor ChildMin, SecretTensor? ParentMax, SecretTensor? ParentMin);
 
     public PrivateCachePolicy(MpcContext ctx, LlamaConfig config, CachePolicyOptions options, int promptLength)
     {
@@ -36,10 +38,7 @@ public sealed class PrivateCachePolicy
         _c = config;
         _o = options;
         _prompt = promptLength;
-        _childMax = new SecretTensor?[config.Layers];
-        _childMin = new SecretTensor?[config.Layers];
-        _parentMax = new SecretTensor?[config.Layers];
-        _parentMin = new SecretTensor?[config.Layers];
+        _bounds = new ClusterKeyBounds?[config.Layers];
         _boundsLength = new int[config.Layers];
         _selections = new Selection?[config.Layers];
     }
@@ -77,7 +76,7 @@ public sealed class PrivateCachePolicy
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
             selection = shared;
         else
-            selection = _selections[layer] = new Selection(_step, SelectChildren(layer, queries, bounds, n, children));
+            selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children));
         return selection.OneHot is null ? null : new SelectedClusters(selection.OneHot, _o.ChildClusterSize, n);
     }
 
@@ -87,24 +86,23 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        return SelectChildren(layer, queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
+        return SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
     }
 
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
     /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private SecretTensor? SelectChildren(int layer, SecretTensor queries, (SecretTensor Max, SecretTensor Min) bounds, int n, int children)
+    private SecretTensor? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
-        var (childMax, childMin) = bounds;
         if (!_o.Hierarchy)
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, childMax, childMin), children), flat);
+            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, bounds.ChildMax, bounds.ChildMin), children), flat);
         }
 
         int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
@@ -113,15 +111,16 @@ public sealed class PrivateCachePolicy
         int candidates = k1 < parents ? (k1 - 1) * per + lastParentChildren : children;
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
         if (k1 >= parents && k2 >= children) return null;
-
-        var childScores = Scores(q, childMax, childMin);                                 // [kvh, children]
         if (k1 >= parents)
-            return SecretSelection.TopKOneHot(_ctx, Force(childScores, children), k2);
+            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, bounds.ChildMax, bounds.ChildMin), children), k2);
 
+        // Both levels' scores in one product (the children's are used at level 2).
+        var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
+        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
+        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
         // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
         // the candidates of level 2: slot b·per + j is child j of the parent of rank b.
-        var (parentMax, parentMin) = ParentBounds(layer, childMax, childMin, per, parents, children);
-        var parentPick = SecretSelection.TopKOneHot(_ctx, Force(Scores(q, parentMax, parentMin), parents), k1);  // [kvh, k1, parents]
+        var parentPick = SecretSelection.TopKOneHot(_ctx, Force(parentScores, parents), k1);     // [kvh, k1, parents]
         // Children laid out by parent [kvh, parents, per]; the last parent's missing children are padding.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
         var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, k1 * per);
@@ -174,41 +173,63 @@ public sealed class PrivateCachePolicy
         return _ctx.AddPublic(scores, add, [1, clusters]);
     }
 
-    /// <summary>Per-channel max and min of every child cluster of the cache [kvh, children, hs], kept up to date
-    /// incrementally as in <see cref="ClusterBounds"/>: when the cache grew by one token only the newest cluster
-    /// changes (one comparison per channel against the new key); otherwise every cluster is computed.</summary>
-    private (SecretTensor Max, SecretTensor Min) UpdateBounds(int layer, SecretTensor keys)
+    /// <summary>Per-channel max and min of every child (and, with the hierarchy, parent) cluster of the cache, kept up
+    /// to date incrementally as in <see cref="ClusterBounds"/>: when the cache grew by one token only the newest child
+    /// and the newest parent change, both updated against the new key in one comparison round; otherwise every
+    /// cluster is computed.</summary>
+    private ClusterKeyBounds UpdateBounds(int layer, SecretTensor keys)
     {
-        int n = keys.Shape[1], child = _o.ChildClusterSize, kvh = _c.KvHeads, hs = _c.HeadSize;
-        int children = CacheBudgets.Clusters(n, child);
-        SecretTensor max, min;
-        if (_childMax[layer] is { } oldMax && _boundsLength[layer] == n - 1)
+        int n = keys.Shape[1], child = _o.ChildClusterSize, parent = _o.ClusterSize, kvh = _c.KvHeads, hs = _c.HeadSize;
+        int children = CacheBudgets.Clusters(n, child), parents = CacheBudgets.Clusters(n, parent);
+        ClusterKeyBounds bounds;
+        if (_bounds[layer] is { } old && _boundsLength[layer] == n - 1 && (old.ParentMax is not null) == _o.Hierarchy)
         {
             var key = _ctx.Slice(keys, 1, n - 1, 1);                                                    // [kvh, 1, hs]
-            if ((n - 1) % child == 0)
+            // Clusters that the new key extends (rather than starts) need max/min against it; batched into one call.
+            var growing = new List<(SecretTensor Max, SecretTensor Min, int Count)>();
+            if ((n - 1) % child != 0) growing.Add((old.ChildMax, old.ChildMin, children));
+            if (old.ParentMax is not null && (n - 1) % parent != 0) growing.Add((old.ParentMax, old.ParentMin!, parents));
+            var updated = new Queue<(SecretTensor Max, SecretTensor Min)>();
+            if (growing.Count > 0)
             {
-                max = _ctx.Concat([oldMax, key], 1);
-                min = _ctx.Concat([_childMin[layer]!, key], 1);
+                var lastMax = growing.Select(g => _ctx.Concat([_ctx.Slice(g.Max, 1, g.Count - 1, 1), key], 1)).ToArray();   // [kvh, 2, hs] each
+                var lastMin = growing.Select(g => _ctx.Concat([_ctx.Slice(g.Min, 1, g.Count - 1, 1), key], 1)).ToArray();
+                var (mx, mn) = MaxMin(_ctx.Concat(lastMax, 0), _ctx.Concat(lastMin, 0));                      // [g·kvh, 1, hs]
+                for (int i = 0; i < growing.Count; i++)
+                    updated.Enqueue((_ctx.Slice(mx, 0, i * kvh, kvh), _ctx.Slice(mn, 0, i * kvh, kvh)));
             }
-            else
+            (SecretTensor, SecretTensor) Next(SecretTensor max, SecretTensor min, int count, int size)
             {
-                var (lastMax, lastMin) = MaxMin(_ctx.Concat([_ctx.Slice(oldMax, 1, children - 1, 1), key], 1),
-                                                _ctx.Concat([_ctx.Slice(_childMin[layer]!, 1, children - 1, 1), key], 1));
-                max = children > 1 ? _ctx.Concat([_ctx.Slice(oldMax, 1, 0, children - 1), lastMax], 1) : lastMax;
-                min = children > 1 ? _ctx.Concat([_ctx.Slice(_childMin[layer]!, 1, 0, children - 1), lastMin], 1) : lastMin;
+                if ((n - 1) % size == 0) return (_ctx.Concat([max, key], 1), _ctx.Concat([min, key], 1));
+                var (lastMax, lastMin) = updated.Dequeue();
+                return count > 1
+                    ? (_ctx.Concat([_ctx.Slice(max, 1, 0, count - 1), lastMax], 1), _ctx.Concat([_ctx.Slice(min, 1, 0, count - 1), lastMin], 1))
+                    : (lastMax, lastMin);
             }
+            var (childMax, childMin) = Next(old.ChildMax, old.ChildMin, children, child);
+            var (parentMax, parentMin) = old.ParentMax is null ? (null, null) : Next(old.ParentMax, old.ParentMin!, parents, parent);
+            bounds = new ClusterKeyBounds(childMax, childMin, parentMax, parentMin);
         }
         else
         {
             var padded = Pad(keys, children * child);
-            (max, min) = MaxMin(_ctx.Reshape(padded, kvh * children, child, hs), _ctx.Reshape(padded, kvh * children, child, hs));
-            max = _ctx.Reshape(max, kvh, children, hs);
-            min = _ctx.Reshape(min, kvh, children, hs);
+            var (max, min) = MaxMin(_ctx.Reshape(padded, kvh * children, child, hs), _ctx.Reshape(padded, kvh * children, child, hs));
+            SecretTensor childMax = _ctx.Reshape(max, kvh, children, hs), childMin = _ctx.Reshape(min, kvh, children, hs);
+            SecretTensor? parentMax = null, parentMin = null;
+            if (_o.Hierarchy)
+            {
+                // A parent's bounds are its children's; the last parent's missing children repeat its last one.
+                int per = parent / child;
+                var (pmx, pmn) = MaxMin(_ctx.Reshape(Pad(childMax, parents * per), kvh * parents, per, hs),
+                                        _ctx.Reshape(Pad(childMin, parents * per), kvh * parents, per, hs));
+                parentMax = _ctx.Reshape(pmx, kvh, parents, hs);
+                parentMin = _ctx.Reshape(pmn, kvh, parents, hs);
+            }
+            bounds = new ClusterKeyBounds(childMax, childMin, parentMax, parentMin);
         }
-        _childMax[layer] = max;
-        _childMin[layer] = min;
+        _bounds[layer] = bounds;
         _boundsLength[layer] = n;
-        return (max, min);
+        return bounds;
     }
 
     /// <summary>Max of <paramref name="forMax"/> and min of <paramref name="forMin"/> over axis −2 ([..., m, hs] →
@@ -220,35 +241,6 @@ public sealed class PrivateCachePolicy
         var both = _ctx.Max(_ctx.Concat([_ctx.Transpose(forMax), _ctx.Neg(_ctx.Transpose(forMin))], 0));  // [2·rows·hs]
         return (_ctx.Reshape(_ctx.Slice(_ctx.Reshape(both, 2 * rows * hs), 0, 0, rows * hs), shape),
                 _ctx.Neg(_ctx.Reshape(_ctx.Slice(_ctx.Reshape(both, 2 * rows * hs), 0, rows * hs, rows * hs), shape)));
-    }
-
-    /// <summary>Parent bounds are the bounds of their children; only the last parent can have changed since the last
-    /// step, so the others are kept.</summary>
-    private (SecretTensor Max, SecretTensor Min) ParentBounds(int layer, SecretTensor childMax, SecretTensor childMin, int per, int parents, int children)
-    {
-        int kvh = _c.KvHeads, hs = _c.HeadSize;
-        int first = (parents - 1) * per, count = children - first;
-        var (lastMax, lastMin) = count == 1
-            ? (_ctx.Slice(childMax, 1, first, 1), _ctx.Slice(childMin, 1, first, 1))
-            : MaxMin(_ctx.Slice(childMax, 1, first, count), _ctx.Slice(childMin, 1, first, count));
-        SecretTensor max = lastMax, min = lastMin;
-        if (parents > 1)
-        {
-            var keptMax = _parentMax[layer] is { } pm && pm.Shape[1] >= parents - 1 ? _ctx.Slice(pm, 1, 0, parents - 1) : null;
-            var keptMin = _parentMin[layer] is { } pn && pn.Shape[1] >= parents - 1 ? _ctx.Slice(pn, 1, 0, parents - 1) : null;
-            if (keptMax is null || keptMin is null)
-            {
-                var (mx, mn) = MaxMin(_ctx.Reshape(_ctx.Slice(childMax, 1, 0, first), kvh * (parents - 1), per, hs),
-                                      _ctx.Reshape(_ctx.Slice(childMin, 1, 0, first), kvh * (parents - 1), per, hs));
-                keptMax = _ctx.Reshape(mx, kvh, parents - 1, hs);
-                keptMin = _ctx.Reshape(mn, kvh, parents - 1, hs);
-            }
-            max = _ctx.Concat([keptMax, lastMax], 1);
-            min = _ctx.Concat([keptMin, lastMin], 1);
-        }
-        _parentMax[layer] = max;
-        _parentMin[layer] = min;
-        return (max, min);
     }
 
     /// <summary>Pads axis 1 to <paramref name="length"/> by repeating its last entry (min/max unaffected; the padded

@@ -30,12 +30,13 @@ public static class SecretSelection
         CheckBudget(scores, k);
         int n = scores.LastDim, rows = scores.Length / n;
         var rank = ctx.Reshape(Ranks(ctx, scores), rows, 1, n);
-        var targets = new double[k];
-        for (int b = 0; b < k; b++) targets[b] = -b;
-        // [rank_i == b] = [d² − 1 < 0] with the integer d = rank_i − b: one ring product (no truncation at scale 0)
-        // and one comparison, instead of comparing d and −d.
-        var d = ctx.AddPublic(ctx.Concat(Enumerable.Repeat(rank, k).ToArray(), 1), targets, [1, k, 1]);
-        return ctx.LessThanZero(ctx.AddPublic(ctx.Mul(d, d), -1));
+        // below[b] = [rank < b + 1], one comparison each (k·n in one round, no product); then
+        // [rank == b] = [rank < b + 1] − [rank < b] with [rank < 0] = 0, by local differences.
+        var thresholds = new double[k];
+        for (int b = 0; b < k; b++) thresholds[b] = -(b + 1);
+        var below = ctx.LessThanZero(ctx.AddPublic(ctx.Concat(Enumerable.Repeat(rank, k).ToArray(), 1), thresholds, [1, k, 1]));
+        var previous = ctx.Concat([ctx.MulPublicInt(ctx.Slice(below, 1, 0, 1), 0), ctx.Slice(below, 1, 0, k - 1)], 1);
+        return ctx.Sub(below, previous);
     }
 
     /// <summary>rank_i = #{j : item j beats item i} per row [rows, n] (scale 0), a permutation of 0..n−1. Keys are
