@@ -9,7 +9,7 @@ public static class SyntheticModels
     public static readonly IReadOnlyDictionary<string, LlamaConfig> Presets = new Dictionary<string, LlamaConfig>
     {
         ["stories260K"] = new(64, 172, 5, 8, 4, 512, 512),
-        ["gpt2-small"] = new(768, 3072, 12, 12, 12, 50257, 2048),
+        ["gpt2-small"] = new(768, 3072, 12, 12, 12, 50257, 4096),   // context 4096: rotary positions need no table, so the shape is measurable at long contexts
         ["llama-7b"] = new(4096, 11008, 32, 32, 32, 32000, 4096),
     };
 

@@ -19,7 +19,7 @@ public sealed class SyntheticModelsTests
     public void Gpt2SmallPresetHasThePublishedShape()
     {
         var c = SyntheticModels.Preset("gpt2-small", layers: 1);
-        Assert.Equal((768, 3072, 1, 12, 2048), (c.Dim, c.HiddenDim, c.Layers, c.Heads, c.SeqLen));
+        Assert.Equal((768, 3072, 1, 12, 4096), (c.Dim, c.HiddenDim, c.Layers, c.Heads, c.SeqLen));
     }
 
     [Fact]
