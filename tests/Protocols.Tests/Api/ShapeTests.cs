@@ -1,4 +1,5 @@
 using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Protocols.Tests.Api;
 
@@ -29,6 +30,26 @@ public class ShapeTests
             for (int j = 0; j < 4; j++) expected.Add(t[j, 0] + t[j, 1] + t[j, 2]);
         }
         Assert.Equal(expected.ToArray(), got);
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Rearrange_moves_elements_by_public_indices_with_repeats(SchemeKind scheme)
+    {
+        int[] indices = [5, 0, 0, 3, 1, 4];
+        var got = Harness.RunToClient(scheme, ctx => ctx.Rearrange(ctx.Input(PartyIds.Client, [2, 3], [10, 11, 12, 13, 14, 15]), indices, 3, 2));
+        Assert.Equal([15.0, 10, 10, 13, 11, 14], got);
+    }
+
+    [Fact]
+    public void Rearrange_refuses_an_index_outside_the_tensor()
+    {
+        var errors = InProcessSession.Run(SchemeKind.ThreePc, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var x = ctx.Input(PartyIds.Client, [4], [1, 2, 3, 4]);
+            return Record.Exception(() => ctx.Rearrange(x, [0, 4], 2));
+        });
+        Assert.All(errors, e => Assert.IsType<ArgumentOutOfRangeException>(e));
     }
 
     [Theory]
