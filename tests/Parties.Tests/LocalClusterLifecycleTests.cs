@@ -46,6 +46,18 @@ public sealed class LocalClusterLifecycleTests
     }
 
     [Fact]
+    public async Task A_party_killed_by_sigkill_is_named_with_the_likely_cause()
+    {
+        await using var cluster = await LocalCluster.StartAsync();
+        Assert.Null(await cluster.ExitedPartiesAsync(TimeSpan.Zero));
+        using (var victim = Process.GetProcessById(cluster.ProcessIds[1]))
+            victim.Kill();   // SIGKILL, as the out-of-memory killer sends
+        var exits = await cluster.ExitedPartiesAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(exits);
+        Assert.StartsWith("party 1 was killed (signal 9, SIGKILL: the kernel's out-of-memory killer", exits);
+    }
+
+    [Fact]
     public async Task Pi_launch_prints_the_cluster_file_and_its_parties_die_with_it_even_when_it_is_killed()
     {
         using var launcher = PiProcessRunner.Start("launch", "--parties", "3");

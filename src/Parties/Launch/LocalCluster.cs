@@ -158,11 +158,28 @@ public sealed class LocalCluster : IAsyncDisposable
         return arguments;
     }
 
+    /// <summary>Why party processes have ended, when any has: a failed run reports the cause (a party killed for memory
+    /// shows up to the others only as a broken link). Waits up to <paramref name="grace"/> for an exit to be noticed;
+    /// null when every party is still running.</summary>
+    public async Task<string?> ExitedPartiesAsync(TimeSpan grace)
+    {
+        await Task.WhenAny(Task.WhenAny(_processes.Select(p => p.Exited)), Task.Delay(grace)).ConfigureAwait(false);
+        return _processes.Any(p => p.Exited.IsCompleted) ? DescribeExits() : null;
+    }
+
     private string DescribeExits() => string.Join("; ", _processes.Where(p => p.Exited.IsCompleted).Select(p =>
     {
         var lastLine = p.RecentOutput.Split(Environment.NewLine).LastOrDefault(l => l.Length > 0) ?? "no output";
-        return $"party {p.PartyId} exited with code {p.Exited.Result}: {lastLine}";
+        return $"party {p.PartyId} {DescribeExitCode(p.Exited.Result)}: {lastLine}";
     }));
+
+    /// <summary>On Unix a process ended by signal N reports 128 + N.</summary>
+    internal static string DescribeExitCode(int code) => code switch
+    {
+        137 => "was killed (signal 9, SIGKILL: the kernel's out-of-memory killer, if memory ran out)",
+        > 128 and < 160 => $"was killed by signal {code - 128}",
+        _ => $"exited with code {code}",
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -158,6 +158,8 @@ public sealed class PrivateRunner : IAsyncDisposable
         }
         catch (JobFailedException e)
         {
+            if (_local is not null && await _local.ExitedPartiesAsync(TimeSpan.FromSeconds(1)) is { } exits)
+                throw new InputException($"the private run failed: {exits} (then: {e.Message})");
             throw new InputException($"the private run failed: {e.Message}");
         }
     }
