@@ -11,6 +11,11 @@ public static class SharedAssets
     public static string ModelPath => Find("stories260K.bin");
     public static string TokenizerPath => Find("tok512.bin");
 
+    private static readonly Lazy<LlamaWeights> Weights = new(() => Llama2cCheckpoint.Load(ModelPath));
+
+    /// <summary>stories260K loaded once for every test that only reads it.</summary>
+    public static LlamaWeights Stories260K => Weights.Value;
+
     public static string DevTextPath
     {
         get

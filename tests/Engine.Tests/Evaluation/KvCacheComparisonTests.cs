@@ -6,13 +6,7 @@ namespace PrivateInference.Engine.Tests.Evaluation;
 
 public class KvCacheComparisonTests
 {
-    private static Llama2cTokenizer Tokenizer()
-    {
-        var weights = RealModel.Stories260K;
-        var path = RealModel.Path is { } model ? Path.Combine(Path.GetDirectoryName(model)!, "tok512.bin") : null;
-        return path != null && File.Exists(path) ? Llama2cTokenizer.Load(path) : throw new InvalidOperationException(
-            $"comparison tests need tok512.bin beside stories260K.bin (vocab {weights.Config.VocabSize})");
-    }
+    private static Llama2cTokenizer Tokenizer() => Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
 
     private static readonly string[] Chunks =
     [
@@ -23,7 +17,7 @@ public class KvCacheComparisonTests
     [Fact]
     public void Fp32AgreesWithItselfAndCostsNoRematerialization()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var tokenizer = Tokenizer();
         var reference = KvCacheComparison.GreedyReference(weights, 24);
         var row = KvCacheComparison.Run("stories260K", KvCacheSpec.Fp32, weights, tokenizer, Chunks, reference, fp32: null);
@@ -37,7 +31,7 @@ public class KvCacheComparisonTests
     [Fact]
     public void QuantizedRowReportsItsCostsAgainstTheFp32Baseline()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var tokenizer = Tokenizer();
         var reference = KvCacheComparison.GreedyReference(weights, 24);
         var baseline = PerplexityEvaluator.Evaluate(weights, tokenizer, Chunks);

@@ -8,7 +8,7 @@ public class Fp16KvCacheTests
     [Fact]
     public void LogitsStayWithinFp16RoundingOfFp32()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var fp32 = new PlainTransformer(weights);
         var fp16 = new PlainTransformer(weights, new Fp16KvCache(weights.Config));
         for (int pos = 0; pos < 64; pos++)
@@ -23,7 +23,7 @@ public class Fp16KvCacheTests
     [Fact]
     public void HoldsTwoFp16RowsPerLayerAndToken()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var cache = new Fp16KvCache(weights.Config);
         var model = new PlainTransformer(weights, cache);
         for (int pos = 0; pos < 10; pos++) model.Forward(1, pos);

@@ -67,7 +67,7 @@ public class KvCacheSpecTests
     [Fact]
     public void HeldBytesOfARunCacheMatchTheFootprint()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var spec = KvCacheSpec.Parse("kivi:2:window=off");
         var cache = (IMeteredKvCache)spec.Factory(weights)();
         var model = new Engine.Plain.PlainTransformer(weights, cache);

@@ -8,7 +8,7 @@ public class LatentProjectionTests
     [Fact]
     public void LatentPathReproducesKeysAndValuesOfEveryLayer()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var c = weights.Config;
         var latents = XQuantLatents.Of(weights);
         var rng = new Random(3);

@@ -16,7 +16,7 @@ public class LosslessCacheTests
     [MemberData(nameof(Caches))]
     public void QuantizationOffReproducesFp32Logits(string cache)
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         AssertMatchesFp32(weights, Create(cache, weights, window: 0));
     }
 
@@ -31,7 +31,7 @@ public class LosslessCacheTests
     [Fact]
     public void XQuantClWithAWindowLongerThanTheTextStaysWithinFp16OfFp32()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var fp32 = new PlainTransformer(weights);
         var cl = new PlainTransformer(weights, new XQuantClCache(weights, 2, window: 512));
         for (int pos = 0; pos < Positions; pos++)

@@ -8,7 +8,7 @@ public class XQuantCacheTests
     [Fact]
     public void RematerializationFlopsCountEveryCachedPositionAtEveryStep()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var c = weights.Config;
         var cache = new XQuantCache(weights, 2, window: 0, XQuantLatents.Of(weights));
         var model = new PlainTransformer(weights, cache);
@@ -25,7 +25,7 @@ public class XQuantCacheTests
     [Fact]
     public void RecentWindowKeepsTheNewestTokensUnquantized()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         var c = weights.Config;
         var cache = new XQuantCache(weights, 2, window: 8, XQuantLatents.Of(weights));
         var model = new PlainTransformer(weights, cache);
@@ -39,7 +39,7 @@ public class XQuantCacheTests
     [Fact]
     public void QuantizedCachesChangeTheLogitsButKeepThemClose()
     {
-        var weights = RealModel.Stories260K;
+        var weights = SharedAssets.Stories260K;
         foreach (var text in new[] { "kivi:4:window=off", "xquant:4:window=off", "xquant-cl:4:window=off" })
         {
             var fp32 = new PlainTransformer(weights);
