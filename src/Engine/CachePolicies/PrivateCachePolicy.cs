@@ -11,8 +11,9 @@ namespace PrivateInference.Engine.CachePolicies;
 /// </summary>
 public sealed class PrivateCachePolicy
 {
-    // Added to scores that must win (the first and last clusters) and subtracted from clusters that may not compete;
-    // far above any attention-bound score, far below the ring's limits after the rank key multiplies by n.
+    // Added to scores that must win (the first cluster once, the last twice, so that it ranks first) and subtracted
+    // from slots that may not compete; far above any attention-bound score, far below the ring's limits after the
+    // rank key multiplies by n.
     private const double Forced = 4096, Excluded = 1024;
 
     private readonly MpcContext _ctx;
