@@ -68,7 +68,8 @@ internal sealed class ByteStreamInbox(string description)
                 if (remaining <= TimeSpan.Zero)
                     throw new TransportException(
                         $"{description}: no data for {idleTimeout.TotalSeconds:0.###} s while {destination.Length - filled} " +
-                        $"of {destination.Length} bytes were expected; the peer is silent or gone");
+                        $"of {destination.Length} bytes were expected; the peer is silent or gone, or busy for longer than that " +
+                        "(a large model's set-up can be: raise --timeout)");
                 Monitor.Wait(_gate, remaining);
             }
         }
