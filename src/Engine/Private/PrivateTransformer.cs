@@ -16,8 +16,10 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     private const int NormMinLog2 = -4, NormMaxLog2 = 20;
 
     private readonly LlamaConfig _c = config;
-    private readonly SecretTensor?[] _keys = new SecretTensor?[config.Layers];    // [kv_heads, S, head_size]
-    private readonly SecretTensor?[] _values = new SecretTensor?[config.Layers];  // [kv_heads, S, head_size]
+    // The cache grows by rows ([kv_heads, S, head_size]); in 2pc each row's Beaver mask is opened once, when it is
+    // appended, so the products with the whole cache at every step open only their other operand.
+    private readonly GrowingMatrix?[] _keys = new GrowingMatrix?[config.Layers];
+    private readonly GrowingMatrix?[] _values = new GrowingMatrix?[config.Layers];
 
     /// <summary>Positions already in the cache.</summary>
     public int Length { get; private set; }
@@ -58,8 +60,8 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         if (Length != 0) throw new InvalidOperationException("the cache is already in use");
         for (int l = 0; l < _c.Layers; l++)
         {
-            _keys[l] = keys[l];
-            _values[l] = values[l];
+            _keys[l] = ctx.Grow(null, keys[l]);
+            _values[l] = ctx.Grow(null, values[l]);
         }
         Length = length;
     }
@@ -83,39 +85,44 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         var k = ctx.Slice(qk, 1, d, kv);
         var v = ctx.Slice(qkv, 1, d + kv, kv);
 
-        _keys[l] = Append(_keys[l], ToHeads(k, _c.KvHeads));                  // [kvh, S, hs]
-        _values[l] = Append(_values[l], ToHeads(v, _c.KvHeads));
+        _keys[l] = ctx.Grow(_keys[l], ToHeads(k, _c.KvHeads));                // [kvh, S, hs]
+        _values[l] = ctx.Grow(_values[l], ToHeads(v, _c.KvHeads));
 
         // The query heads of one KV head are stacked, so each KV head is one batch entry: [kvh, G·T, hs].
         var qg = ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs);
-        SecretTensor keys = _keys[l]!, values = _values[l]!;
+        GrowingMatrix keys = _keys[l]!, values = _values[l]!;
         SecretTensor heads;
         if (policy is not null && start >= policy.PromptLength)
         {
             if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
             // The policy picks what this step attends to (a secret selection of public size); all of it lies in the past.
-            heads = policy.Select(l, qg, keys) is { } selected ? SelectedAttention(qg, keys, values, selected) : FullAttention(qg, keys, values);
+            heads = policy.Select(l, qg, keys.Value) is { } selected ? SelectedAttention(qg, keys, values, selected) : FullAttention(qg, keys, values);
         }
         else
         {
-            var probs = ctx.Softmax(ctx.MatMul(qg, ctx.Transpose(keys)), CausalMask(g, t, start, start + t), [1, g * t, keys.Shape[1]]);
+            var probs = ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true), CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
             heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
             if (policy is not null && start == 0 && t == policy.PromptLength)
-                (_keys[l], _values[l]) = policy.AfterPrefill(probs, _keys[l]!, _values[l]!);
+            {
+                // The compacted cache is a new matrix: its rows' masks are opened once, here.
+                var (kept, keptValues) = policy.AfterPrefill(probs, keys.Value, values.Value);
+                if (!ReferenceEquals(kept, keys.Value))
+                    (_keys[l], _values[l]) = (ctx.Grow(null, kept), ctx.Grow(null, keptValues));
+            }
         }
         var o = FromHeads(ctx.Reshape(heads, _c.Heads, t, hs));               // [T, d]
         return ctx.MatMul(o, w.Wo[l]);
     }
 
     /// <summary>Attention of one position's queries [kvh, G, hs] over every cached token (all in its past).</summary>
-    private SecretTensor FullAttention(SecretTensor qg, SecretTensor keys, SecretTensor values) =>
-        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, ctx.Transpose(keys))), values);
+    private SecretTensor FullAttention(SecretTensor qg, GrowingMatrix keys, GrowingMatrix values) =>
+        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true)), values);
 
     /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
     /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
-    private SecretTensor SelectedAttention(SecretTensor qg, SecretTensor keys, SecretTensor values, CachePolicies.SelectedClusters selected)
+    private SecretTensor SelectedAttention(SecretTensor qg, GrowingMatrix keys, GrowingMatrix values, CachePolicies.SelectedClusters selected)
     {
-        var scores = selected.Gather(ctx, ctx.MatMulUntruncated(qg, ctx.Transpose(keys)));  // [kvh, G, m]
+        var scores = selected.Gather(ctx, ctx.MatMul(qg, keys, transposeB: true, truncate: false));  // [kvh, G, m]
         var probs = ctx.Softmax(scores, selected.Valid(), [1, 1, selected.Tokens]);
         return ctx.MatMul(selected.Scatter(ctx, probs), values);
     }
@@ -173,7 +180,6 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         return ctx.Transpose(perChannel);
     }
 
-    private SecretTensor Append(SecretTensor? cache, SecretTensor fresh) => cache is null ? fresh : ctx.Concat([cache, fresh], 1);
 
     /// <summary>Row (j, i) of group query j at position start+i may see cache positions ≤ start+i; public.</summary>
     private static bool[] CausalMask(int g, int t, int start, int s)

@@ -37,6 +37,25 @@ internal sealed partial class Aby3Scheme
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 
+    private sealed class Growing(int batch, int rows, int cols) : GrowingRhs
+    {
+        public override int Batch => batch;
+        public override int Rows => rows;
+        public override int Cols => cols;
+    }
+
+    /// <summary>Nothing to keep: a 3pc product already sends only output-sized data.</summary>
+    public GrowingRhs Grow(GrowingRhs? rhs, Share rows, int batch, int newRows, int cols) =>
+        new Growing(batch, (rhs?.Rows ?? 0) + newRows, cols);
+
+    public Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits)
+    {
+        int batch = rhs.Batch, rows = rhs.Rows, cols = rhs.Cols;
+        if (!transposed) return MatMul(a, w, batch, m, rows, cols, false, truncBits);
+        var wt = w.Map((x, d) => RingMatMul.Transpose(x, d, batch, rows, cols));
+        return MatMul(a, wt, batch, m, cols, rows, false, truncBits);
+    }
+
     private sealed class Prepared(int k, int n, ResidentRhs3pc? resident) : PreparedRhs
     {
         public override int K => k;

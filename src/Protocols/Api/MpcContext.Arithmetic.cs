@@ -62,15 +62,7 @@ public sealed partial class MpcContext
     /// Matrix product over the last two axes: a is [..., m, k]; b is [k, n] (shared by the whole batch) or
     /// [..., k, n] with the same leading axes. One protocol run for the whole batch.
     /// </summary>
-    public SecretTensor MatMul(SecretTensor a, SecretTensor b) => MatMul(a, b, truncate: true);
-
-    /// <summary>
-    /// <see cref="MatMul(SecretTensor, SecretTensor)"/> without the truncation: the result is at the sum of the operand
-    /// scales, for products of which only a part is used later (the caller truncates that part, e.g. after a gather).
-    /// </summary>
-    public SecretTensor MatMulUntruncated(SecretTensor a, SecretTensor b) => MatMul(a, b, truncate: false);
-
-    private SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate)
+    public SecretTensor MatMul(SecretTensor a, SecretTensor b)
     {
         using var scope = Scope("matmul");
         if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("matmul needs rank >= 2 operands");
@@ -81,8 +73,37 @@ public sealed partial class MpcContext
         if (!shared && b.Length / (k * n) != batch) throw new ArgumentException("batch dimensions differ");
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
-        var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Scale) : (a.Scale + b.Scale, 0);
+        var (scale, trunc) = ProductScale(a.Scale, b.Scale);
         return T(shape, scale, _scheme.MatMul(a.Data, b.Data, batch, m, k, n, shared, trunc));
+    }
+
+    /// <summary>
+    /// Appends <paramref name="rows"/> [batch, r, cols] to a growing matrix (null: starts one). In 2pc the new rows'
+    /// Beaver masks are opened here (one round, batch·r·cols elements per party); earlier rows are not touched.
+    /// </summary>
+    public GrowingMatrix Grow(GrowingMatrix? matrix, SecretTensor rows)
+    {
+        if (rows.Rank != 3) throw new ArgumentException("a growing matrix is [batch, rows, cols]");
+        int batch = rows.Shape[0], fresh = rows.Shape[1], cols = rows.Shape[2];
+        if (matrix is not null && (matrix.Value.Shape[0] != batch || matrix.Value.Shape[2] != cols || matrix.Value.Scale != rows.Scale))
+            throw new ArgumentException("appended rows must match the matrix's batch, columns and scale");
+        using var scope = Scope("grow");
+        var value = matrix is null ? rows : Concat([matrix.Value, rows], 1);
+        return new GrowingMatrix(value, _scheme.Grow(matrix?.Rhs, rows.Data, batch, fresh, cols));
+    }
+
+    /// <summary>a [batch, m, k] times the growing matrix b [batch, rows, cols] (k = rows), or times its transpose
+    /// (k = cols); truncated back to fixed point unless <paramref name="truncate"/> is false: then the result stays at
+    /// the sum of the scales, for products of which only a part is used (truncated later, e.g. after a gather).</summary>
+    public SecretTensor MatMul(SecretTensor a, GrowingMatrix b, bool transposeB = false, bool truncate = true)
+    {
+        using var scope = Scope("matmul");
+        var rhs = b.Rhs;
+        int k = transposeB ? rhs.Cols : rhs.Rows, n = transposeB ? rhs.Rows : rhs.Cols;
+        if (a.Rank != 3 || a.Shape[0] != rhs.Batch || a.Shape[2] != k)
+            throw new ArgumentException($"a must be [{rhs.Batch}, m, {k}] for this growing matrix");
+        var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Value.Scale) : (a.Scale + b.Value.Scale, 0);
+        return T([rhs.Batch, a.Shape[1], n], scale, _scheme.MatMulGrowing(a.Data, b.Value.Data, rhs, a.Shape[1], transposeB, trunc));
     }
 
     /// <summary>

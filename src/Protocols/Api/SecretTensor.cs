@@ -56,3 +56,20 @@ public sealed class PreparedMatrix
     public SecretTensor Matrix { get; }
     internal PreparedRhs? Prepared { get; }
 }
+
+/// <summary>
+/// A secret matrix per batch entry [batch, rows, cols] that grows by rows and is multiplied at every step (a KV
+/// cache): in 2pc each row's Beaver mask is opened once, when the row is appended, so a product opens only its other
+/// operand; in 3pc it is an ordinary tensor. <see cref="Value"/> is the whole matrix as a tensor.
+/// </summary>
+public sealed class GrowingMatrix
+{
+    internal GrowingMatrix(SecretTensor value, GrowingRhs rhs)
+    {
+        Value = value;
+        Rhs = rhs;
+    }
+
+    public SecretTensor Value { get; }
+    internal GrowingRhs Rhs { get; }
+}

@@ -89,6 +89,15 @@ internal abstract class PreparedRhs
     public abstract int N { get; }
 }
 
+/// <summary>Material a scheme keeps for a secret operand [batch, rows, cols] that grows by rows and takes part in a
+/// product at every step (the KV cache): in 2pc each row's Beaver mask is opened once, when the row is appended.</summary>
+internal abstract class GrowingRhs
+{
+    public abstract int Batch { get; }
+    public abstract int Rows { get; }
+    public abstract int Cols { get; }
+}
+
 /// <summary>The primitives each sharing scheme implements; everything else is built on these in scheme-free code.</summary>
 internal interface IScheme
 {
@@ -111,6 +120,12 @@ internal interface IScheme
     Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits);
     PreparedRhs? Prepare(Share w, int k, int n);
     Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits);
+    /// <summary>Appends <paramref name="newRows"/> rows per batch entry (<paramref name="rows"/> is [batch, newRows, cols])
+    /// to a growing operand (null: a new one).</summary>
+    GrowingRhs Grow(GrowingRhs? rhs, Share rows, int batch, int newRows, int cols);
+    /// <summary>A [batch, m, k] times the grown operand W [batch, rows, cols] (k = rows) or its transpose (k = cols,
+    /// <paramref name="transposed"/>); <paramref name="w"/> is W's full share. truncBits 0 = none.</summary>
+    Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits);
     Share Trunc(Share x, int bits);
 
     /// <summary>AND of boolean shares of dense words.</summary>

@@ -139,6 +139,100 @@ internal sealed partial class Dealer2pcScheme
         return truncBits > 0 ? Trunc(z, truncBits) : z;
     }
 
+    private sealed class Growing(int batch, int rows, int cols, ulong[]? open, ulong[] mask) : GrowingRhs
+    {
+        public override int Batch => batch;
+        public override int Rows => rows;
+        public override int Cols => cols;
+        /// <summary>E = W − B [batch, rows, cols], public to P0 and P1 (null at the dealer).</summary>
+        public ulong[]? Open { get; } = open;
+        /// <summary>This party's share of B; the whole B at the dealer.</summary>
+        public ulong[] Mask { get; } = mask;
+    }
+
+    /// <summary>Opens E = W − B for the new rows only (fresh dealer masks B); the earlier rows keep theirs.</summary>
+    public GrowingRhs Grow(GrowingRhs? rhs, Share rows, int batch, int newRows, int cols)
+    {
+        var old = (Growing?)rhs;
+        int len = batch * newRows * cols, oldRows = old?.Rows ?? 0;
+        ulong[]? open = null;
+        ulong[] mask;
+        if (IsDealer)
+        {
+            mask = DrawFrom(0, len);
+            RingOps.Add(mask, DrawFrom(1, len), mask);
+        }
+        else if (IsCompute)
+        {
+            mask = DrawFrom(Dealer, len);
+            var e = new ulong[len];
+            RingOps.Sub(rows.C[0], mask, e);
+            open = Exchange(e);
+        }
+        else mask = [];
+        return new Growing(batch, oldRows + newRows, cols,
+            open is null ? null : AppendRows(old?.Open, open, batch, oldRows, newRows, cols),
+            IsDealer || IsCompute ? AppendRows(old?.Mask, mask, batch, oldRows, newRows, cols) : []);
+    }
+
+    /// <summary>[batch, oldRows, cols] followed, per batch entry, by [batch, newRows, cols].</summary>
+    private static ulong[] AppendRows(ulong[]? old, ulong[] fresh, int batch, int oldRows, int newRows, int cols)
+    {
+        if (old is null || oldRows == 0) return fresh;
+        var r = new ulong[batch * (oldRows + newRows) * cols];
+        for (int b = 0; b < batch; b++)
+        {
+            old.AsSpan(b * oldRows * cols, oldRows * cols).CopyTo(r.AsSpan(b * (oldRows + newRows) * cols));
+            fresh.AsSpan(b * newRows * cols, newRows * cols).CopyTo(r.AsSpan((b * (oldRows + newRows) + oldRows) * cols));
+        }
+        return r;
+    }
+
+    /// <summary>As <see cref="MatMul"/> with the right side's opening E = W − B and mask B taken from the growing
+    /// operand: only D = X − A is opened, and the dealer sends C = A·B for the fresh A and the stored B.</summary>
+    public Share MatMulGrowing(Share x, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits)
+    {
+        var g = (Growing)rhs;
+        int batch = g.Batch, k = transposed ? g.Cols : g.Rows, n = transposed ? g.Rows : g.Cols;
+        int la = batch * m * k, lc = batch * m * n;
+        ulong[] Operand(ulong[] v)
+        {
+            if (!transposed) return v;
+            var t = new ulong[v.Length];
+            RingMatMul.Transpose(v, t, batch, g.Rows, g.Cols);
+            return t;
+        }
+        Share z;
+        if (IsDealer)
+        {
+            var s0 = DrawFrom(0, la + lc);
+            var a = DrawFrom(1, la);
+            RingOps.Add(a, s0.AsSpan(0, la), a);
+            var c = new ulong[lc];
+            Ring.MatMul(a, Operand(g.Mask), c, batch, m, k, n, bShared: false);
+            RingOps.Sub(c, s0.AsSpan(la, lc), c);
+            Ch.Send(1, c);
+            z = Share.Empty(lc, 0);
+        }
+        else if (IsCompute)
+        {
+            var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
+            var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
+            var d = new ulong[la];
+            RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
+            d = Exchange(d);
+            var e = Operand(g.Open!);
+            var mask = Operand(g.Mask);
+            // P0 multiplies D by E + B_0 (E's own term rides along), P1 by B_1; the stored mask stays untouched.
+            var eb = Me == 0 ? new ulong[mask.Length] : mask;
+            if (Me == 0) RingOps.Add(mask, e, eb);
+            Ring.MatMulAccumulate2(d, eb, s.AsSpan(0, la), e, c, batch, m, k, n, bShared: false);
+            z = One(c);
+        }
+        else z = Share.Empty(lc, 0);
+        return truncBits > 0 ? Trunc(z, truncBits) : z;
+    }
+
     /// <summary>
     /// Exact truncation with dealer material (r, top bit of r, (r mod 2^63) >> d): open c = z + 2^62 + r
     /// (uniform) in one round and correct for the wrap with the shared top bit; see docs/protocols.md.

@@ -105,25 +105,6 @@ public class ArithmeticTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
-    public void Untruncated_matmul_is_exact_at_the_sum_of_the_scales(SchemeKind scheme)
-    {
-        var rng = Harness.FreshRng();
-        var a = Harness.Uniform(rng, 2 * 3 * 5, -4, 4);
-        var b = Harness.Uniform(rng, 2 * 5 * 7, -4, 4);
-        int scale = 0;
-        var got = Harness.RunToClient(scheme, ctx =>
-        {
-            var p = ctx.MatMulUntruncated(ctx.Input(PartyIds.Client, [2, 3, 5], a), ctx.Input(PartyIds.Client, [2, 5, 7], b));
-            scale = p.Scale;
-            return p;
-        });
-        Assert.Equal(2 * new MpcOptions().FracBits, scale);
-        // No truncation, so no rounding: the product of the encoded inputs, exactly.
-        Harness.AssertClose(MatMulRef(Q(a), Q(b), 2, 3, 5, 7, false), got, 1e-9, 0, "untruncated matmul");
-    }
-
-    [Theory]
-    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void MatMul_with_a_shared_right_matrix_and_its_transpose(SchemeKind scheme)
     {
         var rng = Harness.FreshRng();

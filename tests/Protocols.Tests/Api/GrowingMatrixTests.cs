@@ -1,0 +1,80 @@
+using PrivateInference.Protocols;
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Protocols.Tests.Api;
+
+/// <summary>A matrix that grows by rows (the KV cache) multiplies like the tensor it holds, and in 2pc a product with
+/// it opens only the other operand.</summary>
+public class GrowingMatrixTests
+{
+    private const int Batch = 3, Cols = 5, M = 2;
+
+    private static double[] MatMulRef(double[] a, double[] b, int batch, int m, int k, int n)
+    {
+        var c = new double[batch * m * n];
+        for (int t = 0; t < batch; t++)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int l = 0; l < k; l++) s += a[(t * m + i) * k + l] * b[(t * k + l) * n + j];
+                    c[(t * m + i) * n + j] = s;
+                }
+        return c;
+    }
+
+    private static double Q(double v) => Math.Round(v * 65536) / 65536;
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Products_with_a_matrix_grown_in_three_steps_equal_the_products_with_its_value(SchemeKind scheme)
+    {
+        var rng = Harness.FreshRng();
+        int[] steps = [4, 1, 2];
+        int rows = steps.Sum();
+        var w = Harness.Uniform(rng, Batch * rows * Cols, -2, 2).Select(Q).ToArray();   // [batch, rows, cols]
+        var x = Harness.Uniform(rng, Batch * M * rows, -2, 2).Select(Q).ToArray();      // [batch, m, rows]
+        var y = Harness.Uniform(rng, Batch * M * Cols, -2, 2).Select(Q).ToArray();      // [batch, m, cols]
+        var got = Harness.RunToClient(scheme, ctx =>
+        {
+            var all = ctx.Input(PartyIds.Client, [Batch, rows, Cols], w);
+            GrowingMatrix? g = null;
+            int at = 0;
+            foreach (var r in steps)
+            {
+                g = ctx.Grow(g, ctx.Slice(all, 1, at, r));
+                at += r;
+            }
+            var plain = ctx.MatMul(ctx.Input(PartyIds.Client, [Batch, M, rows], x), g!);                       // [batch, m, cols]
+            var transposed = ctx.MatMul(ctx.Input(PartyIds.Client, [Batch, M, Cols], y), g!, transposeB: true,
+                truncate: false);                                                                               // [batch, m, rows]
+            return ctx.Concat([ctx.Reshape(plain, Batch * M * Cols), ctx.Reshape(ctx.Rescale(transposed, plain.Scale), Batch * M * rows)], 0);
+        });
+        var wt = new double[w.Length];
+        for (int t = 0; t < Batch; t++)
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < Cols; j++) wt[(t * Cols + j) * rows + i] = w[(t * rows + i) * Cols + j];
+        var expected = MatMulRef(x, w, Batch, M, rows, Cols).Concat(MatMulRef(y, wt, Batch, M, Cols, rows)).ToArray();
+        Harness.AssertClose(expected, got, 3.0 / 65536, 0, "products with a grown matrix");
+    }
+
+    [Fact]
+    public void In_2pc_a_product_with_a_grown_matrix_opens_only_the_other_operand()
+    {
+        const int rows = 40;
+        var res = InProcessSession.Run(SchemeKind.TwoPcDealer, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var g = ctx.Grow(null, ctx.Input(PartyIds.Client, [Batch, rows, Cols], new double[Batch * rows * Cols]));
+            g = ctx.Grow(g, ctx.Input(PartyIds.Client, [Batch, 1, Cols], new double[Batch * Cols]));
+            var q = ctx.Input(PartyIds.Client, [Batch, 1, Cols], new double[Batch * Cols]);
+            var before = ctx.Channel.Total;
+            ctx.MatMul(q, g, transposeB: true, truncate: false);
+            return ctx.Channel.Total - before;
+        });
+        // P0 and P1 each send their share of D = q − A (Batch·Cols elements); the dealer sends P1 its share of C = A·B.
+        Assert.Equal(8L * Batch * Cols, res[0].BytesSent);
+        Assert.Equal(8L * Batch * Cols, res[1].BytesSent);
+        Assert.Equal(8L * Batch * (rows + 1), res[2].BytesSent);
+        Assert.Equal(1, res[0].Rounds);
+    }
+}
