@@ -105,6 +105,17 @@ public class ViewTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Growing_matrix_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [4, 32, 8], (c, x) =>
+        {
+            // Grown in two steps (the second appends one row, as a decode step does), then used on both sides.
+            var g = c.Grow(c.Grow(null, c.Slice(x, 1, 0, 31)), c.Slice(x, 1, 31, 1));
+            var q = c.Slice(x, 1, 0, 2);
+            return c.MatMul(c.MatMul(q, g, transposeB: true), g);
+        }, "growing matmul");
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Comparison_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
         AssertIndistinguishable(scheme, [512], (c, x) => c.LessThanZero(x), "compare");
 
