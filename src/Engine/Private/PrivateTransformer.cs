@@ -60,8 +60,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         if (Length != 0) throw new InvalidOperationException("the cache is already in use");
         for (int l = 0; l < _c.Layers; l++)
         {
-            _keys[l] = ctx.Grow(null, keys[l]);
-            _values[l] = ctx.Grow(null, values[l]);
+            (_keys[l], _values[l]) = Grow(null, null, keys[l], values[l]);
         }
         Length = length;
     }
@@ -85,8 +84,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         var k = ctx.Slice(qk, 1, d, kv);
         var v = ctx.Slice(qkv, 1, d + kv, kv);
 
-        _keys[l] = ctx.Grow(_keys[l], ToHeads(k, _c.KvHeads));                // [kvh, S, hs]
-        _values[l] = ctx.Grow(_values[l], ToHeads(v, _c.KvHeads));
+        (_keys[l], _values[l]) = Grow(_keys[l], _values[l], ToHeads(k, _c.KvHeads), ToHeads(v, _c.KvHeads));  // [kvh, S, hs]
 
         // The query heads of one KV head are stacked, so each KV head is one batch entry: [kvh, G·T, hs].
         var qg = ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs);
@@ -107,7 +105,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
                 // The compacted cache is a new matrix: its rows' masks are opened once, here.
                 var (kept, keptValues) = policy.AfterPrefill(probs, keys.Value, values.Value);
                 if (!ReferenceEquals(kept, keys.Value))
-                    (_keys[l], _values[l]) = (ctx.Grow(null, kept), ctx.Grow(null, keptValues));
+                    (_keys[l], _values[l]) = Grow(null, null, kept, keptValues);
             }
         }
         var o = FromHeads(ctx.Reshape(heads, _c.Heads, t, hs));               // [T, d]
@@ -162,6 +160,13 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         var even2 = ctx.Reshape(ctx.Slice(rotated, 0, 0, t), t, pairs, 1);
         var odd2 = ctx.Reshape(ctx.Slice(rotated, 0, t, t), t, pairs, 1);
         return ctx.Reshape(ctx.Concat([even2, odd2], 2), t, 2 * pairs);
+    }
+
+    /// <summary>Appends to the keys and values together (in 2pc their new rows' masks are opened in one round).</summary>
+    private (GrowingMatrix Keys, GrowingMatrix Values) Grow(GrowingMatrix? keys, GrowingMatrix? values, SecretTensor newKeys, SecretTensor newValues)
+    {
+        var grown = ctx.Grow([keys, values], [newKeys, newValues]);
+        return (grown[0], grown[1]);
     }
 
     /// <summary>[T, n·hs] → [n, T, hs] (local data movement).</summary>

@@ -45,8 +45,8 @@ internal sealed partial class Aby3Scheme
     }
 
     /// <summary>Nothing to keep: a 3pc product already sends only output-sized data.</summary>
-    public GrowingRhs Grow(GrowingRhs? rhs, Share rows, int batch, int newRows, int cols) =>
-        new Growing(batch, (rhs?.Rows ?? 0) + newRows, cols);
+    public GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts) =>
+        parts.Select(p => (GrowingRhs)new Growing(p.Batch, (p.Rhs?.Rows ?? 0) + p.NewRows, p.Cols)).ToArray();
 
     public Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits)
     {

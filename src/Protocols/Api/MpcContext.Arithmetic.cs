@@ -81,15 +81,24 @@ public sealed partial class MpcContext
     /// Appends <paramref name="rows"/> [batch, r, cols] to a growing matrix (null: starts one). In 2pc the new rows'
     /// Beaver masks are opened here (one round, batch·r·cols elements per party); earlier rows are not touched.
     /// </summary>
-    public GrowingMatrix Grow(GrowingMatrix? matrix, SecretTensor rows)
+    public GrowingMatrix Grow(GrowingMatrix? matrix, SecretTensor rows) => Grow([matrix], [rows])[0];
+
+    /// <summary>Several <see cref="Grow(GrowingMatrix?, SecretTensor)"/> in one round (the keys and the values of a layer).</summary>
+    public GrowingMatrix[] Grow(IReadOnlyList<GrowingMatrix?> matrices, IReadOnlyList<SecretTensor> rows)
     {
-        if (rows.Rank != 3) throw new ArgumentException("a growing matrix is [batch, rows, cols]");
-        int batch = rows.Shape[0], fresh = rows.Shape[1], cols = rows.Shape[2];
-        if (matrix is not null && (matrix.Value.Shape[0] != batch || matrix.Value.Shape[2] != cols || matrix.Value.Scale != rows.Scale))
-            throw new ArgumentException("appended rows must match the matrix's batch, columns and scale");
+        if (matrices.Count != rows.Count) throw new ArgumentException("one block of rows per matrix");
+        var parts = new GrowingPart[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (matrix, r) = (matrices[i], rows[i]);
+            if (r.Rank != 3) throw new ArgumentException("a growing matrix is [batch, rows, cols]");
+            if (matrix is not null && (matrix.Value.Shape[0] != r.Shape[0] || matrix.Value.Shape[2] != r.Shape[2] || matrix.Value.Scale != r.Scale))
+                throw new ArgumentException("appended rows must match the matrix's batch, columns and scale");
+            parts[i] = new GrowingPart(matrix?.Rhs, r.Data, r.Shape[0], r.Shape[1], r.Shape[2]);
+        }
         using var scope = Scope("grow");
-        var value = matrix is null ? rows : Concat([matrix.Value, rows], 1);
-        return new GrowingMatrix(value, _scheme.Grow(matrix?.Rhs, rows.Data, batch, fresh, cols));
+        var grown = _scheme.Grow(parts);
+        return rows.Select((r, i) => new GrowingMatrix(matrices[i] is { } m ? Concat([m.Value, r], 1) : r, grown[i])).ToArray();
     }
 
     /// <summary>a [batch, m, k] times the growing matrix b [batch, rows, cols] (k = rows), or times its transpose

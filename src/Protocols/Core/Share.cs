@@ -98,6 +98,9 @@ internal abstract class GrowingRhs
     public abstract int Cols { get; }
 }
 
+/// <summary>One operand's share of a <see cref="IScheme.Grow"/> call.</summary>
+internal readonly record struct GrowingPart(GrowingRhs? Rhs, Share Rows, int Batch, int NewRows, int Cols);
+
 /// <summary>The primitives each sharing scheme implements; everything else is built on these in scheme-free code.</summary>
 internal interface IScheme
 {
@@ -120,9 +123,9 @@ internal interface IScheme
     Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits);
     PreparedRhs? Prepare(Share w, int k, int n);
     Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits);
-    /// <summary>Appends <paramref name="newRows"/> rows per batch entry (<paramref name="rows"/> is [batch, newRows, cols])
-    /// to a growing operand (null: a new one).</summary>
-    GrowingRhs Grow(GrowingRhs? rhs, Share rows, int batch, int newRows, int cols);
+    /// <summary>Appends rows to several growing operands at once (one round in all): part i appends NewRows rows per
+    /// batch entry (Rows is [Batch, NewRows, Cols]) to Rhs (null: a new operand).</summary>
+    GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts);
     /// <summary>A [batch, m, k] times the grown operand W [batch, rows, cols] (k = rows) or its transpose (k = cols,
     /// <paramref name="transposed"/>); <paramref name="w"/> is W's full share. truncBits 0 = none.</summary>
     Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits);

@@ -150,29 +150,45 @@ internal sealed partial class Dealer2pcScheme
         public ulong[] Mask { get; } = mask;
     }
 
-    /// <summary>Opens E = W − B for the new rows only (fresh dealer masks B); the earlier rows keep theirs.</summary>
-    public GrowingRhs Grow(GrowingRhs? rhs, Share rows, int batch, int newRows, int cols)
+    /// <summary>Opens E = W − B for the new rows only (fresh dealer masks B), all parts in one exchange; the earlier rows
+    /// keep theirs.</summary>
+    public GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts)
     {
-        var old = (Growing?)rhs;
-        int len = batch * newRows * cols, oldRows = old?.Rows ?? 0;
+        var masks = new ulong[parts.Count][];
         ulong[]? open = null;
-        ulong[] mask;
         if (IsDealer)
         {
-            mask = DrawFrom(0, len);
-            RingOps.Add(mask, DrawFrom(1, len), mask);
+            for (int i = 0; i < parts.Count; i++)
+            {
+                int len = parts[i].Batch * parts[i].NewRows * parts[i].Cols;
+                masks[i] = DrawFrom(0, len);
+                RingOps.Add(masks[i], DrawFrom(1, len), masks[i]);
+            }
         }
         else if (IsCompute)
         {
-            mask = DrawFrom(Dealer, len);
-            var e = new ulong[len];
-            RingOps.Sub(rows.C[0], mask, e);
-            open = Exchange(e);
+            var e = new List<ulong>();
+            for (int i = 0; i < parts.Count; i++)
+            {
+                masks[i] = DrawFrom(Dealer, parts[i].Batch * parts[i].NewRows * parts[i].Cols);
+                var part = new ulong[masks[i].Length];
+                RingOps.Sub(parts[i].Rows.C[0], masks[i], part);
+                e.AddRange(part);
+            }
+            open = Exchange([.. e]);
         }
-        else mask = [];
-        return new Growing(batch, oldRows + newRows, cols,
-            open is null ? null : AppendRows(old?.Open, open, batch, oldRows, newRows, cols),
-            IsDealer || IsCompute ? AppendRows(old?.Mask, mask, batch, oldRows, newRows, cols) : []);
+        var result = new GrowingRhs[parts.Count];
+        for (int i = 0, at = 0; i < parts.Count; i++)
+        {
+            var (rhs, _, batch, newRows, cols) = parts[i];
+            var old = (Growing?)rhs;
+            int oldRows = old?.Rows ?? 0, len = batch * newRows * cols;
+            result[i] = new Growing(batch, oldRows + newRows, cols,
+                open is null ? null : AppendRows(old?.Open, open.AsSpan(at, len).ToArray(), batch, oldRows, newRows, cols),
+                masks[i] is { } m ? AppendRows(old?.Mask, m, batch, oldRows, newRows, cols) : []);
+            at += len;
+        }
+        return result;
     }
 
     /// <summary>[batch, oldRows, cols] followed, per batch entry, by [batch, newRows, cols].</summary>

@@ -77,4 +77,21 @@ public class GrowingMatrixTests
         Assert.Equal(8L * Batch * (rows + 1), res[2].BytesSent);
         Assert.Equal(1, res[0].Rounds);
     }
+
+    [Fact]
+    public void In_2pc_growing_two_matrices_at_once_opens_their_new_rows_in_one_round()
+    {
+        var res = InProcessSession.Run(SchemeKind.TwoPcDealer, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var k = ctx.Input(PartyIds.Client, [Batch, 1, Cols], new double[Batch * Cols]);
+            var v = ctx.Input(PartyIds.Client, [Batch, 1, 2 * Cols], new double[2 * Batch * Cols]);
+            var before = ctx.Channel.Total;
+            var grown = ctx.Grow([null, null], [k, v]);
+            Assert.Equal([Batch, 1, 2 * Cols], grown[1].Value.Shape);
+            return ctx.Channel.Total - before;
+        });
+        Assert.Equal(1, res[0].Rounds);
+        Assert.Equal(8L * 3 * Batch * Cols, res[0].BytesSent);
+        Assert.Equal(0, res[2].BytesSent);
+    }
 }
