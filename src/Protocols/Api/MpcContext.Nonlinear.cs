@@ -236,13 +236,33 @@ public sealed partial class MpcContext
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
             xm = T(x.Shape, x.Scale, _scheme.AddPublic(x.Data.MulPublic(keep), low));
         }
-        var max = T(x.Shape[..^1].Concat(new[] { 1 }).ToArray(), x.Scale, MaxQuad(xm));
-        var e = Exp(Sub(xm, max));
-        if (keep is not null) e = T(e.Shape, e.Scale, e.Data.MulPublic(keep));
-        var sum = Sum(e);
+        var rowShape = x.Shape[..^1].Concat(new[] { 1 }).ToArray();
+        var max = T(rowShape, x.Scale, MaxQuad(xm));
         int hi = 1;
         while ((1 << hi) <= n) hi++;
+        if (keep is null)
+        {
+            var e = Exp(Sub(xm, max));
+            return Mul(e, Reshape(Reciprocal(Sum(e), 0, hi + 1), rowShape));
+        }
+        // Only the valid entries go through exp and the final product (a causal prefill masks about half of x): they
+        // are gathered by their public positions and scattered back, the masked ones as zeros.
+        var positions = new List<int>();
+        var back = new int[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            back[i] = keep[i] == 1 ? positions.Count : -1;
+            if (keep[i] == 1) positions.Add(i);
+        }
+        int count = positions.Count;
+        for (int i = 0; i < back.Length; i++) if (back[i] < 0) back[i] = count;   // the appended zero
+        var ev = Exp(Rearrange(Sub(xm, max), [.. positions], count));
+        var sum = Sum(Rearrange(WithZero(ev), back, x.Shape));
         var r = Reciprocal(sum, 0, hi + 1);
-        return Mul(e, Reshape(r, x.Shape[..^1].Concat(new[] { 1 }).ToArray()));
+        var pv = Mul(ev, Rearrange(r, positions.Select(i => i / n).ToArray(), count));
+        return Rearrange(WithZero(pv), back, x.Shape);
     }
+
+    /// <summary>x [n] followed by one shared zero at x's scale (for scatters that fill the rest with zeros).</summary>
+    private SecretTensor WithZero(SecretTensor x) => Concat([x, MulPublicInt(Slice(x, 0, 0, 1), 0)], 0);
 }
