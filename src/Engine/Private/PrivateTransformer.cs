@@ -94,11 +94,14 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         {
             if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
             // The policy picks what this step attends to (a secret selection of public size); all of it lies in the past.
-            heads = policy.Select(l, qg, keys.Value) is { } selected ? SelectedAttention(qg, keys, values, selected) : FullAttention(qg, keys, values);
+            heads = policy.Select(l, qg, keys.Value) is { } selected
+                ? SelectedAttention(qg, keys, values, selected)
+                : FullAttention(qg, keys, values);
         }
         else
         {
-            var probs = ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true), CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
+            var scores = ctx.MatMul(qg, keys, transposeB: true);              // [kvh, G·T, S]
+            var probs = ctx.Softmax(scores, CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
             heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
             if (policy is not null && start == 0 && t == policy.PromptLength)
             {
@@ -184,7 +187,6 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         var perChannel = ctx.Reshape(ctx.Transpose(x), n * hs, t);             // [n·hs, T]
         return ctx.Transpose(perChannel);
     }
-
 
     /// <summary>Row (j, i) of group query j at position start+i may see cache positions ≤ start+i; public.</summary>
     private static bool[] CausalMask(int g, int t, int start, int s)
