@@ -167,15 +167,14 @@ internal sealed partial class Dealer2pcScheme
         }
         else if (IsCompute)
         {
-            var e = new List<ulong>();
-            for (int i = 0; i < parts.Count; i++)
+            var e = new ulong[parts.Sum(p => p.Batch * p.NewRows * p.Cols)];
+            for (int i = 0, at = 0; i < parts.Count; i++)
             {
                 masks[i] = DrawFrom(Dealer, parts[i].Batch * parts[i].NewRows * parts[i].Cols);
-                var part = new ulong[masks[i].Length];
-                RingOps.Sub(parts[i].Rows.C[0], masks[i], part);
-                e.AddRange(part);
+                RingOps.Sub(parts[i].Rows.C[0], masks[i], e.AsSpan(at, masks[i].Length));
+                at += masks[i].Length;
             }
-            open = Exchange([.. e]);
+            open = Exchange(e);
         }
         var result = new GrowingRhs[parts.Count];
         for (int i = 0, at = 0; i < parts.Count; i++)
