@@ -237,7 +237,9 @@ public sealed partial class MpcContext
             xm = T(x.Shape, x.Scale, _scheme.AddPublic(x.Data.MulPublic(keep), low));
         }
         var rowShape = x.Shape[..^1].Concat(new[] { 1 }).ToArray();
-        var max = T(rowShape, x.Scale, MaxQuad(xm));
+        var max = keep is not null && MaskedShare(keep) >= 0.25 && n >= 2 * MaxChunk
+            ? Reshape(MaxOfValid(xm, keep, n), rowShape)
+            : T(rowShape, x.Scale, MaxQuad(xm));
         int hi = 1;
         while ((1 << hi) <= n) hi++;
         if (keep is null)
@@ -261,6 +263,38 @@ public sealed partial class MpcContext
         var r = Reciprocal(sum, 0, hi + 1);
         var pv = Mul(ev, Rearrange(r, positions.Select(i => i / n).ToArray(), count));
         return Rearrange(WithZero(pv), back, x.Shape);
+    }
+
+    private const int MaxChunk = 16;
+
+    private static double MaskedShare(ulong[] keep) => keep.Count(k => k == 0) / (double)keep.Length;
+
+    /// <summary>
+    /// Row maxima [rows] of x [rows, n] over the valid entries only, for rows that are largely masked (a causal prefill):
+    /// each row's valid entries in chunks of <see cref="MaxChunk"/> (two 4-ary levels), then the chunk maxima of each
+    /// row (padded with −2^20, like masked entries). The same number of tournament levels as one tournament over whole
+    /// rows, with about half the comparisons under a causal mask. The result is the same maximum.
+    /// </summary>
+    private SecretTensor MaxOfValid(SecretTensor x, ulong[] keep, int n)
+    {
+        int rows = x.Length / n;
+        var flat = Reshape(x, x.Length);
+        var low = AddPublic(MulPublicInt(Slice(flat, 0, 0, 1), 0), -(double)(1 << 20));
+        int lowAt = x.Length;
+        var chunks = new int[rows];
+        var first = new List<int>();
+        for (int r = 0; r < rows; r++)
+        {
+            var valid = Enumerable.Range(r * n, n).Where(i => keep[i] == 1).ToArray();
+            chunks[r] = Math.Max(1, (valid.Length + MaxChunk - 1) / MaxChunk);
+            for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : lowAt);
+        }
+        var chunkMax = Max(Rearrange(Concat([flat, low], 0), [.. first], first.Count / MaxChunk, MaxChunk));
+        int width = chunks.Max(), lowChunk = chunkMax.Length;
+        var second = new int[rows * width];
+        for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
+            for (int j = 0; j < width; j++) second[r * width + j] = j < chunks[r] ? start + j : lowChunk;
+        return Max(Rearrange(Concat([chunkMax, low], 0), second, rows, width));
     }
 
     /// <summary>x [n] followed by one shared zero at x's scale (for scatters that fill the rest with zeros).</summary>
