@@ -237,7 +237,7 @@ public sealed partial class MpcContext
             xm = T(x.Shape, x.Scale, _scheme.AddPublic(x.Data.MulPublic(keep), low));
         }
         var rowShape = x.Shape[..^1].Concat(new[] { 1 }).ToArray();
-        var max = keep is not null && MaskedShare(keep) >= 0.25 && n >= 2 * MaxChunk
+        var max = keep is not null && ChunkedMaxPays(keep, n)
             ? Reshape(MaxOfValid(xm, keep, n), rowShape)
             : T(rowShape, x.Scale, MaxQuad(xm));
         int hi = 1;
@@ -267,7 +267,22 @@ public sealed partial class MpcContext
 
     private const int MaxChunk = 16;
 
-    private static double MaskedShare(ulong[] keep) => keep.Count(k => k == 0) / (double)keep.Length;
+    /// <summary>Whether <see cref="MaxOfValid"/> compares at most three quarters of the entries a whole-row tournament
+    /// would (a causal block: about half; a few masked entries per row: never).</summary>
+    private static bool ChunkedMaxPays(ulong[] keep, int n)
+    {
+        int rows = keep.Length / n;
+        long entries = 0, widest = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int valid = 0;
+            for (int j = 0; j < n; j++) valid += (int)keep[r * n + j];
+            long chunks = Math.Max(1, (valid + MaxChunk - 1) / MaxChunk);
+            entries += chunks * MaxChunk;
+            widest = Math.Max(widest, chunks);
+        }
+        return 4 * (entries + rows * widest) <= 3L * rows * n;
+    }
 
     /// <summary>
     /// Row maxima [rows] of x [rows, n] over the valid entries only, for rows that are largely masked (a causal prefill):
