@@ -60,14 +60,12 @@ public static class SecretSelection
                 }
         // beaten[r, (i, j)] = [key_i − key_j < 0] = [j beats i]
         var beaten = ctx.LessThanZero(ctx.Sub(ctx.Rearrange(key, first, rows * pairs), ctx.Rearrange(key, second, rows * pairs)));
-        // U laid out [rows, n, n]: the comparisons above the diagonal, a shared zero (the extra last element) elsewhere.
-        var withZero = ctx.Concat([beaten, ctx.MulPublicInt(ctx.Slice(beaten, 0, 0, 1), 0)], 0);
-        int zero = rows * pairs;
+        // U laid out [rows, n, n]: the comparisons above the diagonal, shared zeros elsewhere.
         var layout = new int[rows * n * n];
         for (int r = 0, o = 0, at = 0; r < rows; r++)
             for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) layout[at++] = j > i ? o++ : zero;   // pairs in the order built above
-        var u = ctx.Rearrange(withZero, layout, rows, n, n);
+                for (int j = 0; j < n; j++) layout[at++] = j > i ? o++ : -1;   // pairs in the order built above
+        var u = ctx.Rearrange(beaten, layout, rows, n, n);
         var index = new double[n];
         for (int i = 0; i < n; i++) index[i] = i;
         return ctx.AddPublic(ctx.Sub(ctx.Sum(u), ctx.Sum(ctx.Transpose(u))), index, [1, n]);

@@ -257,12 +257,11 @@ public sealed partial class MpcContext
             if (keep[i] == 1) positions.Add(i);
         }
         int count = positions.Count;
-        for (int i = 0; i < back.Length; i++) if (back[i] < 0) back[i] = count;   // the appended zero
         var ev = Exp(Rearrange(Sub(xm, max), [.. positions], count));
-        var sum = Sum(Rearrange(WithZero(ev), back, x.Shape));
+        var sum = Sum(Rearrange(ev, back, x.Shape));
         var r = Reciprocal(sum, 0, hi + 1);
         var pv = Mul(ev, Rearrange(r, positions.Select(i => i / n).ToArray(), count));
-        return Rearrange(WithZero(pv), back, x.Shape);
+        return Rearrange(pv, back, x.Shape);
     }
 
     private const int MaxChunk = 16;
@@ -293,25 +292,26 @@ public sealed partial class MpcContext
     private SecretTensor MaxOfValid(SecretTensor x, ulong[] keep, int n)
     {
         int rows = x.Length / n;
-        var flat = Reshape(x, x.Length);
-        var low = AddPublic(MulPublicInt(Slice(flat, 0, 0, 1), 0), -(double)(1 << 20));
-        int lowAt = x.Length;
         var chunks = new int[rows];
         var first = new List<int>();
         for (int r = 0; r < rows; r++)
         {
             var valid = Enumerable.Range(r * n, n).Where(i => keep[i] == 1).ToArray();
             chunks[r] = Math.Max(1, (valid.Length + MaxChunk - 1) / MaxChunk);
-            for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : lowAt);
+            for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : -1);
         }
-        var chunkMax = Max(Rearrange(Concat([flat, low], 0), [.. first], first.Count / MaxChunk, MaxChunk));
-        int width = chunks.Max(), lowChunk = chunkMax.Length;
+        var chunkMax = Max(RearrangeOrLow(x, [.. first], first.Count / MaxChunk, MaxChunk));
+        int width = chunks.Max();
         var second = new int[rows * width];
         for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
-            for (int j = 0; j < width; j++) second[r * width + j] = j < chunks[r] ? start + j : lowChunk;
-        return Max(Rearrange(Concat([chunkMax, low], 0), second, rows, width));
+            for (int j = 0; j < width; j++) second[r * width + j] = j < chunks[r] ? start + j : -1;
+        return Max(RearrangeOrLow(chunkMax, second, rows, width));
     }
 
-    /// <summary>x [n] followed by one shared zero at x's scale (for scatters that fill the rest with zeros).</summary>
-    private SecretTensor WithZero(SecretTensor x) => Concat([x, MulPublicInt(Slice(x, 0, 0, 1), 0)], 0);
+    /// <summary><see cref="Rearrange"/> with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>
+    private SecretTensor RearrangeOrLow(SecretTensor x, int[] indices, int rows, int width)
+    {
+        var low = indices.Select(i => i < 0 ? -(double)(1 << 20) : 0).ToArray();
+        return AddPublic(Rearrange(x, indices, rows, width), low, [rows, width]);
+    }
 }

@@ -222,13 +222,14 @@ public sealed partial class MpcContext : IDisposable
     }
 
     /// <summary>Local rearrangement by public indices: element i of the result (of <paramref name="shape"/>) is x's
-    /// element <paramref name="indices"/>[i] in flat order; an index may repeat or be left out.</summary>
+    /// element <paramref name="indices"/>[i] in flat order, or a shared zero where the index is −1; an index may
+    /// repeat or be left out.</summary>
     public SecretTensor Rearrange(SecretTensor x, int[] indices, params int[] shape)
     {
         if (Count(shape) != indices.Length) throw new ArgumentException("the shape must hold one element per index");
         foreach (var i in indices)
-            if ((uint)i >= (uint)x.Length) throw new ArgumentOutOfRangeException(nameof(indices), $"index {i} is outside 0..{x.Length - 1}");
-        return T(shape, x.Scale, x.Data.Gather(indices));
+            if (i < -1 || i >= x.Length) throw new ArgumentOutOfRangeException(nameof(indices), $"index {i} is outside −1..{x.Length - 1}");
+        return T(shape, x.Scale, x.Data.GatherOrZero(indices));
     }
 
     /// <summary>Concatenation along <paramref name="axis"/>; scales are aligned up.</summary>

@@ -77,6 +77,9 @@ internal sealed class Share
     /// <summary>Per-component gather: element i of the result is element idx[i] of this share.</summary>
     public Share Gather(int[] idx) => Map(idx.Length, (x, d) => { for (int i = 0; i < idx.Length; i++) d[i] = x[idx[i]]; });
 
+    /// <summary>As <see cref="Gather"/>, with index −1 giving 0 in every component (a valid sharing of zero).</summary>
+    public Share GatherOrZero(int[] idx) => Map(idx.Length, (x, d) => { for (int i = 0; i < idx.Length; i++) d[i] = idx[i] < 0 ? 0 : x[idx[i]]; });
+
     /// <summary>Per-component bit packing (see <see cref="BitPack"/>).</summary>
     public Share Pack(int bits) => Map(BitPack.PackedWords(Length, bits), (x, d) => BitPack.Pack(x, bits, d));
     public Share Unpack(int bits, int count) => Map(count, (x, d) => BitPack.Unpack(x, bits, d));

@@ -112,7 +112,20 @@ internal sealed partial class Dealer2pcScheme
     public Share MatMulPrepared(Share x, Share w, PreparedRhs prepared, int rows, int truncBits)
     {
         var p = (Prepared)prepared;
-        int k = p.K, n = p.N, la = rows * k, lc = rows * n;
+        return ProductWithStoredRhs(x, rows * p.K, rows * p.N, truncBits,
+            (a, c) => Ring.MatMul(a, p.Mask, c, 1, rows, p.K, p.N, bShared: false),
+            (d, a, c) => Ring.MatMulBeaver(d, a, p.Resident!, c, rows));
+    }
+
+    /// <summary>
+    /// A product X·W whose right side's Beaver mask B is stored (a prepared weight, a growing matrix): the dealer draws a
+    /// fresh A and sends P1 its share of C = A·B (<paramref name="dealerProduct"/> computes A·B into C); P0 and P1 open
+    /// D = X − A and add their local terms (<paramref name="partyTerms"/>: D, A_i, C_i) to C_i. One round; la and lc are
+    /// the lengths of X and of the product.
+    /// </summary>
+    private Share ProductWithStoredRhs(Share x, int la, int lc, int truncBits, Action<ulong[], ulong[]> dealerProduct,
+        Action<ulong[], ulong[], ulong[]> partyTerms)
+    {
         Share z;
         if (IsDealer)
         {
@@ -120,7 +133,7 @@ internal sealed partial class Dealer2pcScheme
             var a = DrawFrom(1, la);
             RingOps.Add(a, s0.AsSpan(0, la), a);
             var c = new ulong[lc];
-            Ring.MatMul(a, p.Mask, c, 1, rows, k, n, bShared: false);
+            dealerProduct(a, c);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
             Ch.Send(1, c);
             z = Share.Empty(lc, 0);
@@ -129,10 +142,10 @@ internal sealed partial class Dealer2pcScheme
         {
             var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
             var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
+            var a = s.AsSpan(0, la).ToArray();
             var d = new ulong[la];
-            RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
-            d = Exchange(d);
-            Ring.MatMulBeaver(d, s.AsSpan(0, la), p.Resident!, c, rows);
+            RingOps.Sub(x.C[0], a, d);
+            partyTerms(Exchange(d), a, c);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);
@@ -209,7 +222,6 @@ internal sealed partial class Dealer2pcScheme
     {
         var g = (Growing)rhs;
         int batch = g.Batch, k = transposed ? g.Cols : g.Rows, n = transposed ? g.Rows : g.Cols;
-        int la = batch * m * k, lc = batch * m * n;
         ulong[] Operand(ulong[] v)
         {
             if (!transposed) return v;
@@ -217,35 +229,17 @@ internal sealed partial class Dealer2pcScheme
             RingMatMul.Transpose(v, t, batch, g.Rows, g.Cols);
             return t;
         }
-        Share z;
-        if (IsDealer)
-        {
-            var s0 = DrawFrom(0, la + lc);
-            var a = DrawFrom(1, la);
-            RingOps.Add(a, s0.AsSpan(0, la), a);
-            var c = new ulong[lc];
-            Ring.MatMul(a, Operand(g.Mask), c, batch, m, k, n, bShared: false);
-            RingOps.Sub(c, s0.AsSpan(la, lc), c);
-            Ch.Send(1, c);
-            z = Share.Empty(lc, 0);
-        }
-        else if (IsCompute)
-        {
-            var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
-            var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
-            var d = new ulong[la];
-            RingOps.Sub(x.C[0], s.AsSpan(0, la), d);
-            d = Exchange(d);
-            var e = Operand(g.Open!);
-            var mask = Operand(g.Mask);
-            // P0 multiplies D by E + B_0 (E's own term rides along), P1 by B_1; the stored mask stays untouched.
-            var eb = Me == 0 ? new ulong[mask.Length] : mask;
-            if (Me == 0) RingOps.Add(mask, e, eb);
-            Ring.MatMulAccumulate2(d, eb, s.AsSpan(0, la), e, c, batch, m, k, n, bShared: false);
-            z = One(c);
-        }
-        else z = Share.Empty(lc, 0);
-        return truncBits > 0 ? Trunc(z, truncBits) : z;
+        return ProductWithStoredRhs(x, batch * m * k, batch * m * n, truncBits,
+            (a, c) => Ring.MatMul(a, Operand(g.Mask), c, batch, m, k, n, bShared: false),
+            (d, a, c) =>
+            {
+                var e = Operand(g.Open!);
+                var mask = Operand(g.Mask);
+                // P0 multiplies D by E + B_0 (E's own term rides along), P1 by B_1; the stored mask stays untouched.
+                var eb = Me == 0 ? new ulong[mask.Length] : mask;
+                if (Me == 0) RingOps.Add(mask, e, eb);
+                Ring.MatMulAccumulate2(d, eb, a, e, c, batch, m, k, n, bShared: false);
+            });
     }
 
     /// <summary>
