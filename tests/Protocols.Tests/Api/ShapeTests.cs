@@ -41,6 +41,14 @@ public class ShapeTests
         Assert.Equal([15.0, 10, 10, 13, 11, 14], got);
     }
 
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Rearrange_gives_a_shared_zero_for_index_minus_one(SchemeKind scheme)
+    {
+        var got = Harness.RunToClient(scheme, ctx => ctx.Rearrange(ctx.Input(PartyIds.Client, [3], [7, 8, 9]), [2, -1, 0, -1], 4));
+        Assert.Equal([9.0, 0, 7, 0], got);
+    }
+
     [Fact]
     public void Rearrange_refuses_an_index_outside_the_tensor()
     {
