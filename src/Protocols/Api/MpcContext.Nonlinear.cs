@@ -1,3 +1,4 @@
+using PrivateInference.Protocols.Circuits;
 using PrivateInference.Protocols.Core;
 using PrivateInference.Protocols.FixedPoint;
 
@@ -24,52 +25,100 @@ public sealed partial class MpcContext
     public const double SiluRange = 8;
     public const int ReciprocalIterations = 3;
 
+
+    // Every nonlinear function runs on the 2-out-of-2 form (P0, P1 with P2 as helper; see Pair.cs): its comparisons
+    // are the three-round helper gates, its products Beaver products with P2 dealing. A public entry point converts
+    // once on the way in (local) and once on the way out (3pc: one round).
+
     private SecretTensor AtFracBits(SecretTensor x) => x.Scale == FracBits ? x : Rescale(x, FracBits);
 
-    private Share PublicConst(int n, double value, int scale) => Constant(n, FixedPointEncoding.Encode(value, scale));
+    private Share PairConst(int n, double value, int scale) => _pair.AddPublic(Share.Empty(n, _pair.Components), Fill(n, FixedPointEncoding.Encode(value, scale)));
+
+    private Share PairAddPublic(Share x, double value, int scale) => _pair.AddPublic(x, Fill(x.Length, FixedPointEncoding.Encode(value, scale)));
+
+    /// <summary>Working scale of the polynomials (their variable lies in [−1, 1]).</summary>
+    private const int PolyScale = 20;
+    /// <summary>Raw scale of a polynomial's last product: its value must stay below 4 for the truncation.</summary>
+    private const int PolyRawScale = 60;
+
+    /// <summary>x (its value at scale <paramref name="scale"/>) as a pending value at the working scale s: a truncation
+    /// folded into the next product when the scale is finer, a local lift when it is coarser.</summary>
+    private static Pending AtPolyScale(Share x, int scale) =>
+        scale >= PolyScale ? new Pending(x, scale - PolyScale) : new Pending(x.Scale(1UL << (PolyScale - scale)), 0);
 
     /// <summary>
-    /// Σ_{j=0..8} c_j v^j for |v| ≤ 1 at scale s, in three product levels (four products): v²; v³ and v⁴
-    /// together; then v⁴·B(v) with B = c4 + c5 v + … + c8 v⁴ at scale s + t, and A = c0 + … + c3 v³ at the raw
-    /// product's scale 2s + t added before that product's truncation (no truncation of its own). The result
-    /// is truncated straight to <paramref name="outScale"/>. Needs |A + v⁴B| · 2^(2s+t) &lt; 2^62.
+    /// Σ_{j=0..8} c_j v^j for |v| ≤ 1 (v pending, its value at scale s = 20) in three rounds of one-round fixed-point
+    /// products (<see cref="TruncatedProducts"/>): v² (the same opening gives v itself, truncated); v³ and v⁴
+    /// together; then v⁴·B(v) with B = c4 + c5 v + … + c8 v⁴, formed at raw scale 2s + t and truncated by that
+    /// product's opening, while A = c0 + c1 v + c2 v² + c3 v³ is formed at the last product's raw scale 2^60 and added to
+    /// it. Returns the value pending at raw scale 2^60 (truncation to <paramref name="outScale"/> still due).
+    /// t = 61 − 2s − ⌈log2 Σ|c4..c8|⌉ keeps B's raw value below 2^62 (14 bits for SiLU's fit, 21 for exp).
     /// </summary>
-    private Share Poly8(Share v, int s, double[] c, int outScale)
+    private Pending Poly8(Pending v, double[] c, int outScale)
     {
-        int n = v.Length, t = PolyCoefBits(s);
-        var v2 = _scheme.MulTrunc(v, v, s);
-        var v34 = _scheme.MulTrunc(Share.Concat(v2, v2), Share.Concat(v, v2), s);
-        Share[] pw = [v, v2, v34.Slice(0, n), v34.Slice(n, n)];
-        var b = PublicConst(n, c[4], s + t);
-        var a = PublicConst(n, c[0], 2 * s + t);
-        for (int j = 1; j <= 4; j++) b = b.Add(pw[j - 1].Scale(FixedPointEncoding.Encode(c[4 + j], t)));
-        for (int j = 1; j <= 3; j++) a = a.Add(pw[j - 1].Scale(FixedPointEncoding.Encode(c[j], s + t)));
-        return _scheme.MulAddTrunc(pw[3], b, a, 2 * s + t - outScale);
+        const int s = PolyScale, sf = PolyRawScale;
+        var (first, truncated) = _prod.Run([(v, v)]);
+        var vt = truncated[v];
+        var v2 = new Pending(first[0], s);
+        var level2 = Products((v2, Exact(vt)), (v2, v2));
+        Share v3 = level2[0], v4 = level2[1];
+        double maxB = Enumerable.Range(4, 5).Sum(j => Math.Abs(c[j]));
+        int t = Math.Min(sf - 2 * s, 61 - 2 * s - (int)Math.Ceiling(Math.Log2(Math.Max(maxB, 1e-9))));
+        int sb = sf - s;
+        var b = PairConst(v.Raw.Length, c[4], 2 * s + t)
+            .Add(vt.Scale(FixedPointEncoding.Encode(c[5], s + t)))
+            .Add(v2.Raw.Scale(FixedPointEncoding.Encode(c[6], t)))
+            .Add(v3.Scale(FixedPointEncoding.Encode(c[7], t)))
+            .Add(v4.Scale(FixedPointEncoding.Encode(c[8], t)));
+        var a = PairConst(v.Raw.Length, c[0], sf)
+            .Add(vt.Scale(FixedPointEncoding.Encode(c[1], sf - s)))
+            .Add(v2.Raw.Scale(FixedPointEncoding.Encode(c[2], sf - 2 * s)))
+            .Add(v3.Scale(FixedPointEncoding.Encode(c[3], sf - 2 * s)));
+        var last = Products((new Pending(v4, s), new Pending(b, 2 * s + t - sb)))[0];
+        return new Pending(last.Add(a), sf - outScale);
     }
 
-    /// <summary>Bits of B's coefficients in <see cref="Poly8"/>: the raw scale 2s + t stays at 60.</summary>
-    private static int PolyCoefBits(int s) => Math.Max(8, 60 - 2 * s);
-
     /// <summary>
-    /// e^x for x &lt;= 5 (inputs below -16 are treated as -16). x is clamped by one comparison, read as
-    /// y = x / 2^4 at scale f + 4 for free (|y| &lt;= 1), e^y is its degree-8 Taylor polynomial (<see cref="Poly8"/>:
-    /// three product levels, remainder &lt;= 2.5e-6), then squared four times; the last squaring truncates to f.
+    /// e^x for x in [−2^20, 5] (inputs below −16 are treated as −16). x is clamped by one fused comparison and product
+    /// (x + [x &lt; −16]·(−16 − x)), read as y = x / 2^4 at scale f + 4 for free (|y| &lt;= 1), e^y is its degree-8 Taylor
+    /// polynomial (<see cref="Poly8"/>: three rounds, remainder &lt;= 2.5e-6), then squared four times at one round each.
     /// </summary>
     public SecretTensor Exp(SecretTensor x)
     {
         using var scope = Scope("exp");
         x = AtFracBits(x);
-        int n = x.Length;
-        var shifted = _scheme.AddPublic(x.Data, Fill(n, FixedPointEncoding.Encode(-ExpClamp, FracBits)));
-        var below = Msb(shifted);
-        // x + [x < -16] * (-16 - x)
-        var xc = x.Data.Add(_scheme.MulRaw(below, shifted.Neg()));
-        int s = FracBits + ExpSquarings;
-        var p = Poly8(xc, s, ExpTaylor, s);
-        for (int i = 0; i < ExpSquarings; i++)
-            p = _scheme.MulTrunc(p, p, i == ExpSquarings - 1 ? 2 * s - FracBits : s);
-        return T(x.Shape, FracBits, p);
+        return T(x.Shape, FracBits, FromPair(Finish(ExpPair(ToPair(x.Data)))));
     }
+
+    /// <summary>e^x on the 2-out-of-2 form, pending (its value at scale f once truncated).</summary>
+    private Pending ExpPair(Share x)
+    {
+        var shifted = PairAddPublic(x, -ExpClamp, FracBits);
+        var (_, lift) = _cmp.Sign(shifted, Width(NonlinearRangeLog2 + 1), shifted.Neg(), Identity(x.Length));
+        var xc = x.Add(lift!);
+        var p = Poly8(AtPolyScale(xc, FracBits + ExpSquarings), ExpTaylor, PolyScale);
+        for (int i = 0; i < ExpSquarings; i++)
+        {
+            var sq = Products((p, p))[0];
+            p = new Pending(sq, i == ExpSquarings - 1 ? 2 * PolyScale - FracBits : PolyScale);
+        }
+        return p;
+    }
+
+    /// <summary>
+    /// The domain of exp, SiLU, sigmoid and softmax: |x| &lt; 2^20 (real). Their comparisons then need only the bits a
+    /// value inside it can reach, f + 21 (37 at f = 16) instead of 63: the helper gates' per-bit vectors, most of their
+    /// bytes, shrink accordingly. Inputs outside the domain compare wrongly.
+    /// </summary>
+    public const int NonlinearRangeLog2 = 20;
+
+    /// <summary>Comparison width for values below 2^log2Bound (real) in magnitude at scale f.</summary>
+    private int Width(int log2Bound) => WidthAt(log2Bound, FracBits);
+
+    private static int[] Identity(int n) => Enumerable.Range(0, n).ToArray();
+
+    /// <summary>Comparison width for values below 2^log2Bound in magnitude (real) at raw scale <paramref name="scale"/>.</summary>
+    private static int WidthAt(int log2Bound, int scale) => Math.Min(FullWidth, log2Bound + scale + 1);
 
     /// <summary>Scale used for 1/x on [2^lo, 2^hi): as fine as the products allow (y (1 + e) must stay below 2^62).</summary>
     private static int ReciprocalScale(int minLog2) => Math.Min(28, (60 + minLog2) / 2);
@@ -77,45 +126,49 @@ public sealed partial class MpcContext
     /// <summary>
     /// 1/x for x in [2^minLog2, 2^maxLog2). The binade of x comes from one batched comparison against the powers
     /// of two inside the range (no comparisons when the range is one binade); the start y0 = 2/3 * 2^-k puts
-    /// e = 1 - x y0 within [-1/3, 1/3]. Then Goldschmidt: 1/x = y0 (1 + e)(1 + e^2)(1 + e^4) / (1 - e^8), each
-    /// factor's product batched with the next square of e, so after e itself there are three product levels (the
-    /// same e^8 = 1.5e-4 as three Newton steps, which need six). The result carries scale min(28, (60 + minLog2) / 2),
-    /// so small reciprocals keep their relative precision.
+    /// e = 1 - x y0 within [-1/3, 1/3] (one product). Then Goldschmidt: 1/x = y0 (1 + e)(1 + e^2)(1 + e^4) / (1 - e^8),
+    /// each factor's product batched with the next square of e: three more one-round product levels. The result carries
+    /// scale min(28, (60 + minLog2) / 2), so small reciprocals keep their relative precision.
     /// </summary>
     public SecretTensor Reciprocal(SecretTensor x, int minLog2 = 0, int maxLog2 = 16)
     {
         using var scope = Scope("reciprocal");
         x = AtFracBits(x);
-        int sy = ReciprocalScale(minLog2);
-        var bits = BinadeBits(x, minLog2, maxLog2);
-        var y = BinadeValue(bits, x.Length, minLog2, maxLog2, sy, k => 2.0 / 3 * Math.Pow(2, -k));
-        int n = x.Length;
-        ulong one = 1UL << sy;
-        var e = _scheme.AddPublic(_scheme.MulTrunc(x.Data, y, FracBits).Neg(), Fill(n, one));   // 1 - x y0 at sy
-        for (int it = 0; it < ReciprocalIterations; it++)
-        {
-            var onePlusE = _scheme.AddPublic(e, Fill(n, one));
-            if (it == ReciprocalIterations - 1)
-            {
-                y = _scheme.MulTrunc(y, onePlusE, sy);
-                break;
-            }
-            var both = _scheme.MulTrunc(Share.Concat(y, e), Share.Concat(onePlusE, e), sy);
-            y = both.Slice(0, n);
-            e = both.Slice(n, n);
-        }
-        return T(x.Shape, sy, y);
+        return T(x.Shape, ReciprocalScale(minLog2), FromPair(Finish(ReciprocalPair(Exact(ToPair(x.Data)), minLog2, maxLog2))));
     }
 
-    /// <summary>[x &lt; 2^j] for j = minLog2 + 1 .. maxLog2 - 1 from one batched comparison (null for a one-binade range).</summary>
-    private Share? BinadeBits(SecretTensor x, int minLog2, int maxLog2)
+    /// <summary>1/x on the 2-out-of-2 form for a pending x (its value at scale f), pending at the reciprocal's scale.</summary>
+    private Pending ReciprocalPair(Pending x, int minLog2, int maxLog2)
     {
-        int n = x.Length, count = maxLog2 - minLog2 - 1;
+        int sy = ReciprocalScale(minLog2), n = x.Raw.Length, raw = FracBits + x.Bits;
+        var bits = BinadeBits(x.Raw, raw, minLog2, maxLog2);
+        var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, k => 2.0 / 3 * Math.Pow(2, -k));
+        var xy = Products((x, Exact(y0)))[0];                                        // x y0 at raw f + sy
+        ulong one = 1UL << (FracBits + sy);
+        var e = new Pending(_pair.AddPublic(xy.Neg(), Fill(n, one)), FracBits);        // 1 − x y0, at sy
+        var onePlusE = new Pending(_pair.AddPublic(xy.Neg(), Fill(n, 2 * one)), FracBits);
+        var y = Exact(y0);
+        for (int it = 0; it < ReciprocalIterations; it++)
+        {
+            if (it == ReciprocalIterations - 1) return new Pending(Products((y, onePlusE))[0], sy);
+            var both = Products((y, onePlusE), (e, e));
+            y = new Pending(both[0], sy);
+            e = new Pending(both[1], sy);
+            onePlusE = new Pending(_pair.AddPublic(both[1], Fill(n, 1UL << (2 * sy))), sy);
+        }
+        return y;
+    }
+
+    /// <summary>[x &lt; 2^j] for j = minLog2 + 1 .. maxLog2 - 1 from one batched comparison of x's raw value at
+    /// <paramref name="scale"/> (null for a one-binade range).</summary>
+    private Share? BinadeBits(Share x, int scale, int minLog2, int maxLog2)
+    {
+        int count = maxLog2 - minLog2 - 1;
         if (count <= 0) return null;
         var parts = new Share[count];
         for (int j = minLog2 + 1; j < maxLog2; j++)
-            parts[j - minLog2 - 1] = _scheme.AddPublic(x.Data, Fill(n, FixedPointEncoding.Encode(-Math.Pow(2, j), FracBits)));
-        return Msb(Share.Concat(parts));
+            parts[j - minLog2 - 1] = PairAddPublic(x, -Math.Pow(2, j), scale);
+        return _cmp.Sign(Share.Concat(parts), WidthAt(maxLog2, scale)).Bits;
     }
 
     /// <summary>
@@ -124,7 +177,7 @@ public sealed partial class MpcContext
     /// </summary>
     private Share BinadeValue(Share? below, int n, int minLog2, int maxLog2, int scale, Func<int, double> value)
     {
-        var acc = PublicConst(n, value(maxLog2 - 1), scale);
+        var acc = PairConst(n, value(maxLog2 - 1), scale);
         if (below is null) return acc;
         for (int j = minLog2 + 1; j < maxLog2; j++)
         {
@@ -142,6 +195,8 @@ public sealed partial class MpcContext
         return c;
     }).ToArray();
 
+    private static int RsqrtScale(int minLog2) => Math.Min(24, (59 + minLog2) / 2);
+
     /// <summary>
     /// 1/sqrt(x) for x in [2^minLog2, 2^maxLog2): from the binade bits both y0 = sqrt(2/3) 2^(-k/2) and y0^2 are local
     /// linear combinations, so e = 1 - x y0^2 ∈ [-1/3, 1/3] takes one product; then 1/sqrt(x) = y0 (1 - e)^(-1/2)
@@ -152,119 +207,124 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("rsqrt");
         x = AtFracBits(x);
-        int sy = Math.Min(24, (59 + minLog2) / 2);
-        int n = x.Length, s = FracBits + 4;
-        // y0^2 at scale sq: x y0^2 ≈ 1 ± 1/3, so the raw product 2^(f + sq) stays below 2^62 at sq = 60 - f.
+        return T(x.Shape, RsqrtScale(minLog2), FromPair(Finish(RsqrtPair(ToPair(x.Data), minLog2, maxLog2))));
+    }
+
+    private Pending RsqrtPair(Share x, int minLog2, int maxLog2)
+    {
+        int sy = RsqrtScale(minLog2), n = x.Length, s = PolyScale;
+        // y0^2 at scale sq: x y0^2 ≈ 1 ± 1/3, so the raw product 2^(f + sq) stays below 2^62 at sq = 60 - f - 1.
         int sq = 60 - FracBits - 1;
-        var bits = BinadeBits(x, minLog2, maxLog2);
+        var bits = BinadeBits(x, FracBits, minLog2, maxLog2);
         var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, k => Math.Sqrt(2.0 / 3) * Math.Pow(2, -k / 2.0));
         var y0Sq = BinadeValue(bits, n, minLog2, maxLog2, sq, k => 2.0 / 3 * Math.Pow(2, -k));
-        var e = _scheme.AddPublic(_scheme.MulTrunc(x.Data, y0Sq, FracBits + sq - s).Neg(), Fill(n, 1UL << s));   // 1 - x y0^2 at s
-        var p = Poly8(e, s, RsqrtSeries, s);
-        return T(x.Shape, sy, _scheme.MulTrunc(y0, p, s));
+        var xy = Products((Exact(x), Exact(y0Sq)))[0];                                  // x y0^2 at raw f + sq
+        var e = new Pending(_pair.AddPublic(xy.Neg(), Fill(n, 1UL << (FracBits + sq))), FracBits + sq - s);
+        var p = Poly8(e, RsqrtSeries, s);
+        return new Pending(Products((Exact(y0), p))[0], s);
     }
 
     /// <summary>
-    /// 1 / (1 + e^-x) for any x, via the sign: s = sigmoid(|x|) = 1 / (1 + e^-|x|) with e^-|x| in (0, 1], so the
-    /// reciprocal's input lies in [1, 2] (no comparisons), then select s or 1 - s. Result at the reciprocal's scale.
+    /// 1 / (1 + e^-x) for |x| &lt; 2^20, via the sign: one fused comparison gives [x &lt; 0] and x·[x &lt; 0], so |x| is
+    /// local; s = sigmoid(|x|) = 1 / (1 + e^-|x|) with e^-|x| in (0, 1], so the reciprocal's input lies in [1, 2] (no
+    /// comparisons); then select s or 1 - s. Result at the reciprocal's scale.
     /// </summary>
     public SecretTensor Sigmoid(SecretTensor x)
     {
         using var scope = Scope("sigmoid");
         x = AtFracBits(x);
         int n = x.Length;
-        var pos = OneMinus(T(x.Shape, 0, Msb(x.Data)));                        // [x >= 0]
-        var sign = _scheme.AddPublic(pos.Data.Scale(2), Fill(n, ulong.MaxValue)); // 2c - 1
-        var abs = _scheme.MulRaw(x.Data, sign);
-        var e = Exp(T(x.Shape, FracBits, abs.Neg()));
-        var d = _scheme.AddPublic(e.Data, Fill(n, 1UL << FracBits));
-        var r = Reciprocal(T(x.Shape, FracBits, d), 0, 1);
-        int sr = r.Scale;
-        // (1 - r) + c (2r - 1)
-        var twoRMinus1 = _scheme.AddPublic(r.Data.Scale(2), Fill(n, 0 - (1UL << sr)));
-        var oneMinusR = _scheme.AddPublic(r.Data.Neg(), Fill(n, 1UL << sr));
-        return T(x.Shape, sr, oneMinusR.Add(_scheme.MulRaw(pos.Data, twoRMinus1)));
+        var p = ToPair(x.Data);
+        var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n));
+        var abs = p.Sub(xNeg!.Scale(2));
+        var e = ExpPair(abs.Neg());
+        var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
+        var r = Finish(ReciprocalPair(d, 0, 1));
+        int sr = ReciprocalScale(0);
+        // s − [x < 0]·(2s − 1)
+        var twoRMinus1 = _pair.AddPublic(r.Scale(2), Fill(n, 0 - (1UL << sr)));
+        return T(x.Shape, sr, FromPair(r.Sub(_pair.MulRaw(neg, twoRMinus1))));
     }
 
     /// <summary>
-    /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t). One batched comparison gives [x &lt; 0], [x &lt; 8] and
-    /// [x &lt; −8]; one round of bit × value products gives x·[x &lt; 0] (for relu) and t = min(|x|, 8) (the sign
-    /// and the range test combine linearly: t = x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]));
-    /// then h(t) by the degree-8 fit (<see cref="Poly8"/>). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4
-    /// up to |x| = 8, ≤ 3.3e-3 beyond (plus rounding).
+    /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t), for |x| &lt; 2^20. One fused comparison batch gives [x &lt; 0],
+    /// [x &lt; 8] and [x &lt; −8] together with their products by x, so relu(x) = x − x·[x &lt; 0] and t = min(|x|, 8) =
+    /// x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]) are local; then h(t) by the degree-8 fit
+    /// (<see cref="Poly8"/>). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond
+    /// (plus rounding).
     /// </summary>
     public SecretTensor Silu(SecretTensor x)
     {
         using var scope = Scope("silu");
         x = AtFracBits(x);
         int n = x.Length, f = FracBits;
-        ulong r = FixedPointEncoding.Encode(SiluRange, f);
-        var bits = Msb(Share.Concat(x.Data, _scheme.AddPublic(x.Data, Fill(n, 0 - r)), _scheme.AddPublic(x.Data, Fill(n, r))));
+        var p = ToPair(x.Data);
+        var idx = new int[3 * n];
+        for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
+        var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, f), PairAddPublic(p, SiluRange, f)), Width(NonlinearRangeLog2 + 1), p, idx);
         var neg = bits.Slice(0, n);
         var belowHi = bits.Slice(n, n);
         var belowLo = bits.Slice(2 * n, n);
-        var absSel = belowHi.Add(belowLo).Sub(neg.Scale(2));                       // sign(x)·[|x| < 8]
-        var prods = _scheme.MulRaw(Share.Concat(x.Data, x.Data), Share.Concat(absSel, neg));
-        var outside = _scheme.AddPublic(belowLo.Sub(belowHi), Fill(n, 1));           // [|x| >= 8]
-        var tc = prods.Slice(0, n).Add(outside.Scale(r));                            // min(|x|, 8) at f
-        int s = f + 4;
-        // v = (t - 4)/8: t - 4 read at scale f + 3, lifted to s.
-        var v = _scheme.AddPublic(tc, Fill(n, 0 - FixedPointEncoding.Encode(SiluRange / 2, f))).Scale(1UL << (s - f - 3));
-        var h = Poly8(v, s, SiluTail, f);
-        var relu = x.Data.Sub(prods.Slice(n, n));
-        return T(x.Shape, f, relu.Sub(h));
+        var xNeg = prods!.Slice(0, n);
+        var absInside = prods.Slice(n, n).Add(prods.Slice(2 * n, n)).Sub(xNeg.Scale(2));   // |x|·[|x| < 8]
+        var outside = _pair.AddPublic(belowLo.Sub(belowHi), Fill(n, 1));                       // [|x| >= 8]
+        var tc = absInside.Add(outside.Scale(FixedPointEncoding.Encode(SiluRange, f)));        // min(|x|, 8) at f
+        // v = (t - 4)/8: t - 4 read at scale f + 3.
+        var h = Poly8(AtPolyScale(PairAddPublic(tc, -SiluRange / 2, f), f + 3), SiluTail, f);
+        // h truncated on its own: relu(x) up to 2^20 does not fit h's raw scale.
+        return T(x.Shape, f, FromPair(p.Sub(xNeg).Sub(Finish(h))));
     }
 
     /// <summary>
-    /// Softmax along the last axis. <paramref name="valid"/> (public, broadcast to x's shape by
+    /// Softmax along the last axis, for scores |x| &lt; 2^20. <paramref name="valid"/> (public, broadcast to x's shape by
     /// <paramref name="validShape"/>) marks positions that take part; the others get probability 0. Max by the
-    /// tournament, exp of x - max (&lt;= 0), row sums, one reciprocal per row on [1, n], one product.
+    /// helper tournament, exp of x - max (&lt;= 0), row sums (still pending their truncation), one reciprocal per row on
+    /// [1, n], one product.
     /// </summary>
     public SecretTensor Softmax(SecretTensor x, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
     {
         using var scope = Scope("softmax");
         x = AtFracBits(x);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
+        var xp = ToPair(x.Data);
         ulong[]? keep = null;
-        var xm = x;
         if (!valid.IsEmpty)
         {
             var idx = Shapes.BroadcastIndex(validShape ?? [valid.Length], x.Shape);
             keep = new ulong[x.Length];
             var low = new ulong[x.Length];
-            ulong big = FixedPointEncoding.Encode(-(double)(1 << 20), FracBits);
+            ulong big = FixedPointEncoding.Encode(MaskedScore, FracBits);
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
-            xm = T(x.Shape, x.Scale, _scheme.AddPublic(x.Data.MulPublic(keep), low));
+            xp = _pair.AddPublic(xp.MulPublic(keep), low);
         }
-        var rowShape = x.Shape[..^1].Concat(new[] { 1 }).ToArray();
-        var max = keep is not null && ChunkedMaxPays(keep, n)
-            ? Reshape(MaxOfValid(xm, keep, n), rowShape)
-            : T(rowShape, x.Scale, MaxQuad(xm));
+        var max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n) : MaxPair(xp, rows, n, ScoreKeyWidth);
         int hi = 1;
         while ((1 << hi) <= n) hi++;
-        if (keep is null)
-        {
-            var e = Exp(Sub(xm, max));
-            return Mul(e, Reshape(Reciprocal(Sum(e), 0, hi + 1), rowShape));
-        }
-        // Only the valid entries go through exp and the final product (a causal prefill masks about half of x): they
-        // are gathered by their public positions and scattered back, the masked ones as zeros.
+        int sy = ReciprocalScale(0);
+        // x − max, on the valid entries only (a causal prefill masks about half of x): gathered by their public
+        // positions, exponentiated, summed per row and scattered back, the masked ones as zeros.
         var positions = new List<int>();
         var back = new int[x.Length];
         for (int i = 0; i < x.Length; i++)
         {
-            back[i] = keep[i] == 1 ? positions.Count : -1;
-            if (keep[i] == 1) positions.Add(i);
+            back[i] = keep is null || keep[i] == 1 ? positions.Count : -1;
+            if (back[i] >= 0) positions.Add(i);
         }
-        int count = positions.Count;
-        var ev = Exp(Rearrange(Sub(xm, max), [.. positions], count));
-        var sum = Sum(Rearrange(ev, back, x.Shape));
-        var r = Reciprocal(sum, 0, hi + 1);
-        var pv = Mul(ev, Rearrange(r, positions.Select(i => i / n).ToArray(), count));
-        return Rearrange(pv, back, x.Shape);
+        var rowOf = positions.Select(i => i / n).ToArray();
+        var ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)));
+        var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
+        var r = ReciprocalPair(sum, 0, hi + 1);
+        var pv = Products((ev, new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
+        return T(x.Shape, FracBits, FromPair(_pair.Trunc(pv, sy).GatherOrZero(back)));
     }
 
+    /// <summary>The value a masked score takes before the maximum (never the maximum of a row with a valid entry).</summary>
+    private const double MaskedScore = -(double)(1 << 20);
+
     private const int MaxChunk = 16;
+
+    /// <summary>Tournament keys 8·x + index of scores in the domain differ by less than 2^25 (real).</summary>
+    private int ScoreKeyWidth => Width(NonlinearRangeLog2 + 5);
 
     /// <summary>Whether <see cref="MaxOfValid"/> compares at most three quarters of the entries a whole-row tournament
     /// would (a causal block: about half; a few masked entries per row: never).</summary>
@@ -285,11 +345,11 @@ public sealed partial class MpcContext
 
     /// <summary>
     /// Row maxima [rows] of x [rows, n] over the valid entries only, for rows that are largely masked (a causal prefill):
-    /// each row's valid entries in chunks of <see cref="MaxChunk"/> (two 4-ary levels), then the chunk maxima of each
-    /// row (padded with −2^20, like masked entries). The same number of tournament levels as one tournament over whole
-    /// rows, with about half the comparisons under a causal mask. The result is the same maximum.
+    /// each row's valid entries in chunks of <see cref="MaxChunk"/>, then the chunk maxima of each row (padded with
+    /// −2^20, like masked entries). About half the comparisons of a whole-row tournament under a causal mask, with the
+    /// same maximum.
     /// </summary>
-    private SecretTensor MaxOfValid(SecretTensor x, ulong[] keep, int n)
+    private Share MaxOfValid(Share x, ulong[] keep, int n)
     {
         int rows = x.Length / n;
         var chunks = new int[rows];
@@ -300,18 +360,18 @@ public sealed partial class MpcContext
             chunks[r] = Math.Max(1, (valid.Length + MaxChunk - 1) / MaxChunk);
             for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : -1);
         }
-        var chunkMax = Max(RearrangeOrLow(x, [.. first], first.Count / MaxChunk, MaxChunk));
+        var chunkMax = MaxPair(GatherOrLow(x, [.. first]), first.Count / MaxChunk, MaxChunk, ScoreKeyWidth);
         int width = chunks.Max();
         var second = new int[rows * width];
         for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
             for (int j = 0; j < width; j++) second[r * width + j] = j < chunks[r] ? start + j : -1;
-        return Max(RearrangeOrLow(chunkMax, second, rows, width));
+        return MaxPair(GatherOrLow(chunkMax, second), rows, width, ScoreKeyWidth);
     }
 
-    /// <summary><see cref="Rearrange"/> with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>
-    private SecretTensor RearrangeOrLow(SecretTensor x, int[] indices, int rows, int width)
+    /// <summary>A gather by public indices with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>
+    private Share GatherOrLow(Share x, int[] indices)
     {
-        var low = indices.Select(i => i < 0 ? -(double)(1 << 20) : 0).ToArray();
-        return AddPublic(Rearrange(x, indices, rows, width), low, [rows, width]);
+        ulong low = FixedPointEncoding.Encode(MaskedScore, FracBits);
+        return _pair.AddPublic(x.GatherOrZero(indices), indices.Select(i => i < 0 ? low : 0).ToArray());
     }
 }

@@ -30,6 +30,7 @@ public sealed partial class MpcContext : IDisposable
             SchemeKind.TwoPcDealer => new Dealer2pcScheme(channel, keys),
             _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
         };
+        InitPair(_scheme is Dealer2pcScheme dealer ? dealer : new Dealer2pcScheme(channel, keys));
     }
 
     /// <summary>Starts this party's side of a session: pairwise X25519 + HKDF keys with every participant (one round).</summary>
@@ -269,6 +270,7 @@ public sealed partial class MpcContext : IDisposable
     public void Dispose()
     {
         (_scheme as IDisposable)?.Dispose();
+        if (!ReferenceEquals(_pair, _scheme)) (_pair as IDisposable)?.Dispose();
         _keys.Dispose();
     }
 }

@@ -134,10 +134,8 @@ internal interface IScheme
     Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits);
     Share Trunc(Share x, int bits);
 
-    /// <summary>AND of boolean shares of dense words.</summary>
-    Share And(Share a, Share b);
-    /// <summary>Boolean shares of two words u, v with u + v = x (mod 2^64), for the comparison adder.</summary>
-    (Share U, Share V) SplitForAdder(Share x);
-    /// <summary>Arithmetic shares of bit 0 of a boolean-shared word.</summary>
-    Share BitToArith(Share bits);
+    /// <summary>This party's 2-out-of-2 share (P0, P1; nothing at P2) of the same value, locally.</summary>
+    Share ToPair(Share x);
+    /// <summary>A 2-out-of-2 sharing (P0, P1) back in this scheme's form (3pc: one round; 2pc: as it is).</summary>
+    Share FromPair(Share y);
 }

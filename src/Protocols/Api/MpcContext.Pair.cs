@@ -1,0 +1,39 @@
+using PrivateInference.Protocols.Circuits;
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols;
+
+public sealed partial class MpcContext
+{
+    /// <summary>
+    /// The 2-out-of-2 form the nonlinear functions run on: additive shares between P0 and P1 with P2 as the helper
+    /// that deals their correlated randomness. In 2pc it is the scheme itself; in 3pc a replicated sharing converts to
+    /// it locally (P0 holds C0 + C1, P1 holds C2) and back in one round (<see cref="IScheme.FromPair"/>), and the same
+    /// dealer protocols run with P2 as dealer. P2 holding C2 and C0 does not matter: it never receives P0's or P1's
+    /// masked openings, only the helper gates' masked, shuffled per-bit vectors.
+    /// </summary>
+    private IScheme _pair = null!;
+    private MaskedComparison _cmp = null!;
+    private PermutedTournament _tour = null!;
+    private TruncatedProducts _prod = null!;
+
+    private void InitPair(IScheme pair)
+    {
+        _pair = pair;
+        _cmp = new MaskedComparison(Channel, _keys);
+        _tour = new PermutedTournament(Channel, _keys);
+        _prod = new TruncatedProducts(Channel, _keys);
+    }
+
+    /// <summary>Products of pending values in one round (<see cref="TruncatedProducts"/>), each result raw.</summary>
+    private Share[] Products(params (Pending A, Pending B)[] pairs) => _prod.Run(pairs).Products;
+
+    /// <summary>The pending truncation done on its own (one round; nothing when none is due).</summary>
+    private Share Finish(Pending p) => p.Bits == 0 ? p.Raw : _pair.Trunc(p.Raw, p.Bits);
+
+    private static Pending Exact(Share x) => new(x, 0);
+
+    private Share ToPair(Share x) => _scheme.ToPair(x);
+
+    private Share FromPair(Share y) => _scheme.FromPair(y);
+}

@@ -1,0 +1,126 @@
+using PrivateInference.Protocols.Communication;
+
+namespace PrivateInference.Protocols.Circuits;
+
+/// <summary>
+/// The bitwise core of the helper-assisted comparison (SecureNN's private compare, with the helper as dealer). P0 and
+/// P1 know a public C; the helper knows a mask r, and P0 and P1 hold shares over Z_67 of r's low k bits, which the
+/// helper dealt. For a flip β known only to P0 and P1 they form, for every bit position i, shares of
+///   β = 0: c_i = a_i − r_i + 1 + Σ_{j&gt;i} (a_j ⊕ r_j),   zero for some i exactly when r &gt; a;
+///   β = 1: c_i = r_i − t_i + 1 + Σ_{j&gt;i} (t_j ⊕ r_j),   t = a + 1, zero for some i exactly when r ≤ a,
+/// with a = C mod 2^k (every term is non-negative and at most k + 1 &lt; 67, so nothing wraps). Each c_i is multiplied
+/// by a fresh nonzero s_i, re-randomized by a fresh zero sharing and the k positions are shuffled, all from the
+/// randomness P0 and P1 share, so the helper that adds the two vectors learns only whether one entry is zero:
+/// z = [r &gt; a] ⊕ β.
+/// </summary>
+internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
+{
+    public static ulong LowMask(int k) => k >= 64 ? ulong.MaxValue : (1UL << k) - 1;
+
+    /// <summary>Helper: deals Z_67 shares of the low k bits of every r (P0's from its key, P1's sent: k bytes each).</summary>
+    public void DealBits(ulong[] r, int k)
+    {
+        int n = r.Length;
+        var s0 = DrawModP(0, n * k);
+        var s1 = new byte[n * k];
+        for (int e = 0; e < n; e++)
+            for (int i = 0; i < k; i++)
+            {
+                int bit = (int)((r[e] >> i) & 1);
+                s1[e * k + i] = (byte)((bit - s0[e * k + i] + P) % P);
+            }
+        Ch.Send(1, s1);
+    }
+
+    /// <summary>P0 and P1: this party's shares of the bits dealt by <see cref="DealBits"/>.</summary>
+    public byte[] ReceiveBits(int n, int k)
+    {
+        if (Me == 0) return DrawModP(Helper, n * k);
+        var b = new byte[n * k];
+        Ch.Receive(Helper, b);
+        return b;
+    }
+
+    /// <summary>Elements whose common draws are expanded at a time (bounds the working set).</summary>
+    private const int Block = 4096;
+
+    /// <summary>P0 and P1: the masked per-bit vectors for every element, sent to the helper (one round). Three common
+    /// 64-bit draws per bit give its multiplier (mod 66), its zero-sharing term (mod 67) and its shuffle index (biases
+    /// below 2^-57).</summary>
+    public void SendDigits(ulong[] c, byte[] rBits, int k, ReadOnlySpan<bool> flip)
+    {
+        int n = c.Length;
+        var d = new byte[n * k];
+        var share = new int[k];
+        var pos = new int[k];
+        var draws = new ulong[3 * Math.Min(n, Block) * k];
+        ulong low = LowMask(k);
+        bool p0 = Me == 0;
+        using var common = Common();
+        for (int e0 = 0; e0 < n; e0 += Block)
+        {
+            int cnt = Math.Min(Block, n - e0);
+            common.Fill(draws.AsSpan(0, 3 * cnt * k));
+            for (int e = e0; e < e0 + cnt; e++)
+            {
+                ulong a = c[e] & low;
+                bool beta = flip[e];
+                var bits = rBits.AsSpan(e * k, k);
+                if (beta && a == low)
+                {
+                    // r ≤ 2^k − 1 always holds: one entry zero, the others one.
+                    for (int i = 0; i < k; i++) share[i] = p0 && i > 0 ? 1 : 0;
+                }
+                else
+                {
+                    ulong q = beta ? a + 1 : a;
+                    int suffix = 0;                     // this party's share of Σ_{j>i} (q_j ⊕ r_j), in [0, P)
+                    for (int i = k - 1; i >= 0; i--)
+                    {
+                        int qi = (int)((q >> i) & 1), ri = bits[i];
+                        int pub = p0 ? 1 + (beta ? -qi : qi) : 0;
+                        int v = pub + (beta ? ri : P - ri) + suffix;      // in [0, 3P)
+                        share[i] = v % P;
+                        // q_i ⊕ r_i: r_i when q_i = 0, else 1 − r_i.
+                        int w = qi == 0 ? ri : (p0 ? 1 : 0) + P - ri;
+                        suffix += w;
+                        if (suffix >= P) suffix -= P;
+                        if (suffix >= P) suffix -= P;
+                    }
+                }
+                var rnd = draws.AsSpan(3 * (e - e0) * k, 3 * k);
+                // A uniform shuffle of the k positions (Fisher-Yates).
+                for (int i = 0; i < k; i++) pos[i] = i;
+                for (int i = k - 1; i > 0; i--)
+                {
+                    int j = (int)(rnd[2 * k + i] % (ulong)(i + 1));
+                    (pos[i], pos[j]) = (pos[j], pos[i]);
+                }
+                var de = d.AsSpan(e * k, k);
+                for (int i = 0; i < k; i++)
+                {
+                    int mult = 1 + (int)(rnd[i] % (P - 1));
+                    int zero = (int)(rnd[k + i] % P);
+                    de[pos[i]] = (byte)((mult * share[i] + (p0 ? zero : P - zero)) % P);
+                }
+            }
+        }
+        Ch.Send(Helper, d);
+        Ch.Round();
+    }
+
+    /// <summary>Helper: adds the two vectors of every element; true where one entry is zero (z = [r &gt; a] ⊕ β).</summary>
+    public bool[] ReceiveZeros(int n, int k)
+    {
+        var d0 = new byte[n * k];
+        var d1 = new byte[n * k];
+        Ch.Receive(0, d0);
+        Ch.Receive(1, d1);
+        Ch.Round();
+        var z = new bool[n];
+        for (int e = 0; e < n; e++)
+            for (int i = 0; i < k && !z[e]; i++)
+                if ((d0[e * k + i] + d1[e * k + i]) % P == 0) z[e] = true;
+        return z;
+    }
+}

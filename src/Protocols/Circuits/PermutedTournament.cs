@@ -1,0 +1,159 @@
+using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols.Circuits;
+
+/// <summary>
+/// One level of a maximum tournament on 2-out-of-2 shares in three rounds, whatever the group size. P0 and P1 shuffle
+/// each group's members with a permutation only they know and compare every pair of slots with the bitwise
+/// comparison, unflipped, on distinct keys G·x + (original index) (G the largest group, so equal values still
+/// differ). The helper therefore learns the order of a uniformly shuffled set of distinct keys (a uniform random
+/// order, independent of the data), finds the winning slot, and returns shares of its one-hot and of its mask:
+/// P0 and P1 opened c_s = x_s + ρ_s per slot, so max = Σ_s onehot_s·c_s − ρ_winner is local.
+/// Round 1 opens c; round 2 sends the per-bit vectors; round 3 returns the one-hots.
+/// </summary>
+internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
+{
+    private readonly BitwiseComparison _bits = new(channel, keys);
+
+    /// <summary>Maxima of the groups of <paramref name="size"/> consecutive members (the last group of each row may be
+    /// smaller) of every row of x [rows, len]; returns [rows, groups]. Keys G·x must differ by less than 2^k.</summary>
+    public Share Level(Share x, int rows, int len, int size, int k)
+    {
+        int groups = (len + size - 1) / size;
+        var sizes = Enumerable.Range(0, groups).Select(g => Math.Min(size, len - g * size)).ToArray();
+        // Slots: the members of groups with at least two, row by row; pairs (a < b) of slots within a group.
+        var slotStart = new int[groups];
+        int slotsPerRow = 0, pairsPerRow = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            slotStart[g] = slotsPerRow;
+            if (sizes[g] < 2) continue;
+            slotsPerRow += sizes[g];
+            pairsPerRow += sizes[g] * (sizes[g] - 1) / 2;
+        }
+        int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
+        if (IsHelper) { RunHelper(rows, groups, sizes, slots, slotsPerRow, size, k); return None(rows * groups); }
+        if (!IsCompute) return None(rows * groups);
+
+        // The members of each group in shuffled slot order (Fisher-Yates on the common draws).
+        var member = new int[slots];
+        var draws = new ulong[slots];
+        using (var common = Common()) common.Fill(draws);
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                if (sizes[g] < 2) continue;
+                int s0 = r * slotsPerRow + slotStart[g];
+                for (int u = 0; u < sizes[g]; u++) member[s0 + u] = u;
+                for (int u = sizes[g] - 1; u > 0; u--)
+                {
+                    int j = (int)(draws[s0 + u] % (ulong)(u + 1));
+                    (member[s0 + u], member[s0 + j]) = (member[s0 + j], member[s0 + u]);
+                }
+            }
+        var rho = Draw(Helper, slots);
+        var rBits = _bits.ReceiveBits(pairs, k);
+        var mine = new ulong[slots];
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                if (sizes[g] < 2) continue;
+                int s0 = r * slotsPerRow + slotStart[g];
+                for (int u = 0; u < sizes[g]; u++) mine[s0 + u] = x.C[0][r * len + g * size + member[s0 + u]] + rho[s0 + u];
+            }
+        var c = Open(mine);
+        var diff = new ulong[pairs];
+        var beta = new bool[pairs];
+        ulong offset = 1UL << k, mult = (ulong)size;
+        int q = 0;
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                if (sizes[g] < 2) continue;
+                int s0 = r * slotsPerRow + slotStart[g];
+                for (int a = 0; a < sizes[g]; a++)
+                    for (int b = a + 1; b < sizes[g]; b++, q++)
+                    {
+                        // key_a − key_b + 2^k, masked by size·(ρ_a − ρ_b)
+                        ulong v = mult * (c[s0 + a] - c[s0 + b]) + (ulong)(member[s0 + a] - member[s0 + b]) + offset;
+                        diff[q] = v;
+                        beta[q] = ((v >> k) & 1) == 0;
+                    }
+            }
+        _bits.SendDigits(diff, rBits, k, beta);
+
+        ulong[] oh, rw;
+        if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); }
+        else { oh = Ch.ReceiveUlongs(Helper, slots); rw = Ch.ReceiveUlongs(Helper, rows * groups); }
+        Ch.Round();
+        var max = new ulong[rows * groups];
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                int o = r * groups + g;
+                if (sizes[g] < 2) { max[o] = x.C[0][r * len + g * size]; continue; }
+                int s0 = r * slotsPerRow + slotStart[g];
+                ulong acc = 0 - rw[o];
+                for (int u = 0; u < sizes[g]; u++) acc += oh[s0 + u] * c[s0 + u];
+                max[o] = acc;
+            }
+        return One(max);
+    }
+
+    private void RunHelper(int rows, int groups, int[] sizes, int slots, int slotsPerRow, int size, int k)
+    {
+        var slotStart = new int[groups];
+        for (int g = 0, at = 0; g < groups; g++) { slotStart[g] = at; if (sizes[g] >= 2) at += sizes[g]; }
+        var rho = Draw(0, slots);
+        var rho1 = Draw(1, slots);
+        for (int s = 0; s < slots; s++) rho[s] += rho1[s];
+        var masks = new List<ulong>();
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                if (sizes[g] < 2) continue;
+                int s0 = r * slotsPerRow + slotStart[g];
+                for (int a = 0; a < sizes[g]; a++)
+                    for (int b = a + 1; b < sizes[g]; b++) masks.Add((ulong)size * (rho[s0 + a] - rho[s0 + b]));
+            }
+        var mask = masks.ToArray();
+        _bits.DealBits(mask, k);
+        Open([]);
+        var z = _bits.ReceiveZeros(mask.Length, k);
+        var oh0 = Draw(0, slots);
+        var rw0 = Draw(0, rows * groups);
+        var oh1 = new ulong[slots];
+        var rw1 = new ulong[rows * groups];
+        var beats = new bool[8 * 8];
+        int q = 0;
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                int o = r * groups + g, sz = sizes[g];
+                if (sz < 2) { rw1[o] = 0 - rw0[o]; continue; }
+                int s0 = r * slotsPerRow + slotStart[g];
+                if (beats.Length < sz * sz) beats = new bool[sz * sz];
+                for (int a = 0; a < sz; a++)
+                    for (int b = a + 1; b < sz; b++, q++)
+                    {
+                        // [key_a < key_b] = z ⊕ bit k of the mask (the comparison ran unflipped).
+                        bool less = z[q] ^ (((mask[q] >> k) & 1) == 1);
+                        beats[a * sz + b] = !less;
+                        beats[b * sz + a] = less;
+                    }
+                int win = 0;
+                for (int a = 0; a < sz; a++)
+                {
+                    bool all = true;
+                    for (int b = 0; b < sz && all; b++) if (b != a && !beats[a * sz + b]) all = false;
+                    if (all) { win = a; break; }
+                }
+                for (int u = 0; u < sz; u++) oh1[s0 + u] = (u == win ? 1UL : 0) - oh0[s0 + u];
+                rw1[o] = rho[s0 + win] - rw0[o];
+            }
+        Ch.Send(1, oh1);
+        Ch.Send(1, rw1);
+        Ch.Round();
+    }
+}

@@ -1,0 +1,190 @@
+using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols.Circuits;
+
+/// <summary>A value whose truncation is still due: Raw / 2^Bits (Bits = 0: exact), on the 2-out-of-2 form.</summary>
+internal sealed record Pending(Share Raw, int Bits);
+
+/// <summary>
+/// Fixed-point products in one round, the truncation of each operand folded into the product's opening. The exact
+/// truncation opens c = z + 2^62 + r and ends in ⌊z / 2^d⌋ − e = P(c) − M with P(c) public and the mask
+/// M = R − κ·ρ (R = (r mod 2^63) &gt;&gt; d and ρ = r's top bit from the helper, κ = ±2^(63−d) public after the opening).
+/// Because M is known to the helper up to the public κ, the same opening serves as the Beaver opening of a product:
+/// a'·b' = P_a P_b − P_a M_b − P_b M_a + M_a M_b, where M_a M_b = R_a R_b − κ_b R_a ρ_b − κ_a ρ_a R_b + κ_a κ_b ρ_a ρ_b
+/// (a square: R² − 2κ R ρ + κ² ρ) needs only shares of the helper's mask products. So a chain of products costs one
+/// round per level instead of two (product, then truncation); only its end is truncated on its own. Every operand
+/// needs |Raw| &lt; 2^62, as for the truncation; the result is raw (its scale the sum of the operands' scales).
+/// Helper material per operand: ρ and R (2 words to P1); per product: 4 words (a square: 2). All of it depends on no
+/// data (preprocessing); online each of P0 and P1 sends one word per operand element.
+/// </summary>
+internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
+{
+    private const ulong Offset = 1UL << 62;
+    private const ulong Low63 = (1UL << 63) - 1;
+
+    /// <summary>The raw products of the pairs, all in one round, and the truncated operands (shares of ⌊Raw / 2^Bits⌋
+    /// − e, e ∈ {0, 1}), which come for free from the same opening.</summary>
+    public (Share[] Products, Dictionary<Pending, Share> Truncated) Run(IReadOnlyList<(Pending A, Pending B)> pairs)
+    {
+        var operands = new List<Pending>();
+        var at = new Dictionary<Pending, int>(ReferenceEqualityComparer.Instance);
+        foreach (var (a, b) in pairs)
+        {
+            if (a.Raw.Length != b.Raw.Length) throw new ArgumentException("a product's operands must have the same length");
+            foreach (var o in new[] { a, b })
+            {
+                if (o.Bits is < 0 or > 62) throw new ArgumentOutOfRangeException(nameof(pairs), "truncation bits must be 0..62");
+                if (at.TryAdd(o, operands.Count)) operands.Add(o);
+            }
+        }
+        if (!IsCompute)
+        {
+            if (IsHelper) RunHelper(pairs, operands, at);
+            var none = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
+            foreach (var o in operands) none[o] = None(o.Raw.Length);
+            return ([.. pairs.Select(p => None(p.A.Raw.Length))], none);
+        }
+
+        // Draws in the helper's order: per operand (r, ρ, R) at P0 and r at P1; per product its mask terms at P0.
+        var r = new ulong[operands.Count][];
+        var rho = new ulong[operands.Count][];
+        var big = new ulong[operands.Count][];
+        var terms = new ulong[pairs.Count][];
+        int corrections = 0;
+        for (int u = 0; u < operands.Count; u++)
+        {
+            int n = operands[u].Raw.Length;
+            if (Me == 0)
+            {
+                var s = Draw(Helper, 3 * n);
+                r[u] = s[..n]; rho[u] = s[n..(2 * n)]; big[u] = s[(2 * n)..];
+            }
+            else { r[u] = Draw(Helper, n); corrections += 2 * n; }
+        }
+        for (int q = 0; q < pairs.Count; q++)
+        {
+            int n = pairs[q].A.Raw.Length, t = Square(pairs[q]) ? 2 : 4;
+            if (Me == 0) terms[q] = Draw(Helper, t * n); else corrections += t * n;
+        }
+        if (Me == 1)
+        {
+            var got = Ch.ReceiveUlongs(Helper, corrections);
+            int o = 0;
+            for (int u = 0; u < operands.Count; u++)
+            {
+                int n = operands[u].Raw.Length;
+                rho[u] = got[o..(o + n)]; big[u] = got[(o + n)..(o + 2 * n)]; o += 2 * n;
+            }
+            for (int q = 0; q < pairs.Count; q++)
+            {
+                int len = (Square(pairs[q]) ? 2 : 4) * pairs[q].A.Raw.Length;
+                terms[q] = got[o..(o + len)]; o += len;
+            }
+        }
+
+        int total = operands.Sum(o => o.Raw.Length);
+        var masked = new ulong[total];
+        for (int u = 0, o = 0; u < operands.Count; o += operands[u].Raw.Length, u++)
+        {
+            var z = operands[u].Raw.C[0];
+            for (int i = 0; i < z.Length; i++) masked[o + i] = z[i] + r[u][i];
+        }
+        var c = Open(masked);
+
+        // Per operand: P(c) (public), κ (public) and this party's share of M = R − κρ.
+        var pub = new ulong[operands.Count][];
+        var kappa = new ulong[operands.Count][];
+        var m = new ulong[operands.Count][];
+        var truncated = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
+        for (int u = 0, o = 0; u < operands.Count; o += operands[u].Raw.Length, u++)
+        {
+            int n = operands[u].Raw.Length, d = operands[u].Bits;
+            ulong top = 1UL << (63 - d), off = 1UL << (62 - d);
+            pub[u] = new ulong[n]; kappa[u] = new ulong[n]; m[u] = new ulong[n];
+            var own = new ulong[n];
+            for (int i = 0; i < n; i++)
+            {
+                ulong ci = c[o + i] + Offset, cm = ci >> 63;
+                pub[u][i] = ((ci & Low63) >> d) + cm * top - off;
+                kappa[u][i] = cm == 0 ? top : 0 - top;
+                m[u][i] = big[u][i] - kappa[u][i] * rho[u][i];
+                own[i] = (Me == 0 ? pub[u][i] : 0) - m[u][i];
+            }
+            truncated[operands[u]] = One(own);
+        }
+        var products = new Share[pairs.Count];
+        for (int q = 0; q < pairs.Count; q++)
+        {
+            int a = at[pairs[q].A], b = at[pairs[q].B], n = pairs[q].A.Raw.Length;
+            var t = terms[q];
+            var z = new ulong[n];
+            bool sq = Square(pairs[q]);
+            for (int i = 0; i < n; i++)
+            {
+                ulong ka = kappa[a][i], kb = kappa[b][i];
+                ulong mm = sq
+                    ? t[i] - 2 * ka * t[n + i] + ka * ka * rho[a][i]
+                    : t[i] - kb * t[n + i] - ka * t[2 * n + i] + ka * kb * t[3 * n + i];
+                ulong v = mm - pub[a][i] * m[b][i] - pub[b][i] * m[a][i];
+                if (Me == 0) v += pub[a][i] * pub[b][i];
+                z[i] = v;
+            }
+            products[q] = One(z);
+        }
+        return (products, truncated);
+    }
+
+    private static bool Square((Pending A, Pending B) p) => ReferenceEquals(p.A, p.B);
+
+    private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, List<Pending> operands, Dictionary<Pending, int> at)
+    {
+        var rho = new ulong[operands.Count][];
+        var big = new ulong[operands.Count][];
+        var send = new List<ulong[]>();
+        for (int u = 0; u < operands.Count; u++)
+        {
+            int n = operands[u].Raw.Length, d = operands[u].Bits;
+            var s0 = Draw(0, 3 * n);
+            var r = Draw(1, n);
+            rho[u] = new ulong[n]; big[u] = new ulong[n];
+            var c1 = new ulong[2 * n];
+            for (int i = 0; i < n; i++)
+            {
+                ulong ri = r[i] + s0[i];
+                rho[u][i] = ri >> 63;
+                big[u][i] = (ri & Low63) >> d;
+                c1[i] = rho[u][i] - s0[n + i];
+                c1[n + i] = big[u][i] - s0[2 * n + i];
+            }
+            send.Add(c1);
+        }
+        foreach (var p in pairs)
+        {
+            int a = at[p.A], b = at[p.B], n = p.A.Raw.Length;
+            bool sq = Square(p);
+            int t = sq ? 2 : 4;
+            var s0 = Draw(0, t * n);
+            var c1 = new ulong[t * n];
+            for (int i = 0; i < n; i++)
+            {
+                if (sq)
+                {
+                    c1[i] = big[a][i] * big[a][i] - s0[i];
+                    c1[n + i] = big[a][i] * rho[a][i] - s0[n + i];
+                }
+                else
+                {
+                    c1[i] = big[a][i] * big[b][i] - s0[i];
+                    c1[n + i] = big[a][i] * rho[b][i] - s0[n + i];
+                    c1[2 * n + i] = rho[a][i] * big[b][i] - s0[2 * n + i];
+                    c1[3 * n + i] = rho[a][i] * rho[b][i] - s0[3 * n + i];
+                }
+            }
+            send.Add(c1);
+        }
+        var all = new ulong[send.Sum(x => x.Length)];
+        for (int i = 0, o = 0; i < send.Count; o += send[i].Length, i++) send[i].CopyTo(all, o);
+        Ch.Send(1, all);
+    }
+}
