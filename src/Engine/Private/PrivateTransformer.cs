@@ -65,23 +65,24 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         Length = length;
     }
 
-    /// <summary>x · rsqrt(Σx² + d·eps): RMSNorm with its gain and √d folded into the next matrix.</summary>
+    /// <summary>x · rsqrt(Σx² + d·eps): RMSNorm with its gain and √d folded into the next matrix. Σx² stays
+    /// untruncated (scale 2f): rsqrt folds its truncation into its first product.</summary>
     private SecretTensor Norm(SecretTensor x)
     {
         using var scope = ctx.Scope("rmsnorm");
-        var sumSquares = ctx.AddPublic(ctx.Sum(x * x), _c.Dim * (double)_c.RmsEps);
-        var r = ctx.Rsqrt(sumSquares, NormMinLog2, NormMaxLog2);
-        return x * ctx.Reshape(r, x.Shape[0], 1);
+        var sumSquares = ctx.AddPublic(ctx.Sum(ctx.MulExact(x, x)), _c.Dim * (double)_c.RmsEps);
+        return ctx.MulRsqrt(x, sumSquares, NormMinLog2, NormMaxLog2);
     }
 
     private SecretTensor Attention(int l, SecretTensor xn, int start)
     {
         using var scope = ctx.Scope("attention");
         int t = xn.Shape[0], d = _c.Dim, kv = _c.KvDim, hs = _c.HeadSize, g = _c.KvGroup;
-        var qkv = ctx.MatMul(xn, w.Wqkv[l]);                                  // [T, d + 2kv]
-        var qk = Rope(ctx.Slice(qkv, 1, 0, d + kv), start);                   // q and k rotated together
-        var q = ctx.Slice(qk, 1, 0, d);
-        var k = ctx.Slice(qk, 1, d, kv);
+        // Q/K/V untruncated (2f), RoPE's public product on top (3f), then one truncation for all three.
+        var qkvRaw = ctx.MatMul(xn, w.Wqkv[l], truncate: false);              // [T, d + 2kv]
+        var qkv = ctx.Rescale(ctx.Concat([Rope(ctx.Slice(qkvRaw, 1, 0, d + kv), start), ctx.Slice(qkvRaw, 1, d + kv, kv)], 1), ctx.FracBits);
+        var q = ctx.Slice(qkv, 1, 0, d);
+        var k = ctx.Slice(qkv, 1, d, kv);
         var v = ctx.Slice(qkv, 1, d + kv, kv);
 
         (_keys[l], _values[l]) = Grow(_keys[l], _values[l], ToHeads(k, _c.KvHeads), ToHeads(v, _c.KvHeads));  // [kvh, S, hs]
@@ -100,7 +101,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         }
         else
         {
-            var scores = ctx.MatMul(qg, keys, transposeB: true);              // [kvh, G·T, S]
+            var scores = ctx.MatMul(qg, keys, transposeB: true, truncate: false);  // [kvh, G·T, S] at 2f: softmax truncates
             var probs = ctx.Softmax(scores, CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
             heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
             if (policy is not null && start == 0 && t == policy.PromptLength)
@@ -117,7 +118,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
 
     /// <summary>Attention of one position's queries [kvh, G, hs] over every cached token (all in its past).</summary>
     private SecretTensor FullAttention(SecretTensor qg, GrowingMatrix keys, GrowingMatrix values) =>
-        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true)), values);
+        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true, truncate: false)), values);
 
     /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
     /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
@@ -132,13 +133,13 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     {
         using var scope = ctx.Scope("ffn");
         int h = _c.HiddenDim;
-        var h13 = ctx.MatMul(xn, w.W13[l]);                                   // [T, 2·hidden]
-        var gate = ctx.Silu(ctx.Slice(h13, 1, 0, h)) * ctx.Slice(h13, 1, h, h);
+        var h13 = ctx.MatMul(xn, w.W13[l], truncate: false);                  // [T, 2·hidden] at 2f: SwiGLU truncates
+        var gate = ctx.SiluMul(ctx.Slice(h13, 1, 0, h), ctx.Slice(h13, 1, h, h));
         return ctx.MatMul(gate, w.W2[l]);
     }
 
     /// <summary>RoPE on adjacent pairs with public angles: (a, b) → (a·cos − b·sin, a·sin + b·cos), both outputs from
-    /// one public product (the rows are stacked) and one truncation.</summary>
+    /// one public product (the rows are stacked), left untruncated (x's scale + f) for the caller's one truncation.</summary>
     private SecretTensor Rope(SecretTensor x, int start)
     {
         using var scope = ctx.Scope("rope");
@@ -159,7 +160,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         }
         var x2 = ctx.Reshape(x, t, pairs, 2);
         var both = ctx.Concat([x2, x2], 0);                                    // [2T, pairs, 2]
-        var rotated = ctx.Sum(ctx.MulPublic(both, coef, [2 * t, pairs, 2]));  // [2T, pairs]
+        var rotated = ctx.Sum(ctx.MulPublicExact(both, coef, [2 * t, pairs, 2]));  // [2T, pairs]
         var even2 = ctx.Reshape(ctx.Slice(rotated, 0, 0, t), t, pairs, 1);
         var odd2 = ctx.Reshape(ctx.Slice(rotated, 0, t, t), t, pairs, 1);
         return ctx.Reshape(ctx.Concat([even2, odd2], 2), t, 2 * pairs);

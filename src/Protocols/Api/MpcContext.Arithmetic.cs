@@ -26,6 +26,15 @@ public sealed partial class MpcContext
         return T(shape, scale, MulShares(Expand(a, shape), Expand(b, shape), trunc));
     }
 
+    /// <summary>Elementwise product (broadcasting) with no truncation: the result's scale is the sum of the operands'
+    /// (one round in both schemes), for a product whose truncation a later op folds in (rsqrt's Σx²).</summary>
+    public SecretTensor MulExact(SecretTensor a, SecretTensor b)
+    {
+        using var scope = Scope("mul");
+        var shape = Shapes.Broadcast(a.Shape, b.Shape);
+        return T(shape, a.Scale + b.Scale, _scheme.MulRaw(Expand(a, shape), Expand(b, shape)));
+    }
+
     /// <summary>Several independent products in one protocol run: they share rounds (one round trip for all).</summary>
     public SecretTensor[] MulBatch(IReadOnlyList<SecretTensor> a, IReadOnlyList<SecretTensor> b)
     {
@@ -62,7 +71,9 @@ public sealed partial class MpcContext
     /// Matrix product over the last two axes: a is [..., m, k]; b is [k, n] (shared by the whole batch) or
     /// [..., k, n] with the same leading axes. One protocol run for the whole batch.
     /// </summary>
-    public SecretTensor MatMul(SecretTensor a, SecretTensor b)
+    public SecretTensor MatMul(SecretTensor a, SecretTensor b) => MatMul(a, b, truncate: true);
+
+    private SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate)
     {
         using var scope = Scope("matmul");
         if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("matmul needs rank >= 2 operands");
@@ -73,7 +84,7 @@ public sealed partial class MpcContext
         if (!shared && b.Length / (k * n) != batch) throw new ArgumentException("batch dimensions differ");
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
-        var (scale, trunc) = ProductScale(a.Scale, b.Scale);
+        var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Scale) : (a.Scale + b.Scale, 0);
         return T(shape, scale, _scheme.MatMul(a.Data, b.Data, batch, m, k, n, shared, trunc));
     }
 
@@ -127,15 +138,17 @@ public sealed partial class MpcContext
         return new PreparedMatrix(w, _scheme.Prepare(w.Data, w.Shape[0], w.Shape[1]));
     }
 
-    public SecretTensor MatMul(SecretTensor a, PreparedMatrix w)
+    /// <summary>Product with a prepared weight, truncated back to fixed point unless <paramref name="truncate"/> is false
+    /// (then at the sum of the scales, one round less: for a consumer that folds the truncation in).</summary>
+    public SecretTensor MatMul(SecretTensor a, PreparedMatrix w, bool truncate = true)
     {
-        if (w.Prepared is null) return MatMul(a, w.Matrix);
+        if (w.Prepared is null) return MatMul(a, w.Matrix, truncate);
         using var scope = Scope("matmul");
         int k = w.Matrix.Shape[0], n = w.Matrix.Shape[1];
         if (a.Shape[^1] != k) throw new ArgumentException($"inner dimensions differ: {a.Shape[^1]} vs {k}");
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
-        var (scale, trunc) = ProductScale(a.Scale, w.Matrix.Scale);
+        var (scale, trunc) = truncate ? ProductScale(a.Scale, w.Matrix.Scale) : (a.Scale + w.Matrix.Scale, 0);
         return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Matrix.Data, w.Prepared, a.Length / k, trunc));
     }
 

@@ -6,24 +6,16 @@ namespace PrivateInference.Protocols;
 
 public sealed partial class MpcContext
 {
-    /// <summary>Squarings in exp's range reduction: e^x = (e^(x/2^4))^(2^4).</summary>
-    public const int ExpSquarings = 4;
     /// <summary>Inputs below this are clamped to it in <see cref="Exp"/> (e^-16 is below 2^-16 anyway).</summary>
     public const double ExpClamp = -16;
-    /// <summary>Taylor coefficients 1/j! of e^y, j = 0..8.</summary>
-    private static readonly double[] ExpTaylor = Enumerable.Range(0, 9).Select(j => 1.0 / Enumerable.Range(1, j).Aggregate(1.0, (a, b) => a * b)).ToArray();
-    /// <summary>SiLU's tail h(t) = t·σ(−t) = relu(x) − silu(x) at t = min(|x|, 8), as a degree-8 polynomial in
-    /// v = (t − 4)/8 ∈ [−1/2, 1/2]. Lawson fit on [0, 8] minimizing max |p − h| / min(1, t + 0.05), so the error
-    /// is small where silu is small: ≤ 6.3e-4·(t + 0.05) for t &lt; 0.95 and ≤ 6.3e-4 on [0.95, 8]; past 8 the
-    /// clamp adds h(8) = 2.7e-3 (max |p(min(t, 8)) − h(t)| over t ≥ 0 is 3.3e-3).</summary>
-    private static readonly double[] SiluTail =
-    [
-        0.07222726622762782, -0.4112533594984083, 1.0019980565982223, -1.5682456665740303, -0.2893009162423331,
-        16.12196704473937, -32.30378452514327, -12.862148702782013, 51.6450685236523,
-    ];
     /// <summary>|x| beyond which SiLU is taken as relu(x) − p(8).</summary>
     public const double SiluRange = 8;
-    public const int ReciprocalIterations = 3;
+    /// <summary>Goldschmidt steps of the reciprocal after its start (the error e^4 from |e| ≤ 0.0865).</summary>
+    public const int ReciprocalIterations = 2;
+    /// <summary>Sub-binades per binade in the reciprocal's and rsqrt's start: thresholds at 2^(j/4) put the start within
+    /// 2^(1/8) of the answer, |e| ≤ (2^(1/4) − 1)/(2^(1/4) + 1) = 0.0865, so two Goldschmidt steps and a degree-4 series
+    /// reach the accuracy of three steps and degree 8 from whole binades.</summary>
+    public const int SubBinades = 4;
 
 
     // Every nonlinear function runs on the 2-out-of-2 form (P0, P1 with P2 as helper; see Pair.cs): its comparisons
@@ -47,61 +39,68 @@ public sealed partial class MpcContext
         scale >= PolyScale ? new Pending(x, scale - PolyScale) : new Pending(x.Scale(1UL << (PolyScale - scale)), 0);
 
     /// <summary>
-    /// Σ_{j=0..8} c_j v^j for |v| ≤ 1 (v pending, its value at scale s = 20) in three rounds of one-round fixed-point
-    /// products (<see cref="TruncatedProducts"/>): v² (the same opening gives v itself, truncated); v³ and v⁴
-    /// together; then v⁴·B(v) with B = c4 + c5 v + … + c8 v⁴, formed at raw scale 2s + t and truncated by that
-    /// product's opening, while A = c0 + c1 v + c2 v² + c3 v³ is formed at the last product's raw scale 2^60 and added to
-    /// it. Returns the value pending at raw scale 2^60 (truncation to <paramref name="outScale"/> still due).
-    /// t = 61 − 2s − ⌈log2 Σ|c4..c8|⌉ keeps B's raw value below 2^62 (14 bits for SiLU's fit, 21 for exp).
+    /// Σ_j c_j v^j (degree 4 or 8) for v pending, its value at the working scale s = 20 and |v| ≤ vMax, in one-round
+    /// fixed-point products (<see cref="TruncatedProducts"/>). Degree 8 takes three rounds: v² (the same opening gives v
+    /// itself, truncated); v³ and v⁴ together; then v⁴·B(v) with B = c4 + c5 v + … + c8 v⁴. Degree 4 takes two: v², then
+    /// v²·B with B = c2 + c3 v + c4 v². B is formed at raw scale 2s + t and truncated by that product's opening, while
+    /// the low part A (c0 + c1 v [+ c2 v² + c3 v³]) is formed at the last product's raw scale 2^60 and added to it.
+    /// Returns the value pending at raw scale 2^60 (truncation to <paramref name="outScale"/> still due; |p| &lt; 4).
+    /// t = 61 − 2s − ⌈log2 max|B|⌉ keeps B's raw value below 2^62.
     /// </summary>
-    private Pending Poly8(Pending v, double[] c, int outScale)
+    private Pending Poly(Pending v, double[] c, double vMax, int outScale)
     {
         const int s = PolyScale, sf = PolyRawScale;
+        int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
+        if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
         var (first, truncated) = _prod.Run([(v, v)]);
         var vt = truncated[v];
         var v2 = new Pending(first[0], s);
-        var level2 = Products((v2, Exact(vt)), (v2, v2));
-        Share v3 = level2[0], v4 = level2[1];
-        double maxB = Enumerable.Range(4, 5).Sum(j => Math.Abs(c[j]));
+        // Raw powers at scale 2s (v itself at s): pw[j] for j = 1..split.
+        var pw = new Share[split + 1];
+        pw[1] = vt;
+        pw[2] = v2.Raw;
+        if (deg == 8)
+        {
+            var level2 = Products((v2, Exact(vt)), (v2, v2));
+            pw[3] = level2[0];
+            pw[4] = level2[1];
+        }
+        double maxB = Enumerable.Range(split, deg - split + 1).Sum(j => Math.Abs(c[j]) * Math.Pow(vMax, j - split));
         int t = Math.Min(sf - 2 * s, 61 - 2 * s - (int)Math.Ceiling(Math.Log2(Math.Max(maxB, 1e-9))));
         int sb = sf - s;
-        var b = PairConst(v.Raw.Length, c[4], 2 * s + t)
-            .Add(vt.Scale(FixedPointEncoding.Encode(c[5], s + t)))
-            .Add(v2.Raw.Scale(FixedPointEncoding.Encode(c[6], t)))
-            .Add(v3.Scale(FixedPointEncoding.Encode(c[7], t)))
-            .Add(v4.Scale(FixedPointEncoding.Encode(c[8], t)));
-        var a = PairConst(v.Raw.Length, c[0], sf)
-            .Add(vt.Scale(FixedPointEncoding.Encode(c[1], sf - s)))
-            .Add(v2.Raw.Scale(FixedPointEncoding.Encode(c[2], sf - 2 * s)))
-            .Add(v3.Scale(FixedPointEncoding.Encode(c[3], sf - 2 * s)));
-        var last = Products((new Pending(v4, s), new Pending(b, 2 * s + t - sb)))[0];
+        var b = PairConst(n, c[split], 2 * s + t).Add(vt.Scale(FixedPointEncoding.Encode(c[split + 1], s + t)));
+        for (int j = 2; j <= deg - split; j++) b = b.Add(pw[j].Scale(FixedPointEncoding.Encode(c[split + j], t)));
+        var a = PairConst(n, c[0], sf).Add(vt.Scale(FixedPointEncoding.Encode(c[1], sf - s)));
+        for (int j = 2; j < split; j++) a = a.Add(pw[j].Scale(FixedPointEncoding.Encode(c[j], sf - 2 * s)));
+        var last = Products((new Pending(pw[split], split == 1 ? 0 : s), new Pending(b, 2 * s + t - sb)))[0];
         return new Pending(last.Add(a), sf - outScale);
     }
 
     /// <summary>
     /// e^x for x in [−2^20, 5] (inputs below −16 are treated as −16). x is clamped by one fused comparison and product
-    /// (x + [x &lt; −16]·(−16 − x)), read as y = x / 2^4 at scale f + 4 for free (|y| &lt;= 1), e^y is its degree-8 Taylor
-    /// polynomial (<see cref="Poly8"/>: three rounds, remainder &lt;= 2.5e-6), then squared four times at one round each.
+    /// (x + [x &lt; −16]·(−16 − x)), read as x / 8 at scale f + 3 for free and shifted to u = x/8 + 11/16 ∈ [−1.31, 1.31];
+    /// e^(x/8) = e^(u − 11/16) by its degree-8 Chebyshev interpolant (<see cref="Poly"/>: three rounds, relative error
+    /// 1.6e-7), then squared three times at one round each.
     /// </summary>
     public SecretTensor Exp(SecretTensor x)
     {
         using var scope = Scope("exp");
         x = AtFracBits(x);
-        return T(x.Shape, FracBits, FromPair(Finish(ExpPair(ToPair(x.Data)))));
+        return T(x.Shape, FracBits, FromPair(Finish(ExpPair(ToPair(x.Data), FracBits))));
     }
 
-    /// <summary>e^x on the 2-out-of-2 form, pending (its value at scale f once truncated).</summary>
-    private Pending ExpPair(Share x)
+    /// <summary>e^x on the 2-out-of-2 form for x at <paramref name="scale"/> ≥ f, pending (its value at scale f once
+    /// truncated): a finer input scale is dropped inside the first product's opening, at no extra round.</summary>
+    private Pending ExpPair(Share x, int scale)
     {
-        var shifted = PairAddPublic(x, -ExpClamp, FracBits);
-        var (_, lift) = _cmp.Sign(shifted, Width(NonlinearRangeLog2 + 1), shifted.Neg(), Identity(x.Length));
+        var shifted = PairAddPublic(x, -ExpClamp, scale);
+        var (_, lift) = _cmp.Sign(shifted, WidthAt(NonlinearRangeLog2 + 1, scale), shifted.Neg(), Identity(x.Length));
         var xc = x.Add(lift!);
-        var p = Poly8(AtPolyScale(xc, FracBits + ExpSquarings), ExpTaylor, PolyScale);
-        for (int i = 0; i < ExpSquarings; i++)
-        {
-            var sq = Products((p, p))[0];
-            p = new Pending(sq, i == ExpSquarings - 1 ? 2 * PolyScale - FracBits : PolyScale);
-        }
+        int sq = Approximations.ExpSquarings;
+        var u = PairAddPublic(xc, Approximations.ExpShift, scale + sq);
+        var p = Poly(AtPolyScale(u, scale + sq), Approximations.Exp, Approximations.ExpHalfWidth, PolyScale);
+        for (int i = 0; i < sq; i++)
+            p = new Pending(Products((p, p))[0], i == sq - 1 ? 2 * PolyScale - FracBits : PolyScale);
         return p;
     }
 
@@ -125,9 +124,9 @@ public sealed partial class MpcContext
 
     /// <summary>
     /// 1/x for x in [2^minLog2, 2^maxLog2). The binade of x comes from one batched comparison against the powers
-    /// of two inside the range (no comparisons when the range is one binade); the start y0 = 2/3 * 2^-k puts
-    /// e = 1 - x y0 within [-1/3, 1/3] (one product). Then Goldschmidt: 1/x = y0 (1 + e)(1 + e^2)(1 + e^4) / (1 - e^8),
-    /// each factor's product batched with the next square of e: three more one-round product levels. The result carries
+    /// 2^(j/4) inside the range; in the sub-binade [L, L·2^(1/4)) the start y0 = 2 / (L (1 + 2^(1/4))) puts
+    /// e = 1 − x y0 within ±0.0865 (one product). Then Goldschmidt: 1/x = y0 (1 + e)(1 + e^2) / (1 − e^4), the first
+    /// factor's product batched with the square of e: two more one-round product levels. The result carries
     /// scale min(28, (60 + minLog2) / 2), so small reciprocals keep their relative precision.
     /// </summary>
     public SecretTensor Reciprocal(SecretTensor x, int minLog2 = 0, int maxLog2 = 16)
@@ -142,7 +141,7 @@ public sealed partial class MpcContext
     {
         int sy = ReciprocalScale(minLog2), n = x.Raw.Length, raw = FracBits + x.Bits;
         var bits = BinadeBits(x.Raw, raw, minLog2, maxLog2);
-        var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, k => 2.0 / 3 * Math.Pow(2, -k));
+        var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, lo => 2 / (lo * (1 + SubBinadeRatio)));
         var xy = Products((x, Exact(y0)))[0];                                        // x y0 at raw f + sy
         ulong one = 1UL << (FracBits + sy);
         var e = new Pending(_pair.AddPublic(xy.Neg(), Fill(n, one)), FracBits);        // 1 − x y0, at sy
@@ -159,69 +158,96 @@ public sealed partial class MpcContext
         return y;
     }
 
-    /// <summary>[x &lt; 2^j] for j = minLog2 + 1 .. maxLog2 - 1 from one batched comparison of x's raw value at
-    /// <paramref name="scale"/> (null for a one-binade range).</summary>
-    private Share? BinadeBits(Share x, int scale, int minLog2, int maxLog2)
+    private static readonly double SubBinadeRatio = Math.Pow(2, 1.0 / SubBinades);
+
+    /// <summary>Lower end 2^(minLog2 + j/4) of sub-binade j.</summary>
+    private static double SubBinadeLow(int minLog2, int j) => Math.Pow(2, minLog2 + (double)j / SubBinades);
+
+    /// <summary>[x &lt; 2^(minLog2 + j/4)] for j = 1 .. 4(maxLog2 − minLog2) − 1 from one batched comparison of x's raw value
+    /// at <paramref name="scale"/>.</summary>
+    private Share BinadeBits(Share x, int scale, int minLog2, int maxLog2)
     {
-        int count = maxLog2 - minLog2 - 1;
-        if (count <= 0) return null;
+        int count = SubBinades * (maxLog2 - minLog2) - 1;
         var parts = new Share[count];
-        for (int j = minLog2 + 1; j < maxLog2; j++)
-            parts[j - minLog2 - 1] = PairAddPublic(x, -Math.Pow(2, j), scale);
+        for (int j = 1; j <= count; j++) parts[j - 1] = PairAddPublic(x, -SubBinadeLow(minLog2, j), scale);
         return _cmp.Sign(Share.Concat(parts), WidthAt(maxLog2, scale)).Bits;
     }
 
     /// <summary>
-    /// value(k) for x in binade [2^k, 2^(k+1)), as a local linear combination of the comparison bits
-    /// l_j = [x &lt; 2^j]: value(hi-1) - sum_j l_j (value(j) - value(j-1)).
+    /// value(L) for x in the sub-binade [L, L·2^(1/4)), as a local linear combination of the comparison bits
+    /// l_j = [x &lt; L_j]: value(L_last) − Σ_j l_j (value(L_j) − value(L_(j−1))).
     /// </summary>
-    private Share BinadeValue(Share? below, int n, int minLog2, int maxLog2, int scale, Func<int, double> value)
+    private Share BinadeValue(Share below, int n, int minLog2, int maxLog2, int scale, Func<double, double> value)
     {
-        var acc = PairConst(n, value(maxLog2 - 1), scale);
-        if (below is null) return acc;
-        for (int j = minLog2 + 1; j < maxLog2; j++)
+        int count = SubBinades * (maxLog2 - minLog2) - 1;
+        var acc = PairConst(n, value(SubBinadeLow(minLog2, count)), scale);
+        for (int j = 1; j <= count; j++)
         {
-            ulong delta = FixedPointEncoding.Encode(value(j) - value(j - 1), scale);
-            acc = acc.Sub(below.Slice((j - minLog2 - 1) * n, n).Scale(delta));
+            ulong delta = FixedPointEncoding.Encode(value(SubBinadeLow(minLog2, j)) - value(SubBinadeLow(minLog2, j - 1)), scale);
+            acc = acc.Sub(below.Slice((j - 1) * n, n).Scale(delta));
         }
         return acc;
     }
 
-    /// <summary>Binomial series of (1 - e)^(-1/2): C(2j, j) / 4^j, j = 0..8.</summary>
-    private static readonly double[] RsqrtSeries = Enumerable.Range(0, 9).Select(j =>
-    {
-        double c = 1;
-        for (int i = 1; i <= j; i++) c *= (2.0 * i - 1) / (2.0 * i);
-        return c;
-    }).ToArray();
-
     private static int RsqrtScale(int minLog2) => Math.Min(24, (59 + minLog2) / 2);
 
     /// <summary>
-    /// 1/sqrt(x) for x in [2^minLog2, 2^maxLog2): from the binade bits both y0 = sqrt(2/3) 2^(-k/2) and y0^2 are local
-    /// linear combinations, so e = 1 - x y0^2 ∈ [-1/3, 1/3] takes one product; then 1/sqrt(x) = y0 (1 - e)^(-1/2)
-    /// with the binomial series to degree 8 (<see cref="Poly8"/>, remainder ≤ 1.4e-5) and one last product by y0.
+    /// 1/sqrt(x) for x in [2^minLog2, 2^maxLog2): from the sub-binade bits both y0² = 2 / (L (1 + 2^(1/4))) and y0 are
+    /// local linear combinations, so e = 1 - x y0^2 ∈ ±0.0865 takes one product; then 1/sqrt(x) = y0 (1 - e)^(-1/2)
+    /// with the binomial series to degree 4 (<see cref="Poly"/>, two rounds, remainder ≤ 2.5e-6) and one last product by y0.
     /// Result at scale min(24, (59 + minLog2) / 2).
     /// </summary>
     public SecretTensor Rsqrt(SecretTensor x, int minLog2 = -10, int maxLog2 = 14)
     {
         using var scope = Scope("rsqrt");
-        x = AtFracBits(x);
-        return T(x.Shape, RsqrtScale(minLog2), FromPair(Finish(RsqrtPair(ToPair(x.Data), minLog2, maxLog2))));
+        var (e, y0, bits) = RsqrtStart(AtLeastFracBits(x), minLog2, maxLog2, null);
+        var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
+        var y = new Pending(Products((Exact(y0), p))[0], PolyScale);
+        return T(x.Shape, RsqrtScale(minLog2), FromPair(Finish(y)));
     }
 
-    private Pending RsqrtPair(Share x, int minLog2, int maxLog2)
+    /// <summary>
+    /// x · rsqrt(s) with s [..., 1] (or [...]) broadcast over x's last axis: RMSNorm's scaling. s may carry a finer
+    /// scale than f (Σx² untruncated: its truncation is folded into the first product). x·y0 is formed in the same
+    /// round as e, so after the series one product (x·y0)·p and its truncation remain: two rounds fewer than rsqrt
+    /// followed by a product.
+    /// </summary>
+    public SecretTensor MulRsqrt(SecretTensor x, SecretTensor s, int minLog2 = -10, int maxLog2 = 14)
+    {
+        using var scope = Scope("rsqrt");
+        x = AtFracBits(x);
+        int rows = s.Length, d = x.LastDim;
+        if (x.Length != rows * d) throw new ArgumentException("one sum per row of x");
+        var rowOf = Enumerable.Range(0, x.Length).Select(i => i / d).ToArray();
+        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s), minLog2, maxLog2, (ToPair(x.Data), rowOf));
+        var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
+        int sy = RsqrtScale(minLog2);
+        var z = Products((new Pending(xy0!, FracBits), new Pending(p.Raw.Gather(rowOf), p.Bits)))[0];   // at sy + s
+        return T(x.Shape, FracBits, FromPair(_pair.Trunc(z, sy + PolyScale - FracBits)));
+    }
+
+    /// <summary>A tensor at scale f or finer (a coarser one is lifted, locally).</summary>
+    private SecretTensor AtLeastFracBits(SecretTensor x) => x.Scale >= FracBits ? x : Rescale(x, FracBits);
+
+    /// <summary>
+    /// The start of rsqrt for x at a scale ≥ f: the sub-binade comparisons, y0 and y0² as local combinations, and
+    /// e = 1 − x y0² (pending at the working scale) from one product round, in which x·y0 for a factor (given with the
+    /// row of each of its elements) is formed too (raw at f + sy).
+    /// </summary>
+    private (Pending E, Share Y0, Share? FactorY0) RsqrtStart(SecretTensor x, int minLog2, int maxLog2, (Share Values, int[] Row)? factor)
     {
         int sy = RsqrtScale(minLog2), n = x.Length, s = PolyScale;
-        // y0^2 at scale sq: x y0^2 ≈ 1 ± 1/3, so the raw product 2^(f + sq) stays below 2^62 at sq = 60 - f - 1.
+        // y0^2 at scale sq: x y0^2 ≈ 1 ± 0.09, so the raw product 2^(f + sq) stays below 2^62 at sq = 60 - f - 1.
         int sq = 60 - FracBits - 1;
-        var bits = BinadeBits(x, FracBits, minLog2, maxLog2);
-        var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, k => Math.Sqrt(2.0 / 3) * Math.Pow(2, -k / 2.0));
-        var y0Sq = BinadeValue(bits, n, minLog2, maxLog2, sq, k => 2.0 / 3 * Math.Pow(2, -k));
-        var xy = Products((Exact(x), Exact(y0Sq)))[0];                                  // x y0^2 at raw f + sq
-        var e = new Pending(_pair.AddPublic(xy.Neg(), Fill(n, 1UL << (FracBits + sq))), FracBits + sq - s);
-        var p = Poly8(e, RsqrtSeries, s);
-        return new Pending(Products((Exact(y0), p))[0], s);
+        var xp = new Pending(ToPair(x.Data), x.Scale - FracBits);
+        var bits = BinadeBits(xp.Raw, x.Scale, minLog2, maxLog2);
+        var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, lo => Math.Sqrt(2 / (lo * (1 + SubBinadeRatio))));
+        var y0Sq = BinadeValue(bits, n, minLog2, maxLog2, sq, lo => 2 / (lo * (1 + SubBinadeRatio)));
+        Share[] prods = factor is { } f
+            ? Products((xp, Exact(y0Sq)), (Exact(f.Values), Exact(y0.Gather(f.Row))))
+            : Products((xp, Exact(y0Sq)));
+        var e = new Pending(_pair.AddPublic(prods[0].Neg(), Fill(n, 1UL << (FracBits + sq))), FracBits + sq - s);
+        return (e, y0, factor is null ? null : prods[1]);
     }
 
     /// <summary>
@@ -237,7 +263,7 @@ public sealed partial class MpcContext
         var p = ToPair(x.Data);
         var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n));
         var abs = p.Sub(xNeg!.Scale(2));
-        var e = ExpPair(abs.Neg());
+        var e = ExpPair(abs.Neg(), FracBits);
         var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
         var r = Finish(ReciprocalPair(d, 0, 1));
         int sr = ReciprocalScale(0);
@@ -250,29 +276,58 @@ public sealed partial class MpcContext
     /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t), for |x| &lt; 2^20. One fused comparison batch gives [x &lt; 0],
     /// [x &lt; 8] and [x &lt; −8] together with their products by x, so relu(x) = x − x·[x &lt; 0] and t = min(|x|, 8) =
     /// x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]) are local; then h(t) by the degree-8 fit
-    /// (<see cref="Poly8"/>). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond
+    /// (<see cref="Poly"/>). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond
     /// (plus rounding).
     /// </summary>
     public SecretTensor Silu(SecretTensor x)
     {
         using var scope = Scope("silu");
         x = AtFracBits(x);
-        int n = x.Length, f = FracBits;
-        var p = ToPair(x.Data);
+        var (relu, h) = SiluParts(ToPair(x.Data), FracBits);
+        return T(x.Shape, FracBits, FromPair(relu.Sub(Finish(h))));
+    }
+
+    /// <summary>
+    /// SwiGLU's silu(a)·b (same shapes): a and b may carry a finer scale than f (matmul outputs left untruncated: their
+    /// truncations are folded into the openings). relu(a)·b and h(a)·b come from one product round, then one
+    /// truncation: a round fewer than silu followed by a product, two fewer with untruncated inputs.
+    /// </summary>
+    public SecretTensor SiluMul(SecretTensor a, SecretTensor b)
+    {
+        using var scope = Scope("silu");
+        if (!Shapes.SameShape(a.Shape, b.Shape)) throw new ArgumentException("silu(a)·b needs a and b of one shape");
+        a = AtLeastFracBits(a);
+        b = AtLeastFracBits(b);
+        var (relu, h) = SiluParts(ToPair(a.Data), a.Scale);
+        var up = new Pending(ToPair(b.Data), b.Scale - FracBits);
+        var prods = Products((new Pending(relu, a.Scale - FracBits), up), (h, up));
+        return T(a.Shape, FracBits, FromPair(_pair.Trunc(prods[0].Sub(prods[1]), FracBits)));
+    }
+
+    /// <summary>
+    /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t), for |x| &lt; 2^20 at scale <paramref name="sc"/>. One fused
+    /// comparison batch gives [x &lt; 0], [x &lt; 8] and [x &lt; −8] together with their products by x, so relu(x) =
+    /// x − x·[x &lt; 0] and t = min(|x|, 8) = x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]) are local; then
+    /// h(t) by the degree-8 fit (<see cref="Poly"/>, three rounds). Returns relu(x) (at sc, exact) and h (pending, its
+    /// value at f). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond (plus
+    /// rounding).
+    /// </summary>
+    private (Share Relu, Pending H) SiluParts(Share p, int sc)
+    {
+        int n = p.Length;
         var idx = new int[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
-        var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, f), PairAddPublic(p, SiluRange, f)), Width(NonlinearRangeLog2 + 1), p, idx);
-        var neg = bits.Slice(0, n);
+        var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
+            WidthAt(NonlinearRangeLog2 + 1, sc), p, idx);
         var belowHi = bits.Slice(n, n);
         var belowLo = bits.Slice(2 * n, n);
         var xNeg = prods!.Slice(0, n);
         var absInside = prods.Slice(n, n).Add(prods.Slice(2 * n, n)).Sub(xNeg.Scale(2));   // |x|·[|x| < 8]
         var outside = _pair.AddPublic(belowLo.Sub(belowHi), Fill(n, 1));                       // [|x| >= 8]
-        var tc = absInside.Add(outside.Scale(FixedPointEncoding.Encode(SiluRange, f)));        // min(|x|, 8) at f
-        // v = (t - 4)/8: t - 4 read at scale f + 3.
-        var h = Poly8(AtPolyScale(PairAddPublic(tc, -SiluRange / 2, f), f + 3), SiluTail, f);
-        // h truncated on its own: relu(x) up to 2^20 does not fit h's raw scale.
-        return T(x.Shape, f, FromPair(p.Sub(xNeg).Sub(Finish(h))));
+        var tc = absInside.Add(outside.Scale(FixedPointEncoding.Encode(SiluRange, sc)));       // min(|x|, 8) at sc
+        // v = (t - 4)/8: t - 4 read at scale sc + 3.
+        var h = Poly(AtPolyScale(PairAddPublic(tc, -SiluRange / 2, sc), sc + 3), Approximations.SiluTail, 0.5, FracBits);
+        return (p.Sub(xNeg), h);
     }
 
     /// <summary>
@@ -284,8 +339,9 @@ public sealed partial class MpcContext
     public SecretTensor Softmax(SecretTensor x, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
     {
         using var scope = Scope("softmax");
-        x = AtFracBits(x);
-        int n = x.LastDim, rows = x.Length / Math.Max(1, n);
+        // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
+        x = AtLeastFracBits(x);
+        int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
         var xp = ToPair(x.Data);
         ulong[]? keep = null;
         if (!valid.IsEmpty)
@@ -293,11 +349,12 @@ public sealed partial class MpcContext
             var idx = Shapes.BroadcastIndex(validShape ?? [valid.Length], x.Shape);
             keep = new ulong[x.Length];
             var low = new ulong[x.Length];
-            ulong big = FixedPointEncoding.Encode(MaskedScore, FracBits);
+            ulong big = FixedPointEncoding.Encode(MaskedScore, sc);
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
             xp = _pair.AddPublic(xp.MulPublic(keep), low);
         }
-        var max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n) : MaxPair(xp, rows, n, ScoreKeyWidth);
+        int width = WidthAt(NonlinearRangeLog2 + 5, sc);
+        var max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, width) : MaxPair(xp, rows, n, width);
         int hi = 1;
         while ((1 << hi) <= n) hi++;
         int sy = ReciprocalScale(0);
@@ -311,7 +368,7 @@ public sealed partial class MpcContext
             if (back[i] >= 0) positions.Add(i);
         }
         var rowOf = positions.Select(i => i / n).ToArray();
-        var ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)));
+        var ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc);
         var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
         var r = ReciprocalPair(sum, 0, hi + 1);
         var pv = Products((ev, new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
@@ -323,8 +380,6 @@ public sealed partial class MpcContext
 
     private const int MaxChunk = 16;
 
-    /// <summary>Tournament keys 8·x + index of scores in the domain differ by less than 2^25 (real).</summary>
-    private int ScoreKeyWidth => Width(NonlinearRangeLog2 + 5);
 
     /// <summary>Whether <see cref="MaxOfValid"/> compares at most three quarters of the entries a whole-row tournament
     /// would (a causal block: about half; a few masked entries per row: never).</summary>
@@ -349,7 +404,7 @@ public sealed partial class MpcContext
     /// −2^20, like masked entries). About half the comparisons of a whole-row tournament under a causal mask, with the
     /// same maximum.
     /// </summary>
-    private Share MaxOfValid(Share x, ulong[] keep, int n)
+    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int width)
     {
         int rows = x.Length / n;
         var chunks = new int[rows];
@@ -360,18 +415,18 @@ public sealed partial class MpcContext
             chunks[r] = Math.Max(1, (valid.Length + MaxChunk - 1) / MaxChunk);
             for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : -1);
         }
-        var chunkMax = MaxPair(GatherOrLow(x, [.. first]), first.Count / MaxChunk, MaxChunk, ScoreKeyWidth);
-        int width = chunks.Max();
-        var second = new int[rows * width];
+        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, width);
+        int chunksWide = chunks.Max();
+        var second = new int[rows * chunksWide];
         for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
-            for (int j = 0; j < width; j++) second[r * width + j] = j < chunks[r] ? start + j : -1;
-        return MaxPair(GatherOrLow(chunkMax, second), rows, width, ScoreKeyWidth);
+            for (int j = 0; j < chunksWide; j++) second[r * chunksWide + j] = j < chunks[r] ? start + j : -1;
+        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, width);
     }
 
     /// <summary>A gather by public indices with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>
-    private Share GatherOrLow(Share x, int[] indices)
+    private Share GatherOrLow(Share x, int[] indices, int scale)
     {
-        ulong low = FixedPointEncoding.Encode(MaskedScore, FracBits);
+        ulong low = FixedPointEncoding.Encode(MaskedScore, scale);
         return _pair.AddPublic(x.GatherOrZero(indices), indices.Select(i => i < 0 ? low : 0).ToArray());
     }
 }

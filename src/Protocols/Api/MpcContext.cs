@@ -175,6 +175,17 @@ public sealed partial class MpcContext : IDisposable
         return T(x.Shape, x.Scale, _scheme.Trunc(x.Data.MulPublic(v), FracBits));
     }
 
+    /// <summary>Elementwise product with a public tensor broadcast to x's shape, with no truncation: local, the result at
+    /// x's scale plus f (for products whose truncation is folded into a later one).</summary>
+    public SecretTensor MulPublicExact(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
+    {
+        var enc = FixedPointEncoding.Encode(values, FracBits);
+        var idx = Shapes.BroadcastIndex(shape, x.Shape);
+        var v = new ulong[x.Length];
+        for (int i = 0; i < v.Length; i++) v[i] = enc[idx[i]];
+        return T(x.Shape, x.Scale + FracBits, x.Data.MulPublic(v));
+    }
+
     /// <summary>Brings x to another scale: up is a local shift, down is a truncation.</summary>
     public SecretTensor Rescale(SecretTensor x, int scale)
     {
