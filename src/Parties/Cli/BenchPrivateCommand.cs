@@ -68,9 +68,9 @@ internal static class BenchPrivateCommand
             await using var runner = await PrivateRunner.StartAsync(settings, cancel);
 
             var table = new StringBuilder();
-            table.AppendLine("| model | scope | scheme | transport | network | cache | context | median ms | p90 ms | plaintext ms | slowdown | bytes sent per step (P0 / P1 / P2) | rounds per step |" +
+            table.AppendLine("| model | scope | scheme | transport | network | cache | context | median ms | p90 ms | plaintext ms | slowdown | bytes sent per step (P0 / P1 / P2) | of which online | rounds per step |" +
                              (policies.Count > 1 ? $" latency {policies[0].Spec}/this | bytes {policies[0].Spec}/this |" : ""));
-            table.AppendLine("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + (policies.Count > 1 ? "---:|---:|" : ""));
+            table.AppendLine("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + (policies.Count > 1 ? "---:|---:|" : ""));
             Console.Write(table.ToString());
             var rows = new List<PrivateBenchRow>();
             foreach (var context in points)
@@ -88,7 +88,7 @@ internal static class BenchPrivateCommand
                         ? $" {first.MedianMs / row.MedianMs:F2}x | {(double)first.BytesSentPerParty.Max() / row.BytesSentPerParty.Max():F2}x |" : "");
                     table.AppendLine(line);
                     Console.WriteLine(line);
-                    if (parse.GetValue(breakdown)) Console.Error.WriteLine(Breakdown(results));
+                    if (parse.GetValue(breakdown)) Console.Error.WriteLine(Breakdown(results, settings.Network));
                 }
             }
             string machine = MachineInfo.Describe();
@@ -104,16 +104,24 @@ internal static class BenchPrivateCommand
         return command;
     }
 
-    /// <summary>Rounds and bytes sent per operation label, one column pair per compute party (labels nest).</summary>
-    private static string Breakdown(PrivateRunResult[] results)
+    /// <summary>Per operation label (labels nest) and compute party: rounds, bytes sent online and as preprocessing
+    /// (data-independent correlated randomness), and the wall time inside the op; the last column is P0's floor
+    /// contribution on the run's network (rounds × delay + busiest party's bytes / bandwidth), beside its time.</summary>
+    private static string Breakdown(PrivateRunResult[] results, Protocols.Communication.NetworkProfile network)
     {
         var parties = PartyIds.ComputeParties.Select(p => results.Single(r => r.PartyId == p)).ToArray();
         var labels = parties.SelectMany(p => p.LastStepByLabel.Keys).Distinct()
             .OrderByDescending(l => parties.Max(p => p.LastStepByLabel.GetValueOrDefault(l)?.BytesSent ?? 0)).ToList();
-        var sb = new StringBuilder("| op (last step) | " + string.Join(" | ", parties.Select(p => $"P{p.PartyId} rounds | P{p.PartyId} bytes")) + " |\n");
-        sb.Append("|---|" + string.Concat(parties.Select(_ => "---:|---:|")) + "\n");
+        var sb = new StringBuilder("| op (last step) | " + string.Join(" | ", parties.Select(p => $"P{p.PartyId} rounds | P{p.PartyId} online B | P{p.PartyId} preproc B | P{p.PartyId} ms")) + " | network floor ms |\n");
+        sb.Append("|---|" + string.Concat(parties.Select(_ => "---:|---:|---:|---:|")) + "---:|\n");
         foreach (var l in labels)
-            sb.Append($"| {l} | " + string.Join(" | ", parties.Select(p => p.LastStepByLabel.TryGetValue(l, out var s) ? $"{s.Rounds} | {s.BytesSent}" : "0 | 0")) + " |\n");
+        {
+            var stats = parties.Select(p => p.LastStepByLabel.GetValueOrDefault(l)).ToArray();
+            long rounds = stats.Max(s => s?.Rounds ?? 0), bytes = stats.Max(s => s?.BytesSent ?? 0);
+            sb.Append($"| {l} | " + string.Join(" | ", stats.Select(s => s is null ? "0 | 0 | 0 | 0" :
+                $"{s.Rounds} | {s.OnlineBytesSent} | {s.PreprocessingBytesSent} | {s.ElapsedMs.ToString("F1", CultureInfo.InvariantCulture)}")) +
+                $" | {network.FloorMs(rounds, bytes).ToString("F1", CultureInfo.InvariantCulture)} |\n");
+        }
         return sb.ToString();
     }
 }
@@ -125,6 +133,8 @@ internal sealed record PrivateBenchRow(
 {
     /// <summary>The device each compute party used, as the parties reported it.</summary>
     public string Device { get; init; } = "";
+    /// <summary>The data-dependent part of <see cref="BytesSentPerParty"/> (the rest is preprocessing).</summary>
+    public long[] OnlineBytesPerParty { get; init; } = [];
 
     public static PrivateBenchRow From(string model, string scope, PrivateRunSettingsCli s, int context, PrivateRunResult[] results, double plainMs, string cache)
     {
@@ -134,10 +144,15 @@ internal sealed record PrivateBenchRow(
         return new PrivateBenchRow(model, model, scope, s.SchemeName, s.Parties, s.Transport, s.Network.Name, cache, context, client.DecodeMs.Count,
             median, PrivateRunSummary.Percentile(client.DecodeMs, 0.9), plainMs, median / Math.Max(plainMs, 1e-6),
             parties.Select(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.BytesSent).ToList())).ToArray(),
-            parties.Max(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.Rounds).ToList())));
+            parties.Max(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.Rounds).ToList())))
+        {
+            OnlineBytesPerParty = parties.Select(r => (long)PrivateRunSummary.Median(r.DecodeSteps.Select(x => (double)x.OnlineBytesSent).ToList())).ToArray(),
+        };
     }
 
     public string MarkdownLine() =>
         $"| {Model} | {Scope} | {Scheme} | {Transport} | {Network} | {Cache} | {Context} | {MedianMs:F1} | {P90Ms:F1} | {PlainMs:F3} | {Slowdown:F0}x | " +
-        $"{string.Join(" / ", BytesSentPerParty.Select(b => (b / 1048576.0).ToString("F2", CultureInfo.InvariantCulture) + " MB"))} | {Rounds} |";
+        $"{Mib(BytesSentPerParty)} | {Mib(OnlineBytesPerParty)} | {Rounds} |";
+
+    private static string Mib(long[] bytes) => string.Join(" / ", bytes.Select(b => (b / 1048576.0).ToString("F2", CultureInfo.InvariantCulture) + " MiB"));
 }

@@ -170,12 +170,17 @@ public static class PrivateJobArguments
     }
 
     public static string Encode(CommStats s) =>
-        string.Join(",", new[] { s.BytesSent, s.BytesReceived, s.MessagesSent, s.MessagesReceived, s.Rounds }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        string.Join(",", new[] { s.BytesSent, s.BytesReceived, s.MessagesSent, s.MessagesReceived, s.Rounds, s.PreprocessingBytesSent,
+            BitConverter.DoubleToInt64Bits(s.ElapsedMs) }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
     public static CommStats Decode(string text)
     {
         var v = text.Split(',').Select(p => long.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        return new CommStats { BytesSent = v[0], BytesReceived = v[1], MessagesSent = v[2], MessagesReceived = v[3], Rounds = v[4] };
+        return new CommStats
+        {
+            BytesSent = v[0], BytesReceived = v[1], MessagesSent = v[2], MessagesReceived = v[3], Rounds = v[4],
+            PreprocessingBytesSent = v.Length > 5 ? v[5] : 0, ElapsedMs = v.Length > 6 ? BitConverter.Int64BitsToDouble(v[6]) : 0,
+        };
     }
 
     /// <summary>Operation labels (fixed names from the engine and protocols) with their figures.</summary>

@@ -115,6 +115,7 @@ internal sealed partial class Aby3Scheme
         // Per part: role 0 helper, 1 first, 2 second. State kept for round 2.
         var s0 = new ulong[3][];
         var c2 = new ulong[3][];
+        long preprocessing = 0;          // the helper's correction words travel with its masked term
         for (int h = 0; h < 3; h++)
         {
             int len = off[h + 1] - off[h];
@@ -137,6 +138,7 @@ internal sealed partial class Aby3Scheme
                 send[second].Add(masked);
                 send[second].Add(a1);
                 send[second].Add(b1);
+                preprocessing += 2L * len * sizeof(ulong);
                 c2[h].CopyTo(out0, off[h]);
                 s0[h].AsSpan(2 * len, len).CopyTo(out1.AsSpan(off[h]));
             }
@@ -156,6 +158,7 @@ internal sealed partial class Aby3Scheme
             }
         }
         var got = Exchange(send, expect);
+        Ch.MarkPreprocessing(preprocessing);
         Ch.Round();
         var pos = new int[3];
         var y = new ulong[3][];

@@ -110,7 +110,8 @@ public sealed partial class MpcContext
     /// <summary>
     /// Row maxima of x [rows, len] on the 2-out-of-2 form by the helper tournament (<see cref="Circuits.PermutedTournament"/>):
     /// three rounds per level whatever its group size, so the group size trades bytes (g(g − 1)/2 comparisons per g
-    /// members) for levels. Groups of 4 while rows are long, 8 from 64 members on, a single group from 8 on:
+    /// members) for levels. Groups of 4 while rows are long, 8 from 64 members on where that saves a level, a single
+    /// group from 8 on:
     /// 512 → 128 → 32 → 4 → 1 is four levels, twelve rounds. Keys 8·x + index must differ by less than 2^width (raw);
     /// at the full width that holds for |x| &lt; 2^59 (raw).
     /// </summary>
@@ -119,11 +120,19 @@ public sealed partial class MpcContext
         var cur = x;
         while (len > 1)
         {
-            int size = len <= 8 ? len : len <= 64 ? 8 : 4;
+            int size = len <= 8 ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
             cur = _tour.Level(cur, rows, len, size, width);
             len = (len + size - 1) / size;
         }
         return cur;
+    }
+
+    /// <summary>Levels of a tournament of groups of <paramref name="g"/> over <paramref name="len"/> members.</summary>
+    private static int Levels(int len, int g)
+    {
+        int levels = 0;
+        for (; len > 1; len = (len + g - 1) / g) levels++;
+        return levels;
     }
 
     /// <summary>Maximum along the last axis (shape drops the last axis): the helper tournament of <see cref="MaxPair"/>.</summary>

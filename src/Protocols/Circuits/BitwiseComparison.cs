@@ -29,7 +29,7 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
                 int bit = (int)((r[e] >> i) & 1);
                 s1[e * k + i] = (byte)((bit - s0[e * k + i] + P) % P);
             }
-        Ch.Send(1, s1);
+        Ch.SendPreprocessing(1, s1);
     }
 
     /// <summary>P0 and P1: this party's shares of the bits dealt by <see cref="DealBits"/>.</summary>

@@ -185,6 +185,6 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
         }
         var all = new ulong[send.Sum(x => x.Length)];
         for (int i = 0, o = 0; i < send.Count; o += send[i].Length, i++) send[i].CopyTo(all, o);
-        Ch.Send(1, all);
+        Ch.SendPreprocessing(1, all);
     }
 }

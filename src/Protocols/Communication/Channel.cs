@@ -6,6 +6,11 @@ namespace PrivateInference.Protocols.Communication;
 public sealed record CommStats
 {
     public long BytesSent { get; init; }
+    /// <summary>The part of <see cref="BytesSent"/> that depends on no data (correlated randomness a dealer or helper
+    /// could send ahead of time: Beaver and truncation corrections, comparison bit shares).</summary>
+    public long PreprocessingBytesSent { get; init; }
+    /// <summary>Bytes sent that depend on the data: <see cref="BytesSent"/> less preprocessing.</summary>
+    public long OnlineBytesSent => BytesSent - PreprocessingBytesSent;
     public long BytesReceived { get; init; }
     public long MessagesSent { get; init; }
     public long MessagesReceived { get; init; }
@@ -13,15 +18,19 @@ public sealed record CommStats
     public long Rounds { get; init; }
     /// <summary>Wall time spent blocked in Receive; latency minus this is the party's compute time.</summary>
     public double ReceiveWaitMs { get; init; }
+    /// <summary>Wall time inside the label's scopes (per label; for the session total, 0).</summary>
+    public double ElapsedMs { get; init; }
 
     public static CommStats operator -(CommStats a, CommStats b) => new()
     {
         BytesSent = a.BytesSent - b.BytesSent,
+        PreprocessingBytesSent = a.PreprocessingBytesSent - b.PreprocessingBytesSent,
         BytesReceived = a.BytesReceived - b.BytesReceived,
         MessagesSent = a.MessagesSent - b.MessagesSent,
         MessagesReceived = a.MessagesReceived - b.MessagesReceived,
         Rounds = a.Rounds - b.Rounds,
         ReceiveWaitMs = a.ReceiveWaitMs - b.ReceiveWaitMs,
+        ElapsedMs = a.ElapsedMs - b.ElapsedMs,
     };
 
     public override string ToString() => $"sent {BytesSent} B / {MessagesSent} msgs, received {BytesReceived} B / {MessagesReceived} msgs, {Rounds} rounds";
@@ -54,12 +63,13 @@ public sealed class Channel : IChannel
 
     private sealed class Counter
     {
-        public long BytesSent, BytesReceived, MessagesSent, MessagesReceived, Rounds, WaitTicks;
+        public long BytesSent, PreprocessingBytesSent, BytesReceived, MessagesSent, MessagesReceived, Rounds, WaitTicks, ElapsedTicks;
         public CommStats Snapshot() => new()
         {
-            BytesSent = BytesSent, BytesReceived = BytesReceived, MessagesSent = MessagesSent,
+            BytesSent = BytesSent, PreprocessingBytesSent = PreprocessingBytesSent, BytesReceived = BytesReceived, MessagesSent = MessagesSent,
             MessagesReceived = MessagesReceived, Rounds = Rounds,
             ReceiveWaitMs = WaitTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency,
+            ElapsedMs = ElapsedTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency,
         };
     }
 
@@ -76,6 +86,23 @@ public sealed class Channel : IChannel
         int len = payload.Length;
         Count(c => { c.BytesSent += len; c.MessagesSent++; });
     }
+
+    /// <summary>Sends data-independent correlated randomness: counted as sent and as preprocessing.</summary>
+    public void SendPreprocessing(int toParty, ReadOnlySpan<ulong> payload)
+    {
+        Send(toParty, payload);
+        MarkPreprocessing(payload.Length * sizeof(ulong));
+    }
+
+    /// <summary>Sends data-independent bytes (comparison bit shares): counted as sent and as preprocessing.</summary>
+    public void SendPreprocessing(int toParty, ReadOnlySpan<byte> payload)
+    {
+        Send(toParty, payload);
+        MarkPreprocessing(payload.Length);
+    }
+
+    /// <summary>Counts <paramref name="bytes"/> of what was just sent as preprocessing (a message that carries both).</summary>
+    public void MarkPreprocessing(long bytes) => Count(c => c.PreprocessingBytesSent += bytes);
 
     public void Receive(int fromParty, Span<byte> destination)
     {
@@ -124,6 +151,7 @@ public sealed class Channel : IChannel
 
     private sealed class ScopeHandle(Channel owner, Counter c) : IDisposable
     {
+        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
         private bool _done;
         public void Dispose()
         {
@@ -131,6 +159,8 @@ public sealed class Channel : IChannel
             _done = true;
             int i = owner._stack.LastIndexOf(c);
             if (i >= 0) owner._stack.RemoveAt(i);
+            // A label entered again inside itself (recursion) counts its time once, at the outermost scope.
+            if (!owner._stack.Contains(c)) c.ElapsedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - _start;
         }
     }
 }

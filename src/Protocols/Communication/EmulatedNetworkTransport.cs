@@ -26,6 +26,10 @@ public sealed record NetworkProfile(string Name, double OneWayDelayMs, double Ba
             ? TimeSpan.Zero
             : TimeSpan.FromSeconds(bytes * 8.0 / (BandwidthMbitPerSecond * 1e6));
 
+    /// <summary>The network's share of an op's time: one delay per round plus the busiest party's bytes at the capped
+    /// bandwidth (compute comes on top).</summary>
+    public double FloorMs(long rounds, long bytes) => rounds * OneWayDelayMs + TransmissionTime(bytes).TotalMilliseconds;
+
     /// <summary>One line for run reports.</summary>
     public string Description => IsIdeal
         ? "none (no emulation: raw transport)"

@@ -16,7 +16,7 @@ internal sealed partial class Dealer2pcScheme
             var s1 = DrawFrom(1, 2 * n);
             var c1 = new ulong[n];
             for (int i = 0; i < n; i++) c1[i] = (s0[i] + s1[i]) * (s0[n + i] + s1[n + i]) - s0[2 * n + i];
-            Ch.Send(1, c1);
+            Ch.SendPreprocessing(1, c1);
             return Share.Empty(n, 0);
         }
         if (!IsCompute) return Share.Empty(n, 0);
@@ -56,7 +56,7 @@ internal sealed partial class Dealer2pcScheme
             var c = new ulong[lc];
             Ring.MatMul(a, b, c, batch, m, k, n, bShared);
             RingOps.Sub(c, s0.AsSpan(la + lb, lc), c);
-            Ch.Send(1, c);
+            Ch.SendPreprocessing(1, c);
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
@@ -135,7 +135,7 @@ internal sealed partial class Dealer2pcScheme
             var c = new ulong[lc];
             dealerProduct(a, c);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
-            Ch.Send(1, c);
+            Ch.SendPreprocessing(1, c);
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
@@ -258,7 +258,7 @@ internal sealed partial class Dealer2pcScheme
             var (msb, low) = TruncMaterial(r, bits);
             RingOps.Sub(msb, s0.AsSpan(n, n), msb);
             RingOps.Sub(low, s0.AsSpan(2 * n, n), low);
-            Ch.Send(1, Cat(msb, low));
+            Ch.SendPreprocessing(1, Cat(msb, low));
             return Share.Empty(n, 0);
         }
         if (!IsCompute) return Share.Empty(n, 0);

@@ -62,12 +62,6 @@ public class CostTests
     private static int PartOf(int party, int n, int solo) =>
         n >= 1536 ? (n * (party + 1) / 3) - (n * party / 3) : party == solo ? n : 0;
 
-    /// <summary>
-    /// 3pc comparison per element and party: 31.625 B (AND tree and the OT helper word), plus 32 B for each element
-    /// the party leads (the split word and the two OT offers); the lead rotates over thirds like the truncation helper.
-    /// </summary>
-    private static double Cmp3(int party, int n = N) => 31.625 + 32.0 * PartOf(party, n, 0) / n;
-
     [Fact]
     public void ThreePc_fixed_point_multiply_and_truncation_take_two_rounds_and_share_the_helper_role()
     {
@@ -82,74 +76,76 @@ public class CostTests
         for (int p = 0; p < 3; p++) AssertCost(wide[p], 2, 16 + 16.0 / 3, big, $"P{p} at {big}");
     }
 
-    [Fact]
-    public void ThreePc_comparison_takes_nine_rounds_and_at_most_64_bytes_per_element_42_when_balanced()
+    /// <summary>
+    /// The helper comparison per element at width k = 63 (every ring value): P0 and P1 each open one word (8 B) and send
+    /// the helper k bytes of per-bit vectors; the helper sends P1 k bytes of bit shares (preprocessing) and one result
+    /// word. Three rounds; in 3pc one more to turn the 2-out-of-2 result back into replicated shares (8 B each from P0, P1).
+    /// </summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer, 3, 0)]
+    [InlineData(SchemeKind.ThreePc, 4, 8)]
+    public void Comparison_takes_three_rounds_on_the_pair_form_and_one_more_back_to_replicated(SchemeKind scheme, int rounds, int back)
     {
-        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
-        for (int p = 0; p < 3; p++) AssertCost(s[p], 9, Cmp3(p), N, $"P{p}");
-        Assert.Equal(63.625 * N, s[0].BytesSent);
-        const int big = 3072;                      // parts 1024 each
-        var wide = Measure(SchemeKind.ThreePc, c => Two(c, 16, big), (c, t) => c.LessThanZero(t[0]));
-        for (int p = 0; p < 3; p++) AssertCost(wide[p], 9, 31.625 + 32.0 / 3, big, $"P{p} at {big}");
-    }
-
-    [Fact]
-    public void ThreePc_exp_takes_24_rounds_clamp_plus_three_polynomial_levels_plus_four_squarings()
-    {
-        // 9 + 1 clamp; Poly8: 4 products in 3 levels (the second on 2N elements); 4 squarings.
-        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        AssertCost(s[0], 24, Cmp3(0) + 8 + 6 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
-        AssertCost(s[1], 24, Cmp3(1) + 8 + 6 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
-        AssertCost(s[2], 24, Cmp3(2) + 8 + 6 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
-    }
-
-    [Fact]
-    public void ThreePc_silu_takes_16_rounds_one_comparison_batch_one_bit_product_round_and_three_polynomial_levels()
-    {
-        // 3 comparisons in one batch (9), 2 bit x value products (1), Poly8 (3 levels of 2).
-        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
-        AssertCost(s[0], 16, 3 * Cmp3(0, 3 * N) + 16 + 2 * Trunc3(0) + 2 * Trunc3(0, 2 * N), N, "P0");
-        AssertCost(s[1], 16, 3 * Cmp3(1, 3 * N) + 16 + 2 * Trunc3(1) + 2 * Trunc3(1, 2 * N), N, "P1");
-        AssertCost(s[2], 16, 3 * Cmp3(2, 3 * N) + 16 + 2 * Trunc3(2) + 2 * Trunc3(2, 2 * N), N, "P2");
-    }
-
-    [Fact]
-    public void TwoPc_exp_and_silu_rounds()
-    {
-        var exp = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        var silu = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
-        for (int p = 0; p < 2; p++)
-        {
-            Assert.Equal(8 + 1 + 3 * 2 + 4 * 2, exp[p].Rounds);
-            Assert.Equal(8 + 1 + 3 * 2, silu[p].Rounds);
-        }
-    }
-
-    [Fact]
-    public void ThreePc_max_of_1024_takes_five_levels_four_four_way_and_one_pairwise()
-    {
-        // 1024 -> 256 -> 64 -> 16 -> 4 -> 1: five four-way levels of compare (9) + 2 product rounds.
-        var s = Measure(SchemeKind.ThreePc, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
-        Assert.All(s, p => Assert.Equal(5 * 11, p.Rounds));
-        // 512 -> 128 -> 32 -> 8 -> 2 -> 1: the last level is a pair, compare + 1.
-        var s2 = Measure(SchemeKind.ThreePc, c => Two(c, 16, 2, 512), (c, t) => c.Max(t[0]));
-        Assert.All(s2, p => Assert.Equal(4 * 11 + 10, p.Rounds));
+        var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
+        AssertCost(s[0], rounds, 8 + 63 + back, N, "P0");
+        AssertCost(s[1], rounds, 8 + 63 + back, N, "P1");
+        AssertCost(s[2], rounds, 63 + 8, N, "helper");
+        Assert.Equal(63 * N, s[2].PreprocessingBytesSent);
+        Assert.Equal(0, s[0].PreprocessingBytesSent);
+        Assert.Equal(2 * 63 * N, s[2].BytesReceived);
     }
 
     [Theory]
-    [InlineData(SchemeKind.ThreePc, 9)]
-    [InlineData(SchemeKind.TwoPcDealer, 8)]
-    public void Reciprocal_and_rsqrt_take_the_binade_comparison_plus_four_and_five_product_levels(SchemeKind scheme, int compare)
+    [InlineData(SchemeKind.TwoPcDealer, 0)]
+    [InlineData(SchemeKind.ThreePc, 1)]
+    public void Exp_takes_the_clamp_gate_three_polynomial_rounds_three_squarings_and_a_truncation(SchemeKind scheme, int back)
     {
-        int mt = 2;   // a fixed-point product: 2 rounds in both schemes
+        var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
+        Assert.Equal(3 + 3 + 3 + 1 + back, s[0].Rounds);
+        Assert.Equal(s[0].Rounds, s[1].Rounds);
+    }
+
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer, 0)]
+    [InlineData(SchemeKind.ThreePc, 1)]
+    public void Silu_takes_one_fused_comparison_batch_three_polynomial_rounds_and_a_truncation(SchemeKind scheme, int back)
+    {
+        var silu = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
+        var swiglu = Measure(scheme, c => Two(c, 16, N), (c, t) => c.SiluMul(t[0], t[1]));
+        Assert.Equal(3 + 3 + 1 + back, silu[0].Rounds);
+        Assert.Equal(3 + 3 + 1 + 1 + back, swiglu[0].Rounds);           // silu(a)·b: one product round more, not two
+    }
+
+    /// <summary>A tournament level: three rounds whatever the group size. Per member P0 and P1 open one word; per pair
+    /// of a group they send k bytes of per-bit vectors; the helper returns a word per member and per group.</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer, 0)]
+    [InlineData(SchemeKind.ThreePc, 1)]
+    public void Max_takes_three_rounds_per_tournament_level(SchemeKind scheme, int back)
+    {
+        // 1024 -> 256 -> 64 (groups of 4) -> 8 (groups of 8) -> 1: four levels.
+        var s = Measure(scheme, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
+        Assert.Equal(4 * 3 + back, s[0].Rounds);
+        // One level of groups of 8 over 2 rows: 2·28 pairs of 63-bit keys.
+        var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.Max(t[0]));
+        Assert.Equal(3 + back, one[0].Rounds);
+        Assert.Equal(2 * 8 * 8 + 2 * 28 * 63 + 8 * 2 * back, one[0].BytesSent);
+        Assert.Equal(2 * 28 * 63 + (2 * 8 + 2) * 8, one[2].BytesSent);
+    }
+
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer, 0)]
+    [InlineData(SchemeKind.ThreePc, 1)]
+    public void Reciprocal_and_rsqrt_take_the_sub_binade_gate_plus_one_round_per_product_level(SchemeKind scheme, int back)
+    {
         var rec = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 12));
         var rs = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Rsqrt(t[0]));
-        var one = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 1));
+        var norm = Measure(scheme, c => Two(c, 16, 8, 32), (c, t) => c.MulRsqrt(t[0], c.Sum(c.MulExact(t[1], t[1]), keepDim: true)));
         for (int p = 0; p < 2; p++)
         {
-            Assert.Equal(compare + 4 * mt, rec[p].Rounds);      // e = 1 - x y0, then three Goldschmidt levels
-            Assert.Equal(compare + 5 * mt, rs[p].Rounds);       // e = 1 - x y0^2, Poly8 (3 levels), times y0
-            Assert.Equal(4 * mt, one[p].Rounds);                // one binade: no comparison
+            Assert.Equal(3 + 1 + 2 + 1 + back, rec[p].Rounds);        // gate, e = 1 − x y0, two Goldschmidt levels, truncation
+            Assert.Equal(3 + 1 + 2 + 1 + 1 + back, rs[p].Rounds);     // gate, e, degree-4 series, times y0, truncation
+            Assert.Equal(1 + 3 + 1 + 2 + 1 + 1 + back, norm[p].Rounds); // Σx², gate, e and x·y0, series, (x·y0)·p, truncation
         }
     }
 
@@ -170,15 +166,6 @@ public class CostTests
         AssertCost(s[0], 1, 8, N, "P0");
         AssertCost(s[1], 1, 8, N, "P1");
         AssertCost(s[2], 0, 16, N, "dealer");
-    }
-
-    [Fact]
-    public void TwoPc_comparison_takes_eight_rounds()
-    {
-        var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
-        AssertCost(s[0], 8, 47.375, N, "P0");
-        AssertCost(s[1], 8, 47.375, N, "P1");
-        AssertCost(s[2], 0, 31.625, N, "dealer");
     }
 
     [Fact]

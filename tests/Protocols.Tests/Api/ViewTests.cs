@@ -13,18 +13,27 @@ public class ViewTests
 {
     /// <summary>Chi-square critical value for 255 degrees of freedom at p = 5e-5 (Wilson-Hilferty).</summary>
     private const double Critical = 352;
+    /// <summary>The same for 65 degrees of freedom (the nonzero elements of Z_67).</summary>
+    private const double CriticalDigits = 119;
+    private const int P = 67;
     private const int Runs = 12;
 
     private sealed class Recorder(ITransport inner) : ITransport
     {
         public readonly long[] Histogram = new long[256];
+        /// <summary>Messages that are elements of Z_67 (every byte below 67): comparison bit shares and per-bit vectors.</summary>
+        public readonly long[] Digits = new long[256];
         public volatile bool On;
         public int PartyId => inner.PartyId;
         public void Send(int toParty, ReadOnlySpan<byte> payload) => inner.Send(toParty, payload);
         public void Receive(int fromParty, Span<byte> destination)
         {
             inner.Receive(fromParty, destination);
-            if (On) foreach (var b in destination) Histogram[b]++;
+            if (!On) return;
+            bool digits = destination.Length >= 16;
+            foreach (var b in destination) if (b >= P) { digits = false; break; }
+            var h = digits ? Digits : Histogram;
+            foreach (var b in destination) h[b]++;
         }
         public void Dispose() => inner.Dispose();
     }
@@ -32,8 +41,8 @@ public class ViewTests
     /// <summary>Byte histograms of what P0, P1 and P2 receive during <paramref name="op"/> over <see cref="Runs"/> sessions.</summary>
     private static long[][] Views(SchemeKind scheme, double[] secret, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op)
     {
-        var totals = new long[3][];
-        for (int p = 0; p < 3; p++) totals[p] = new long[256];
+        var totals = new long[6][];
+        for (int p = 0; p < 6; p++) totals[p] = new long[256];
         for (int run = 0; run < Runs; run++)
         {
             var recorders = new ConcurrentDictionary<int, Recorder>();
@@ -47,7 +56,7 @@ public class ViewTests
                 return 0;
             }, wrap: t => recorders[t.PartyId] = new Recorder(t));
             for (int p = 0; p < 3; p++)
-                for (int b = 0; b < 256; b++) totals[p][b] += recorders[p].Histogram[b];
+                for (int b = 0; b < 256; b++) { totals[p][b] += recorders[p].Histogram[b]; totals[3 + p][b] += recorders[p].Digits[b]; }
         }
         return totals;
     }
@@ -67,6 +76,27 @@ public class ViewTests
         return s;
     }
 
+    /// <summary>Chi-square of the nonzero elements of Z_67 against uniform.</summary>
+    private static double ChiSquareDigits(long[] h)
+    {
+        double total = h.Skip(1).Take(P - 1).Sum(), e = total / (P - 1);
+        return h.Skip(1).Take(P - 1).Sum(c => (c - e) * (c - e) / e);
+    }
+
+    /// <summary>Tests one party's histogram (ring bytes, or Z_67 elements); 1 when there was something to test.</summary>
+    private static int CheckView(long[] a, long[] b, string who, bool ring)
+    {
+        // A party that receives nothing of a kind during the op (the helper in a fixed-point product) has nothing to learn.
+        if (a.Sum() == 0 && b.Sum() == 0) return 0;
+        Assert.True(a.Sum() > 10_000, $"{who} received too little to test ({a.Sum()} B)");
+        double ua = ring ? ChiSquareUniform(a) : ChiSquareDigits(a), ub = ring ? ChiSquareUniform(b) : ChiSquareDigits(b);
+        Assert.True(ua < (ring ? Critical : CriticalDigits) && ub < (ring ? Critical : CriticalDigits), $"{who} view not uniform (chi2 {ua:F0}, {ub:F0})");
+        if (!ring) Assert.True(a[0] < a.Sum() / 20.0, $"{who}: too many zero entries ({a[0]} of {a.Sum()})");
+        double two = ChiSquareTwoSample(a, b);
+        Assert.True(two < Critical, $"{who} view depends on the secret (chi2 {two:F0})");
+        return 1;
+    }
+
     private static void AssertIndistinguishable(SchemeKind scheme, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op, string name)
     {
         int n = shape.Aggregate(1, (a, b) => a * b);
@@ -77,18 +107,12 @@ public class ViewTests
         int tested = 0;
         for (int p = 0; p < 3; p++)
         {
+            tested += CheckView(va[p], vb[p], $"{scheme} {name}: P{p}", ring: true);
+            // Elements of Z_67: the helper's bit shares at P1 (uniform) and the per-bit vectors at P2 (uniform over the
+            // nonzero elements apart from at most one zero per comparison, whose presence is a uniform bit).
+            CheckView(va[3 + p], vb[3 + p], $"{scheme} {name}: P{p} (Z_67)", ring: false);
             if (scheme == SchemeKind.TwoPcDealer && p == 2)
-            {
-                Assert.Equal(0, va[p].Sum() + vb[p].Sum()); // the dealer receives nothing at all
-                continue;
-            }
-            // A party that receives nothing during the op (3pc P2 in a fixed-point product) has nothing to learn.
-            if (va[p].Sum() == 0 && vb[p].Sum() == 0) continue;
-            tested++;
-            Assert.True(va[p].Sum() > 10_000, $"{name}: P{p} received too little to test ({va[p].Sum()} B)");
-            double ua = ChiSquareUniform(va[p]), ub = ChiSquareUniform(vb[p]), two = ChiSquareTwoSample(va[p], vb[p]);
-            Assert.True(ua < Critical && ub < Critical, $"{scheme} {name}: P{p} view not uniform (chi2 {ua:F0}, {ub:F0})");
-            Assert.True(two < Critical, $"{scheme} {name}: P{p} view depends on the secret (chi2 {two:F0})");
+                Assert.True(va[p].Sum() + vb[p].Sum() == 0, $"{name}: the dealer received something other than per-bit vectors");
         }
         Assert.True(tested >= 2, $"{name}: only {tested} parties received anything");
     }
@@ -123,6 +147,21 @@ public class ViewTests
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Softmax_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
         AssertIndistinguishable(scheme, [4, 24], (c, x) => c.Softmax(x), "softmax");
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Max_tournament_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [16, 64], (c, x) => c.Max(x), "max");
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_times_a_value_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [512], (c, x) => c.SiluMul(x, x), "silu·x");
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Rms_scaling_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [16, 32], (c, x) => c.MulRsqrt(x, c.AddPublic(c.Sum(c.MulExact(x, x), keepDim: true), 1)), "x·rsqrt(Σx²)");
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]

@@ -3,12 +3,14 @@ using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Protocols.Tests.Dealer2pc;
 
-/// <summary>The dealer's role: it never holds data, never receives, and P0 never hears from it.</summary>
+/// <summary>The dealer's role: it never holds data, P0 never hears from it, and all it ever receives are the helper
+/// gates' masked, shuffled per-bit vectors (elements of Z_67).</summary>
 public class Dealer2pcSchemeTests
 {
     private sealed class PeerCounter(ITransport inner) : ITransport
     {
         public readonly ConcurrentDictionary<int, long> ReceivedFrom = new();
+        public int LargestByte;
         public bool AfterSetup;
         public int PartyId => inner.PartyId;
         public void Send(int toParty, ReadOnlySpan<byte> payload) => inner.Send(toParty, payload);
@@ -16,13 +18,15 @@ public class Dealer2pcSchemeTests
         {
             inner.Receive(fromParty, destination);
             int len = destination.Length;
-            if (AfterSetup) ReceivedFrom.AddOrUpdate(fromParty, len, (_, v) => v + len);
+            if (!AfterSetup) return;
+            ReceivedFrom.AddOrUpdate(fromParty, len, (_, v) => v + len);
+            foreach (var b in destination) LargestByte = Math.Max(LargestByte, b);
         }
         public void Dispose() => inner.Dispose();
     }
 
     [Fact]
-    public void Dealer_receives_nothing_and_P0_receives_nothing_from_the_dealer_over_a_mixed_program()
+    public void Dealer_holds_no_share_receives_only_per_bit_vectors_and_P0_receives_nothing_from_it_over_a_mixed_program()
     {
         var counters = new ConcurrentDictionary<int, PeerCounter>();
         var a = Harness.Uniform(new Random(60), 64, -4, 4);
@@ -38,7 +42,8 @@ public class Dealer2pcSchemeTests
             return held;
         }, wrap: t => counters[t.PartyId] = new PeerCounter(t));
         Assert.Equal(0, res[2]);
-        Assert.True(counters[2].ReceivedFrom.IsEmpty, "the dealer received data");
+        Assert.True(counters[2].ReceivedFrom.Keys.All(p => p is 0 or 1), "the dealer heard from someone other than P0 and P1");
+        Assert.True(counters[2].LargestByte < 67, $"the dealer received a byte {counters[2].LargestByte}, outside Z_67");
         Assert.False(counters[0].ReceivedFrom.ContainsKey(2), "P0 received from the dealer");
         Assert.True(counters[1].ReceivedFrom[2] > 0);
     }
