@@ -39,6 +39,9 @@ public sealed class PlainTransformer
 
     public LlamaConfig Config => _c;
 
+    /// <summary>Sees the values the private protocols must cover, as they arise (calibration; null: no cost).</summary>
+    public IActivationObserver? Observer { get; init; }
+
     /// <summary>Runs <paramref name="token"/> at position <paramref name="pos"/> (all earlier positions must have run)
     /// and returns the next-token logits; the span is overwritten by the next call. Without
     /// <paramref name="computeLogits"/> only the decoder layers run (benchmarks time them alone) and the span is empty.</summary>
@@ -58,6 +61,7 @@ public sealed class PlainTransformer
         for (int l = 0; l < c.Layers; l++)
         {
             // Attention block.
+            Observer?.NormInput(x, c.RmsEps);
             FloatKernels.RmsNorm(x, _w.LayerVector(_w.RmsAtt, l, dim), _xb, c.RmsEps);
             FloatKernels.MatVec(_w.Layer(_w.Wq, l, dim, dim), _xb, _q);
             FloatKernels.MatVec(_w.Layer(_w.Wk, l, kvDim, dim), _xb, _k);
@@ -77,6 +81,7 @@ public sealed class PlainTransformer
                 var att = _att.AsSpan(0, positions.Length);
                 for (int i = 0; i < positions.Length; i++)
                     att[i] = TensorPrimitives.Dot(q, keys.Slice(positions[i] * kvDim + kvOffset, hs)) * invSqrtHead;
+                Observer?.Scores(att);
                 FloatKernels.Softmax(att);
                 _attention.ObserveAttention(l, pos, h, att);
                 var o = _xb.AsSpan(h * hs, hs);
@@ -88,15 +93,18 @@ public sealed class PlainTransformer
             TensorPrimitives.Add(x, _xb2, x);
 
             // Feed-forward block: w2(silu(w1·x) ⊙ w3·x).
+            Observer?.NormInput(x, c.RmsEps);
             FloatKernels.RmsNorm(x, _w.LayerVector(_w.RmsFfn, l, dim), _xb, c.RmsEps);
             FloatKernels.MatVec(_w.Layer(_w.W1, l, hidden, dim), _xb, _hb);
             FloatKernels.MatVec(_w.Layer(_w.W3, l, hidden, dim), _xb, _hb2);
+            Observer?.GateInput(_hb);
             FloatKernels.SwiGlu(_hb, _hb2);
             FloatKernels.MatVec(_w.Layer(_w.W2, l, dim, hidden), _hb, _xb);
             TensorPrimitives.Add(x, _xb, x);
         }
 
         if (!computeLogits) return default;
+        Observer?.NormInput(x, c.RmsEps);
         FloatKernels.RmsNorm(x, _w.RmsFinal, x, c.RmsEps);
         FloatKernels.MatVec(_w.Classifier, x, _logits);
         return _logits;

@@ -12,10 +12,16 @@ namespace PrivateInference.Engine.Private;
 /// </summary>
 public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, PrivateWeights w, CachePolicies.PrivateCachePolicy? policy = null)
 {
-    // rsqrt's input Σx² + d·eps: the binades it must cover on the models we run (measured on stories260K: 0.3..900).
-    private const int NormMinLog2 = -4, NormMaxLog2 = 20;
+    // rsqrt's input Σx² + d·eps: 2^-4 (a d·eps floor) up to 2^28, as wide as Σx² at 2f fits the ring with room (f ≤ 16:
+    // 2^(28 + 32) < 2^62; above f = 16 Σx² is truncated to f and 2^(28 + f) fits too). stories260K reaches 900; a
+    // model with 128× its embeddings reaches 2^24 (Engine.Tests: PrivateGenerationTests).
+    private const int NormMinLog2 = -4, NormMaxLog2 = 28;
 
     private readonly LlamaConfig _c = config;
+    // Products left untruncated for their consumer to fold the truncation in (one round each) need room at 2f and 3f:
+    // Σx² < 2^28 at 2f, RoPE's q·cos at 3f (|q| < 2^14), masked scores −2^20 at 2f. Up to f = 16 that holds with
+    // margin; finer fixed point truncates each product on its own.
+    private bool Fold => ctx.FracBits <= 16;
     // The cache grows by rows ([kv_heads, S, head_size]); in 2pc each row's Beaver mask is opened once, when it is
     // appended, so the products with the whole cache at every step open only their other operand.
     private readonly GrowingMatrix?[] _keys = new GrowingMatrix?[config.Layers];
@@ -70,7 +76,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     private SecretTensor Norm(SecretTensor x)
     {
         using var scope = ctx.Scope("rmsnorm");
-        var sumSquares = ctx.AddPublic(ctx.Sum(ctx.MulExact(x, x)), _c.Dim * (double)_c.RmsEps);
+        var sumSquares = ctx.AddPublic(ctx.Sum(Fold ? ctx.MulExact(x, x) : x * x), _c.Dim * (double)_c.RmsEps);
         return ctx.MulRsqrt(x, sumSquares, NormMinLog2, NormMaxLog2);
     }
 
@@ -79,7 +85,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         using var scope = ctx.Scope("attention");
         int t = xn.Shape[0], d = _c.Dim, kv = _c.KvDim, hs = _c.HeadSize, g = _c.KvGroup;
         // Q/K/V untruncated (2f), RoPE's public product on top (3f), then one truncation for all three.
-        var qkvRaw = ctx.MatMul(xn, w.Wqkv[l], truncate: false);              // [T, d + 2kv]
+        var qkvRaw = ctx.MatMul(xn, w.Wqkv[l], truncate: !Fold);              // [T, d + 2kv]
         var qkv = ctx.Rescale(ctx.Concat([Rope(ctx.Slice(qkvRaw, 1, 0, d + kv), start), ctx.Slice(qkvRaw, 1, d + kv, kv)], 1), ctx.FracBits);
         var q = ctx.Slice(qkv, 1, 0, d);
         var k = ctx.Slice(qkv, 1, d, kv);
@@ -101,7 +107,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         }
         else
         {
-            var scores = ctx.MatMul(qg, keys, transposeB: true, truncate: false);  // [kvh, G·T, S] at 2f: softmax truncates
+            var scores = ctx.MatMul(qg, keys, transposeB: true, truncate: !Fold);  // [kvh, G·T, S] at 2f: softmax truncates
             var probs = ctx.Softmax(scores, CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
             heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
             if (policy is not null && start == 0 && t == policy.PromptLength)
@@ -118,7 +124,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
 
     /// <summary>Attention of one position's queries [kvh, G, hs] over every cached token (all in its past).</summary>
     private SecretTensor FullAttention(SecretTensor qg, GrowingMatrix keys, GrowingMatrix values) =>
-        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true, truncate: false)), values);
+        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true, truncate: !Fold)), values);
 
     /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
     /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
@@ -133,7 +139,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     {
         using var scope = ctx.Scope("ffn");
         int h = _c.HiddenDim;
-        var h13 = ctx.MatMul(xn, w.W13[l], truncate: false);                  // [T, 2·hidden] at 2f: SwiGLU truncates
+        var h13 = ctx.MatMul(xn, w.W13[l], truncate: !Fold);                  // [T, 2·hidden] at 2f: SwiGLU truncates
         var gate = ctx.SiluMul(ctx.Slice(h13, 1, 0, h), ctx.Slice(h13, 1, h, h));
         return ctx.MatMul(gate, w.W2[l]);
     }

@@ -200,7 +200,7 @@ public sealed partial class MpcContext
     public SecretTensor Rsqrt(SecretTensor x, int minLog2 = -10, int maxLog2 = 14)
     {
         using var scope = Scope("rsqrt");
-        var (e, y0, bits) = RsqrtStart(AtLeastFracBits(x), minLog2, maxLog2, null);
+        var (e, y0, bits) = RsqrtStart(AtLeastFracBits(x, maxLog2), minLog2, maxLog2, null);
         var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
         var y = new Pending(Products((Exact(y0), p))[0], PolyScale);
         return T(x.Shape, RsqrtScale(minLog2), FromPair(Finish(y)));
@@ -219,15 +219,17 @@ public sealed partial class MpcContext
         int rows = s.Length, d = x.LastDim;
         if (x.Length != rows * d) throw new ArgumentException("one sum per row of x");
         var rowOf = Enumerable.Range(0, x.Length).Select(i => i / d).ToArray();
-        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s), minLog2, maxLog2, (ToPair(x.Data), rowOf));
+        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s, maxLog2), minLog2, maxLog2, (ToPair(x.Data), rowOf));
         var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
         int sy = RsqrtScale(minLog2);
         var z = Products((new Pending(xy0!, FracBits), new Pending(p.Raw.Gather(rowOf), p.Bits)))[0];   // at sy + s
         return T(x.Shape, FracBits, FromPair(_pair.Trunc(z, sy + PolyScale - FracBits)));
     }
 
-    /// <summary>A tensor at scale f or finer (a coarser one is lifted, locally).</summary>
-    private SecretTensor AtLeastFracBits(SecretTensor x) => x.Scale >= FracBits ? x : Rescale(x, FracBits);
+    /// <summary>A tensor at scale f or finer (a coarser one is lifted, locally), kept at its finer scale only while values
+    /// below 2^log2Bound (real) fit it with room for the gates (else truncated to f first, one round).</summary>
+    private SecretTensor AtLeastFracBits(SecretTensor x, int log2Bound) =>
+        x.Scale < FracBits || log2Bound + x.Scale + 2 > FullWidth ? Rescale(x, FracBits) : x;
 
     /// <summary>
     /// The start of rsqrt for x at a scale ≥ f: the sub-binade comparisons, y0 and y0² as local combinations, and
@@ -296,8 +298,8 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("silu");
         if (!Shapes.SameShape(a.Shape, b.Shape)) throw new ArgumentException("silu(a)·b needs a and b of one shape");
-        a = AtLeastFracBits(a);
-        b = AtLeastFracBits(b);
+        a = AtLeastFracBits(a, NonlinearRangeLog2 + 1);
+        b = AtLeastFracBits(b, NonlinearRangeLog2 + 1);
         var (relu, h) = SiluParts(ToPair(a.Data), a.Scale);
         var up = new Pending(ToPair(b.Data), b.Scale - FracBits);
         var prods = Products((new Pending(relu, a.Scale - FracBits), up), (h, up));
@@ -340,7 +342,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("softmax");
         // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
-        x = AtLeastFracBits(x);
+        x = AtLeastFracBits(x, NonlinearRangeLog2 + 5);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
         var xp = ToPair(x.Data);
         ulong[]? keep = null;

@@ -33,6 +33,9 @@ public sealed partial class MpcContext : IDisposable
         InitPair(_scheme is Dealer2pcScheme dealer ? dealer : new Dealer2pcScheme(channel, keys));
     }
 
+    /// <summary>The fixed-point widths every protocol here is built and tested for (docs/protocols.md, "Domains").</summary>
+    public const int MinFracBits = 8, MaxFracBits = 24;
+
     /// <summary>Starts this party's side of a session: pairwise X25519 + HKDF keys with every participant (one round).</summary>
     public static MpcContext Create(SchemeKind scheme, ITransport transport, IReadOnlyCollection<int> participants, MpcOptions? options = null)
     {
@@ -40,7 +43,8 @@ public sealed partial class MpcContext : IDisposable
         foreach (var p in PartyIds.ComputeParties)
             if (!participants.Contains(p)) throw new ArgumentException($"compute party {p} must take part in every session");
         if (!participants.Contains(transport.PartyId)) throw new ArgumentException("this party is not a participant");
-        if (options.FracBits is < 1 or > 30) throw new ArgumentOutOfRangeException(nameof(options), "fractional bits must be in [1, 30]");
+        if (options.FracBits is < MinFracBits or > MaxFracBits)
+            throw new ArgumentOutOfRangeException(nameof(options), $"fractional bits must be in {MinFracBits}..{MaxFracBits}: finer leaves products no room in Z_2^64, coarser too little precision");
         var channel = new Channel(transport);
         var keys = PairwiseKeys.Establish(channel, participants, options.SessionLabel);
         return new MpcContext(scheme, channel, keys, options);

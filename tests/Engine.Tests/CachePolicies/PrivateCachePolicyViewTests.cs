@@ -19,6 +19,8 @@ public sealed class PrivateCachePolicyViewTests
     private sealed class Recorder(ITransport inner) : ITransport
     {
         public readonly long[] Histogram = new long[256];
+        /// <summary>Messages of Z_67 elements (every byte below 67): the comparison gates' bit shares and per-bit vectors.</summary>
+        public readonly long[] Digits = new long[256];
         public readonly List<int> Sizes = [];
         public volatile bool On;
         public int PartyId => inner.PartyId;
@@ -28,7 +30,9 @@ public sealed class PrivateCachePolicyViewTests
             inner.Receive(fromParty, destination);
             if (!On) return;
             Sizes.Add(destination.Length);
-            foreach (var b in destination) Histogram[b]++;
+            bool digits = destination.Length >= 16;
+            foreach (var b in destination) if (b >= 67) { digits = false; break; }
+            foreach (var b in destination) (digits ? Digits : Histogram)[b]++;
         }
         public void Dispose() => inner.Dispose();
     }
@@ -67,7 +71,18 @@ public sealed class PrivateCachePolicyViewTests
             Assert.Equal(a[p].Sizes, b[p].Sizes);
             Assert.True(ChiSquareUniform(a[p].Histogram) < Critical, $"P{p}: bytes received are not uniform ({ChiSquareUniform(a[p].Histogram):F0})");
             Assert.True(TwoSample(a[p].Histogram, b[p].Histogram) < Critical, $"P{p}: what it receives depends on the selection");
+            // Z_67 elements are uniform apart from at most one zero per comparison (whose presence is a uniform bit).
+            if (a[p].Digits.Sum() == 0) continue;
+            Assert.True(ChiSquareNonzeroDigits(a[p].Digits) < 119, $"P{p}: Z_67 elements are not uniform ({ChiSquareNonzeroDigits(a[p].Digits):F0})");
+            Assert.True(TwoSample(a[p].Digits, b[p].Digits) < Critical, $"P{p}: the Z_67 elements it receives depend on the selection");
         }
+    }
+
+    /// <summary>Chi-square of the nonzero elements of Z_67 against uniform (65 degrees of freedom; 119 is p = 5e-5).</summary>
+    private static double ChiSquareNonzeroDigits(long[] h)
+    {
+        double total = h.Skip(1).Take(66).Sum(), e = total / 66;
+        return h.Skip(1).Take(66).Sum(c => (c - e) * (c - e) / e);
     }
 
     private static double ChiSquareUniform(long[] h)

@@ -24,4 +24,23 @@ public sealed class PrivateGenerationTests
         var client = results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)];
         Assert.Equal(expected, client.Tokens);
     }
+
+    /// <summary>The accepted fixed-point widths at their edges (8 and 24) and where the engine stops leaving products
+    /// untruncated (16 → 17): the private run still gives the plaintext tokens.</summary>
+    [Theory]
+    [InlineData(SchemeKind.ThreePc, 8)]
+    [InlineData(SchemeKind.TwoPcDealer, 8)]
+    [InlineData(SchemeKind.ThreePc, 17)]
+    [InlineData(SchemeKind.ThreePc, 24)]
+    [InlineData(SchemeKind.TwoPcDealer, 24)]
+    public void GreedyTokensMatchThePlaintextEngineAtTheEdgesOfTheFixedPointWidths(SchemeKind scheme, int fracBits)
+    {
+        var tokenizer = Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
+        var prompt = tokenizer.Encode("Once upon a time");
+        var expected = new TextGenerator(new PlainTransformer(Model.Value), new Sampler(0, 0.9f, 1)).Generate(prompt, 8).ToList();
+        var results = InProcessPrivateRun.Generate(scheme, Model.Value, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 8,
+            new MpcOptions { FracBits = fracBits });
+        var client = results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)];
+        Assert.Equal(expected, client.Tokens);
+    }
 }
