@@ -111,20 +111,36 @@ public sealed partial class MpcContext
     /// Row maxima of x [rows, len] on the 2-out-of-2 form by the helper tournament (<see cref="Circuits.PermutedTournament"/>):
     /// three rounds per level whatever its group size, so the group size trades bytes (g(g − 1)/2 comparisons per g
     /// members) for levels. Groups of 4 while rows are long, 8 from 64 members on where that saves a level, a single
-    /// group from 8 on:
-    /// 512 → 128 → 32 → 4 → 1 is four levels, twelve rounds. Keys 8·x + index must differ by less than 2^width (raw);
-    /// at the full width that holds for |x| &lt; 2^59 (raw).
+    /// group from 8 on, or from 32 on where the rows are few: for a decode step's 12 rows 512 → 128 → 32 → 1 is three
+    /// levels, nine rounds (four, twelve rounds, for many rows). Members must differ by less than 2^diffBits (raw); the
+    /// keys size·x + index then fit ⌈log2 size⌉ + 1 bits more.
     /// </summary>
-    private Share MaxPair(Share x, int rows, int len, int width)
+    private Share MaxPair(Share x, int rows, int len, int diffBits)
     {
         var cur = x;
         while (len > 1)
         {
-            int size = len <= 8 ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
-            cur = _tour.Level(cur, rows, len, size, width);
+            // A last group of up to 32 (496 pairs per row) saves a level where the rows are few (a decode step).
+            bool oneGroup = len <= 8 || (len <= 32 && (long)rows * len * len <= FinalGroupPairBudget);
+            int size = oneGroup ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
+            // Keys size·x + index: differences below 2^(diffBits + ⌈log2 size⌉), plus the sign.
+            cur = _tour.Level(cur, rows, len, size, Math.Min(FullWidth, diffBits + CeilLog2(size) + 1));
             len = (len + size - 1) / size;
         }
         return cur;
+    }
+
+    /// <summary>Differences the public <see cref="Max"/> covers: |x| &lt; 2^56 raw (2^40 at f = 16), so keys 32·x fit 63 bits.</summary>
+    private const int MaxDiffBits = 57;
+
+    /// <summary>Rows × members² up to which the tournament ends in one group of up to 32 (12 heads at 32: 12,288).</summary>
+    private const long FinalGroupPairBudget = 16384;
+
+    private static int CeilLog2(int n)
+    {
+        int l = 0;
+        while ((1 << l) < n) l++;
+        return l;
     }
 
     /// <summary>Levels of a tournament of groups of <paramref name="g"/> over <paramref name="len"/> members.</summary>
@@ -140,7 +156,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("max");
         int rows = x.Length / Math.Max(1, x.LastDim);
-        return T(x.Shape[..^1], x.Scale, FromPair(MaxPair(ToPair(x.Data), rows, x.LastDim, FullWidth)));
+        return T(x.Shape[..^1], x.Scale, FromPair(MaxPair(ToPair(x.Data), rows, x.LastDim, MaxDiffBits)));
     }
 
     /// <summary>Secret one-hot (scale 0) of the position of the maximum along the last axis; ties go to the lowest index.</summary>

@@ -94,7 +94,7 @@ public sealed partial class MpcContext
     private Pending ExpPair(Share x, int scale)
     {
         var shifted = PairAddPublic(x, -ExpClamp, scale);
-        var (_, lift) = _cmp.Sign(shifted, WidthAt(NonlinearRangeLog2 + 1, scale), shifted.Neg(), Identity(x.Length));
+        var (_, lift) = _cmp.Sign(shifted, WidthAt(NonlinearRangeLog2 + 1, scale), shifted.Neg(), Identity(x.Length), Drop(scale));
         var xc = x.Add(lift!);
         int sq = Approximations.ExpSquarings;
         var u = PairAddPublic(xc, Approximations.ExpShift, scale + sq);
@@ -110,6 +110,13 @@ public sealed partial class MpcContext
     /// bytes, shrink accordingly. Inputs outside the domain compare wrongly.
     /// </summary>
     public const int NonlinearRangeLog2 = 20;
+
+    /// <summary>Sign tests inside the nonlinear functions are exact down to |x| ≥ 2^-14 (real): below, either answer is
+    /// as good (clamp, relu and |x| are continuous there, to within 2^-14); the low bits they skip save bytes.</summary>
+    private const int SignResolutionLog2 = -14;
+
+    /// <summary>Low bits a sign test at <paramref name="scale"/> may skip (<see cref="SignResolutionLog2"/>).</summary>
+    private static int Drop(int scale) => Math.Max(0, scale + SignResolutionLog2);
 
     /// <summary>Comparison width for values below 2^log2Bound (real) in magnitude at scale f.</summary>
     private int Width(int log2Bound) => WidthAt(log2Bound, FracBits);
@@ -170,7 +177,9 @@ public sealed partial class MpcContext
         int count = SubBinades * (maxLog2 - minLog2) - 1;
         var parts = new Share[count];
         for (int j = 1; j <= count; j++) parts[j - 1] = PairAddPublic(x, -SubBinadeLow(minLog2, j), scale);
-        return _cmp.Sign(Share.Concat(parts), WidthAt(maxLog2, scale)).Bits;
+        // Thresholds are at least 2^minLog2: skipping bits below 2^(minLog2 − 10) moves a sub-binade edge by at most
+        // 2^-10 relative, which widens |e| from 0.0865 to at most 0.0875.
+        return _cmp.Sign(Share.Concat(parts), WidthAt(maxLog2, scale), drop: Math.Max(0, scale + minLog2 - 10)).Bits;
     }
 
     /// <summary>
@@ -263,7 +272,7 @@ public sealed partial class MpcContext
         x = AtFracBits(x);
         int n = x.Length;
         var p = ToPair(x.Data);
-        var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n));
+        var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n), Drop(FracBits));
         var abs = p.Sub(xNeg!.Scale(2));
         var e = ExpPair(abs.Neg(), FracBits);
         var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
@@ -320,7 +329,7 @@ public sealed partial class MpcContext
         var idx = new int[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
         var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
-            WidthAt(NonlinearRangeLog2 + 1, sc), p, idx);
+            WidthAt(NonlinearRangeLog2 + 1, sc), p, idx, Drop(sc));
         var belowHi = bits.Slice(n, n);
         var belowLo = bits.Slice(2 * n, n);
         var xNeg = prods!.Slice(0, n);
@@ -342,7 +351,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("softmax");
         // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
-        x = AtLeastFracBits(x, NonlinearRangeLog2 + 5);
+        x = AtLeastFracBits(x, NonlinearRangeLog2 + 7);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
         var xp = ToPair(x.Data);
         ulong[]? keep = null;
@@ -355,8 +364,8 @@ public sealed partial class MpcContext
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
             xp = _pair.AddPublic(xp.MulPublic(keep), low);
         }
-        int width = WidthAt(NonlinearRangeLog2 + 5, sc);
-        var max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, width) : MaxPair(xp, rows, n, width);
+        int diffBits = NonlinearRangeLog2 + 1 + sc;                // scores below 2^20 differ by less than 2^21
+        var max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits) : MaxPair(xp, rows, n, diffBits);
         int hi = 1;
         while ((1 << hi) <= n) hi++;
         int sy = ReciprocalScale(0);
@@ -406,7 +415,7 @@ public sealed partial class MpcContext
     /// −2^20, like masked entries). About half the comparisons of a whole-row tournament under a causal mask, with the
     /// same maximum.
     /// </summary>
-    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int width)
+    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int diffBits)
     {
         int rows = x.Length / n;
         var chunks = new int[rows];
@@ -417,12 +426,12 @@ public sealed partial class MpcContext
             chunks[r] = Math.Max(1, (valid.Length + MaxChunk - 1) / MaxChunk);
             for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : -1);
         }
-        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, width);
+        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, diffBits);
         int chunksWide = chunks.Max();
         var second = new int[rows * chunksWide];
         for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
             for (int j = 0; j < chunksWide; j++) second[r * chunksWide + j] = j < chunks[r] ? start + j : -1;
-        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, width);
+        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, diffBits);
     }
 
     /// <summary>A gather by public indices with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>

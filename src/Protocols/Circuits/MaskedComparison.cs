@@ -18,18 +18,22 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     private readonly BitwiseComparison _bits = new(channel, keys);
 
     /// <summary>Shares of [x &lt; 0] for x in [−2^k, 2^k) (k = 63: every ring value), and of [x_e &lt; 0]·v[vIndex[e]]
-    /// when a factor is given.</summary>
-    public (Share Bits, Share? Products) Sign(Share x, int k, Share? v = null, int[]? vIndex = null)
+    /// when a factor is given. With <paramref name="drop"/> = L &gt; 0 the bitwise comparison skips the low L bits of
+    /// C and ρ: the answer is then exact for |x| ≥ 2^L and may be either for |x| &lt; 2^L (the borrow out of the
+    /// skipped bits is the only difference), for k − L bytes per element instead of k. The helper still learns only
+    /// w = answer ⊕ flip, so this is a choice of accuracy, not of privacy.</summary>
+    public (Share Bits, Share? Products) Sign(Share x, int k, Share? v = null, int[]? vIndex = null, int drop = 0)
     {
         if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
+        if (drop < 0 || drop >= k) throw new ArgumentOutOfRangeException(nameof(drop), "the skipped low bits must be fewer than the width");
         int n = x.Length, m = v?.Length ?? 0;
         bool fused = v is not null;
         if (fused && (vIndex is null || vIndex.Length != n)) throw new ArgumentException("one factor index per compared element");
-        if (IsHelper) { RunHelper(n, m, k, fused, vIndex); return (None(n), fused ? None(n) : null); }
+        if (IsHelper) { RunHelper(n, m, k, drop, fused, vIndex); return (None(n), fused ? None(n) : null); }
         if (!IsCompute) return (None(n), fused ? None(n) : null);
 
         var rho = Draw(Helper, n);
-        var rBits = _bits.ReceiveBits(n, k);
+        var rBits = _bits.ReceiveBits(n, k - drop);
         var mask = fused ? Draw(Helper, m) : [];
         var mine = new ulong[n + m];
         ulong offset = Me == 0 ? 1UL << k : 0;
@@ -46,7 +50,10 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
             flip[e] = (fl[e] & 1) == 1;
             beta[e] = flip[e] ^ true ^ (((c[e] >> k) & 1) == 1);
         }
-        _bits.SendDigits(c, rBits, k, beta);
+        ulong low = BitwiseComparison.LowMask(k);
+        var kept = new ulong[n];
+        for (int e = 0; e < n; e++) kept[e] = (c[e] & low) >> drop;
+        _bits.SendDigits(kept, rBits, k - drop, beta);
 
         ulong[] w, wm = [];
         if (Me == 0) { w = Draw(Helper, n); if (fused) wm = Draw(Helper, n); }
@@ -68,12 +75,13 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         return (One(bits), prod is null ? null : One(prod));
     }
 
-    private void RunHelper(int n, int m, int k, bool fused, int[]? vIndex)
+    private void RunHelper(int n, int m, int k, int drop, bool fused, int[]? vIndex)
     {
         var rho = Draw(0, n);
         var rho1 = Draw(1, n);
         for (int e = 0; e < n; e++) rho[e] += rho1[e];
-        _bits.DealBits(rho, k);
+        ulong low = BitwiseComparison.LowMask(k);
+        _bits.DealBits(rho.Select(r => (r & low) >> drop).ToArray(), k - drop);
         ulong[] mask = [];
         if (fused)
         {
@@ -82,7 +90,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
             for (int j = 0; j < m; j++) mask[j] += m1[j];
         }
         Open([]);
-        var z = _bits.ReceiveZeros(n, k);
+        var z = _bits.ReceiveZeros(n, k - drop);
         var w0 = Draw(0, n);
         var wm0 = fused ? Draw(0, n) : [];
         var w1 = new ulong[n];

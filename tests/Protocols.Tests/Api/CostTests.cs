@@ -126,11 +126,11 @@ public class CostTests
         // 1024 -> 256 -> 64 (groups of 4) -> 8 (groups of 8) -> 1: four levels.
         var s = Measure(scheme, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
         Assert.Equal(4 * 3 + back, s[0].Rounds);
-        // One level of groups of 8 over 2 rows: 2·28 pairs of 63-bit keys.
+        // One level of groups of 8 over 2 rows: 2·28 pairs of keys 8·x + index, 57 + 3 + 1 = 61 bits wide.
         var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.Max(t[0]));
         Assert.Equal(3 + back, one[0].Rounds);
-        Assert.Equal(2 * 8 * 8 + 2 * 28 * 63 + 8 * 2 * back, one[0].BytesSent);
-        Assert.Equal(2 * 28 * 63 + (2 * 8 + 2) * 8, one[2].BytesSent);
+        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61 + 8 * 2 * back, one[0].BytesSent);
+        Assert.Equal(2 * 28 * 61 + (2 * 8 + 2) * 8, one[2].BytesSent);
     }
 
     [Theory]
