@@ -43,4 +43,19 @@ public sealed class PrivateGenerationTests
         var client = results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)];
         Assert.Equal(expected, client.Tokens);
     }
+
+    /// <summary>A model whose activations leave the ranges the protocols had before (Σx² up to 2^24.7 with the residual
+    /// stream ×256, attention scores up to ~1000 with scores ×40): the private run still gives the plaintext tokens.</summary>
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void GreedyTokensMatchThePlaintextEngineOnAModelWithLargeActivations(SchemeKind scheme)
+    {
+        var scaled = ModelVariants.Scaled(Model.Value, residualScale: 256, scoreScale: 40);
+        var prompt = new List<int> { 1 };
+        var expected = new TextGenerator(new PlainTransformer(scaled), new Sampler(0, 0.9f, 1)).Generate(prompt, 16).ToList();
+        var results = InProcessPrivateRun.Generate(scheme, scaled, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 16);
+        var client = results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)];
+        Assert.Equal(expected, client.Tokens);
+    }
 }
