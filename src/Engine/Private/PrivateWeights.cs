@@ -1,4 +1,5 @@
 using PrivateInference.Protocols;
+using PrivateInference.Protocols.FixedPoint;
 
 namespace PrivateInference.Engine.Private;
 
@@ -20,21 +21,40 @@ public sealed class PrivateWeights
     public static PrivateWeights Share(MpcContext ctx, Models.LlamaConfig c, FoldedWeights? owner, bool layersOnly = false)
     {
         using var scope = ctx.Scope("share_weights");
-        PreparedMatrix Input(int rows, int cols, Func<FoldedWeights, float[]> pick)
+        PreparedMatrix Input(string name, int rows, int cols, Func<FoldedWeights, float[]> pick)
         {
             double[]? values = owner is null ? null : Array.ConvertAll(pick(owner), v => (double)v);
+            if (values is not null)
+                CheckEncodable(name, values, ctx.FracBits);
             return ctx.PrepareWeight(ctx.Input(PartyIds.ModelOwner, [rows, cols], values));
         }
         int d = c.Dim, kv = c.KvDim, h = c.HiddenDim;
         var layers = Enumerable.Range(0, c.Layers).ToArray();
         return new PrivateWeights
         {
-            Embedding = layersOnly ? null : Input(c.VocabSize, d, f => f.Embedding),
-            Wqkv = layers.Select(l => Input(d, d + 2 * kv, f => f.Wqkv[l])).ToArray(),
-            Wo = layers.Select(l => Input(d, d, f => f.Wo[l])).ToArray(),
-            W13 = layers.Select(l => Input(d, 2 * h, f => f.W13[l])).ToArray(),
-            W2 = layers.Select(l => Input(h, d, f => f.W2[l])).ToArray(),
-            Classifier = layersOnly ? null : Input(d, c.VocabSize, f => f.Classifier),
+            Embedding = layersOnly ? null : Input("embedding", c.VocabSize, d, f => f.Embedding),
+            Wqkv = layers.Select(l => Input($"wqkv[{l}]", d, d + 2 * kv, f => f.Wqkv[l])).ToArray(),
+            Wo = layers.Select(l => Input($"wo[{l}]", d, d, f => f.Wo[l])).ToArray(),
+            W13 = layers.Select(l => Input($"w13[{l}]", d, 2 * h, f => f.W13[l])).ToArray(),
+            W2 = layers.Select(l => Input($"w2[{l}]", h, d, f => f.W2[l])).ToArray(),
+            Classifier = layersOnly ? null : Input("classifier", d, c.VocabSize, f => f.Classifier),
         };
+    }
+
+    /// <summary>
+    /// Refuses, at the owner and before anything is sent, a weight that fixed point cannot represent. The message names
+    /// the tensor and the reason, never the value nor where it sits: it reaches every party in the session's abort notice.
+    /// </summary>
+    public static void CheckEncodable(string tensor, ReadOnlySpan<double> values, int fracBits)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (FixedPointEncoding.Fits(values[i], fracBits))
+                continue;
+            var reason = double.IsFinite(values[i])
+                ? $"has a magnitude of at least 2^{63 - fracBits}, the fixed-point range at {fracBits} fractional bits"
+                : "is NaN or infinite";
+            throw new InputException($"weight tensor {tensor} cannot be secret-shared: an entry {reason}");
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace PrivateInference.Parties.Transport;
 /// One established bidirectional stream to one peer endpoint, shared by all sessions. Sends are queued and
 /// written by a single pump (a gRPC stream allows one write at a time); received frames go to the router.
 /// </summary>
-internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) : IFrameSink
+internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger, string? fingerprint = null) : IFrameSink
 {
     private readonly System.Threading.Channels.Channel<LinkMessage> _outgoing =
         System.Threading.Channels.Channel.CreateUnbounded<LinkMessage>(new UnboundedChannelOptions { SingleReader = true });
@@ -22,6 +22,9 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
 
     /// <summary>Identifies the dialling endpoint's link; client sessions are bound to it.</summary>
     public string LinkId { get; } = linkId;
+
+    /// <summary>The certificate the dialler presented (accepted links of a TLS cluster), null otherwise.</summary>
+    public string? Fingerprint { get; } = fingerprint;
 
     public long RejectedFrames => Interlocked.Read(ref _rejectedFrames);
 

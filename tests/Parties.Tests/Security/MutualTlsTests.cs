@@ -95,6 +95,26 @@ public sealed class MutualTlsTests
     }
 
     [Fact]
+    public async Task The_owner_certificate_cannot_take_the_client_link_by_reusing_its_link_id()
+    {
+        await using var parties = await InProcessParties.StartAsync();
+        using var clientKey = parties.Key(KeyFiles.Client);
+        using var ownerKey = parties.Key(KeyFiles.Owner);
+        await using var clientMesh = new LinkMesh(parties.Cluster, Endpoints.Client, TransportOptions.Default, NullLogger.Instance, clientKey);
+        clientMesh.StartDialing();
+        await clientMesh.WaitReadyAsync(TimeSpan.FromSeconds(10));
+        await using var ownerMesh = new LinkMesh(parties.Cluster, Endpoints.ModelOwner, TransportOptions.Default, NullLogger.Instance, ownerKey,
+            linkId: clientMesh.LinkId);
+
+        ownerMesh.StartDialing();
+
+        var line = await parties.Logs[0].WaitForAsync("Refused a link", TimeSpan.FromSeconds(10));
+        Assert.Contains("a link hello as model owner reuses the link id of a live client link", line);
+        Assert.False(ownerMesh.Ready);
+        Assert.True(clientMesh.Ready);
+    }
+
+    [Fact]
     public async Task A_party_certificate_may_not_open_sessions_or_shut_a_party_down()
     {
         await using var parties = await InProcessParties.StartAsync();
