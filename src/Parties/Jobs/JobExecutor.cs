@@ -33,6 +33,7 @@ internal static class JobExecutor
         NetworkProfile network, ILogger log, CancellationToken cancellation)
     {
         var result = new JobResult { PartyId = session.PartyId };
+        session.AnnouncesEnd = true;
         var clock = Stopwatch.StartNew();
         ITransport transport = network.IsIdeal ? session : new EmulatedNetworkTransport(session, network);
         var context = new PartyJobContext

@@ -47,8 +47,10 @@ internal sealed class SessionRouter
             if (_closed.Contains(abort.SessionId))
                 return;
         }
-        Find(fromEndpoint, linkId, abort.SessionId, "abort notice")
-            .FailPeer(fromEndpoint, $"{Endpoints.Name(fromEndpoint)} aborted the session: {abort.Reason}");
+        Find(fromEndpoint, linkId, abort.SessionId, abort.Finished ? "end notice" : "abort notice")
+            .FailPeer(fromEndpoint, abort.Finished
+                ? $"{Endpoints.Name(fromEndpoint)} finished its part of the session and sends nothing more"
+                : $"{Endpoints.Name(fromEndpoint)} aborted the session: {abort.Reason}");
     }
 
     /// <summary>A link went down: every open session that routes through it loses that peer.</summary>
