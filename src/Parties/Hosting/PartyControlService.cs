@@ -42,6 +42,8 @@ internal sealed class PartyControlService(
             RejectedFrames = mesh.RejectedFrames,
         };
         reply.ConnectedParties.AddRange(mesh.ConnectedParties);
+        if (options.Store is { } store)
+            reply.Models.AddRange(store.Held().Select(m => m.ToString()));
         return Task.FromResult(reply);
     }
 

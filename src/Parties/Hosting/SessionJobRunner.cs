@@ -49,7 +49,7 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
         var job = registry.Get(jobName);
         var args = new Dictionary<string, string>(arguments);
         if (job is IValidatingPartyJob validating)
-            validating.ValidateOpen(args, options.Cluster, endpointLinks.Keys.ToArray(), options.Expected);
+            validating.ValidateOpen(args, options.Cluster, endpointLinks.Keys.ToArray(), options.Expected, options.Store);
         var transport = mesh.OpenSession(sessionId, new Dictionary<int, string>(endpointLinks));
         _opened[sessionId] = new OpenedSession(job, transport, args, DateTime.UtcNow);
         logger.LogInformation("Session {Session} opened for {Job} with endpoints {Endpoints}",
@@ -61,7 +61,7 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
         if (!_opened.TryRemove(sessionId, out var session))
             throw new KeyNotFoundException($"session '{SessionTerms.Clip(sessionId)}' was not opened here, or has already run");
         var result = await JobExecutor.StartAsync(
-            session.Job, session.Transport, options.Cluster, session.Arguments, options.Network, logger, cancellation).ConfigureAwait(false);
+            session.Job, session.Transport, options.Cluster, session.Arguments, options.Network, logger, cancellation, options.Store).ConfigureAwait(false);
         logger.LogInformation("Session {Session} ({Job}) {Outcome} after {Ms:0.0} ms",
             sessionId, session.Job.Name, result.Ok ? "finished" : "failed", result.ElapsedMs);
         return result;

@@ -16,10 +16,10 @@ internal static class JobExecutor
 {
     public static Task<JobResult> StartAsync(
         IPartyJob job, GrpcTransport session, ClusterConfig cluster, IReadOnlyDictionary<string, string> arguments,
-        NetworkProfile network, ILogger log, CancellationToken cancellation)
+        NetworkProfile network, ILogger log, CancellationToken cancellation, Storage.ShareStore? store = null)
     {
         var completion = new TaskCompletionSource<JobResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var worker = new Thread(() => completion.SetResult(Execute(job, session, cluster, arguments, network, log, cancellation)))
+        var worker = new Thread(() => completion.SetResult(Execute(job, session, cluster, arguments, network, log, cancellation, store)))
         {
             IsBackground = true,
             Name = $"{job.Name} {Endpoints.Name(session.PartyId)}",
@@ -30,7 +30,7 @@ internal static class JobExecutor
 
     private static JobResult Execute(
         IPartyJob job, GrpcTransport session, ClusterConfig cluster, IReadOnlyDictionary<string, string> arguments,
-        NetworkProfile network, ILogger log, CancellationToken cancellation)
+        NetworkProfile network, ILogger log, CancellationToken cancellation, Storage.ShareStore? store)
     {
         var result = new JobResult { PartyId = session.PartyId };
         session.AnnouncesEnd = true;
@@ -47,6 +47,7 @@ internal static class JobExecutor
             Network = network,
             Log = log,
             Cancellation = cancellation,
+            Store = store,
         };
         try
         {

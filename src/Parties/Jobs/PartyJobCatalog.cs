@@ -31,5 +31,6 @@ public static class PartyJobCatalog
         registry.Register(new PrivateGenerateJob());
         registry.Register(new PrivatePerplexityJob());
         registry.Register(new PrivateBenchJob());
+        registry.Register(new ShareWeightsJob());
     }
 }

@@ -28,6 +28,9 @@ public sealed class PartyJobContext
 
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>The party's weight shares at rest (null at the client and owner, and at parties that keep none).</summary>
+    public Storage.ShareStore? Store { get; init; }
+
     /// <summary>Named results sent back to the client (sizes, timings, digests: nothing secret).</summary>
     public IDictionary<string, string> Results { get; } = new Dictionary<string, string>();
 

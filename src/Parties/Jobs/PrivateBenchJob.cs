@@ -39,7 +39,7 @@ public sealed class PrivateBenchJob : IValidatingPartyJob
     };
 
     public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
-        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
         Point(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 
     private static PrivateBenchPoint Point(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config) => new(

@@ -35,7 +35,7 @@ public sealed class PrivatePerplexityJob : IValidatingPartyJob
     public PerplexityResult? Result { get; private set; }
 
     public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
-        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
         Lengths(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 
     private static int[] Lengths(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config)
