@@ -34,6 +34,10 @@ public static class PartyCommand
         var modelHash = new Option<string?>("--model-hash") { Description = "Only accept sessions for this model (its SHA-256 as `pi model hash` prints it)" };
         var fracBits = new Option<int?>("--frac-bits") { Description = "Only accept sessions with this many fixed-point fractional bits" };
         var cachePolicy = new Option<string?>("--cache-policy") { Description = "Only accept sessions with this cache policy (full, mpcache, static or dynamic, with :options)" };
+        var store = new Option<string?>("--store")
+        {
+            Description = "Folder where this party keeps weight shares at rest (`pi owner share` fills it); default: shares-party<ID> beside the cluster file",
+        };
         var verbose = new Option<bool>("--verbose") { Description = "Log links and sessions (ids and sizes only) to stderr" };
         var network = new NetworkOptions();
         var device = new DeviceOption();
@@ -50,6 +54,7 @@ public static class PartyCommand
         command.Options.Add(modelHash);
         command.Options.Add(fracBits);
         command.Options.Add(cachePolicy);
+        command.Options.Add(store);
         command.Options.Add(verbose);
         command.SetAction(async (result, invocationCancellation) =>
         {
@@ -83,9 +88,10 @@ public static class PartyCommand
                     Transport = TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromSeconds(timeout) },
                     ExitWhenStdinCloses = result.GetValue(exitWithStdin),
                     Verbose = result.GetValue(verbose),
+                    Store = new Storage.ShareStore(result.GetValue(store) ?? Path.Combine(config.Directory!, $"shares-party{partyId}"), config, partyId),
                 };
             }
-            catch (Exception e) when (e is ClusterConfigException or ArgumentException)
+            catch (Exception e) when (e is ClusterConfigException or ArgumentException or Storage.ShareFileException)
             {
                 return CliErrors.Report("party", e.Message, CliErrors.BadInput);
             }

@@ -121,6 +121,23 @@ public sealed class PrivateRunner : IAsyncDisposable
         return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
     }
 
+    /// <summary>A generation served from the weight shares the parties keep at rest: this process is the client only and
+    /// knows the model by its public shape.</summary>
+    public async Task<PrivateRunResult[]> GenerateFromStoreAsync(LlamaConfig config, ClientInputs client, int maxTokens, CancellationToken cancellation,
+        Engine.CachePolicies.CachePolicyOptions? cache = null)
+    {
+        if (_client is null)
+            throw new InputException("a run from stored shares needs the parties that hold them (--cluster)");
+        var args = PrivateJobArguments.For(config, _settings.Scheme, _settings.FracBits);
+        args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
+        args[PrivateJobArguments.WeightsArgument] = PrivateJobArguments.StoredWeights;
+        args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var clientPart = PrivateGenerateJob.ForClient(client);
+        var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, null, cancellation);
+        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!];
+    }
+
     public async Task<PerplexityResult> PerplexityAsync(LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
         Action<int, PerplexityResult>? progress, CancellationToken cancellation)
     {
@@ -145,7 +162,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
     }
 
-    private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob ownerPart,
+    private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
         CancellationToken cancellation)
     {
         try
