@@ -109,15 +109,16 @@ public sealed class PrivateRunner : IAsyncDisposable
     public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation,
         Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
-        if (_client is null)
-            return await Task.Run(() => InProcessPrivateRun.Generate(_settings.Scheme, weights, client, maxTokens, _options, _settings.Network, cache), cancellation);
         var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
         args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
         var ownerPart = PrivateGenerateJob.ForOwner(FoldedWeights.Fold(weights));
-        var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
+        // In process, the same job runs through the in-process job runner, with the same open-time checks as a party.
+        var outcome = _client is null
+            ? await RunInProcessAsync(args, clientPart, ownerPart)
+            : await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
         return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
     }
 
@@ -177,6 +178,20 @@ public sealed class PrivateRunner : IAsyncDisposable
         {
             if (_local is not null && await _local.ExitedPartiesAsync(TimeSpan.FromSeconds(1)) is { } exits)
                 throw new InputException($"the private run failed: {exits} (then: {e.Message})");
+            throw new InputException($"the private run failed: {e.Message}");
+        }
+    }
+
+    private async Task<JobOutcome> RunInProcessAsync(Dictionary<string, string> args, IPartyJob clientPart, IPartyJob ownerPart)
+    {
+        try
+        {
+            return (await InProcessJobRunner.RunAsync(new PrivateGenerateJob(), args, _settings.SchemeName, clientPart, ownerPart,
+                network: _settings.Network,
+                options: PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = _settings.Timeout })).EnsureSuccess();
+        }
+        catch (JobFailedException e)
+        {
             throw new InputException($"the private run failed: {e.Message}");
         }
     }
