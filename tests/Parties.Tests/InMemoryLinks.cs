@@ -2,6 +2,7 @@ using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Tests;
 
 /// <summary>

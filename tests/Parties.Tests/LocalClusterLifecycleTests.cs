@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
 using PrivateInference.Protocols.Communication;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Tests;
 
 public class ReceiveTimeoutTests

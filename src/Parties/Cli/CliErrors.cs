@@ -1,6 +1,7 @@
 using System.Text;
 using PrivateInference.Engine;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>

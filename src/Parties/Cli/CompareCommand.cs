@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
+
 
 namespace PrivateInference.Parties.Cli;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Generation;
 using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Plain;
@@ -8,8 +7,10 @@ using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Reporting;
 using PrivateInference.Engine.Sampling;
 using PrivateInference.Engine.Tokenization;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Client;
 using PrivateInference.Parties.Private;
+
 
 namespace PrivateInference.Parties.Cli;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Generation;
 using PrivateInference.Engine.KvCache;
@@ -9,8 +8,10 @@ using PrivateInference.Engine.Plain;
 using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Reporting;
 using PrivateInference.Engine.Sampling;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Private;
 using PrivateInference.Protocols;
+
 
 namespace PrivateInference.Parties.Cli;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Grpc.Core;
 using PrivateInference.Engine;
 using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Cli;
 

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Private;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Transport;
 

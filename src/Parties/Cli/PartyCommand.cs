@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Hosting;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Security;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Security;

@@ -1,8 +1,9 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
+
 
 namespace PrivateInference.Parties.Client;
 

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Models;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Jobs;
+
 
 namespace PrivateInference.Parties.Client;
 

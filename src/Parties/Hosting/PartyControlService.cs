@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
-using PrivateInference.Parties.Security;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;

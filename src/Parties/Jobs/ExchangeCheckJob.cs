@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -90,7 +91,7 @@ public sealed class ExchangeCheckJob : IPartyJob
         Report(context, "bulk_receive_mb_per_s", bulkSeconds > 0 ? totalIn / bulkSeconds / 1e6 : double.NaN);
         context.Log.LogExchange(context.SessionId, peers.Length, size);
 
-        static string PeerName(int peer) => Transport.Endpoints.Name(peer);
+        static string PeerName(int peer) => Endpoints.Name(peer);
     }
 
     /// <summary>The payload <paramref name="from"/> sends <paramref name="to"/>: SplitMix64 of a per-pair seed,

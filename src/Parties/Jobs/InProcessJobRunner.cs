@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
@@ -10,7 +9,7 @@ namespace PrivateInference.Parties.Jobs;
 /// <summary>
 /// Runs every role of a job as threads of this process, over the same session transport and framing as the
 /// gRPC path but with frames handed over in memory. A job's deterministic results from here and from a
-/// <see cref="ClusterClient"/> run against real processes must agree: that comparison is how a protocol job
+/// <c>ClusterClient</c> run against real processes must agree: that comparison is how a protocol job
 /// shows that process plumbing changes nothing.
 /// </summary>
 public static class InProcessJobRunner

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -38,7 +39,7 @@ public sealed class PrivateBenchJob : IValidatingPartyJob
         [SessionTerms.CachePolicyArgument] = point.Cache?.Spec ?? SessionTerms.FullCache,
     };
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
         Point(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
@@ -35,7 +36,7 @@ public sealed class PrivateGenerateJob : IValidatingPartyJob
     /// <summary>This endpoint's result after <see cref="Run"/> (for the local parts).</summary>
     public PrivateRunResult? Result { get; private set; }
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store)
     {
         var fromStore = FromStore(arguments);

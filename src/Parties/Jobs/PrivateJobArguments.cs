@@ -1,10 +1,9 @@
 using System.Globalization;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
-using PrivateInference.Parties.Hosting;
-using PrivateInference.Parties.Security;
-using PrivateInference.Protocols;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -141,10 +140,10 @@ public static class PrivateJobArguments
                 $"session terms disagree on {SessionTerms.ModelHashArgument}: it does not match the model shape the session names");
         foreach (var e in required)
             if (!externalEndpoints.Contains(e))
-                throw new ArgumentException($"this session needs the {Transport.Endpoints.Name(e)}; endpoint {e} is not linked to it");
+                throw new ArgumentException($"this session needs the {Endpoints.Name(e)}; endpoint {e} is not linked to it");
         foreach (var e in externalEndpoints)
             if (!required.Contains(e))
-                throw new ArgumentException($"the {Transport.Endpoints.Name(e)} takes no part in this session; endpoint {e} may not be linked to it");
+                throw new ArgumentException($"the {Endpoints.Name(e)} takes no part in this session; endpoint {e} may not be linked to it");
         return config;
     }
 
@@ -182,7 +181,7 @@ public static class PrivateJobArguments
         // must see both.
         if (PartyIds.ComputeParties.Contains(ctx.PartyId))
             foreach (var e in required)
-                if (!ctx.Endpoints.Contains(e)) throw new InvalidOperationException($"this run needs endpoint {e} ({Transport.Endpoints.Name(e)})");
+                if (!ctx.Endpoints.Contains(e)) throw new InvalidOperationException($"this run needs endpoint {e} ({Endpoints.Name(e)})");
         return MpcContext.Create(scheme == "2pc" ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, ctx.Transport, ctx.Endpoints,
             new MpcOptions { FracBits = checked((int)ctx.LongArgument("frac_bits", 16)), SessionLabel = ctx.SessionId });
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -34,7 +35,7 @@ public sealed class PrivatePerplexityJob : IValidatingPartyJob
 
     public PerplexityResult? Result { get; private set; }
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
         Lengths(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 

@@ -1,5 +1,4 @@
-using PrivateInference.Parties.Hosting;
-using PrivateInference.Parties.Transport;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 

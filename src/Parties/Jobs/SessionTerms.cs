@@ -1,6 +1,5 @@
 using System.Globalization;
-using PrivateInference.Parties.Hosting;
-using PrivateInference.Parties.Security;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 

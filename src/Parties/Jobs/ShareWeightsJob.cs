@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
@@ -26,7 +27,7 @@ public sealed class ShareWeightsJob : IValidatingPartyJob
 
     public string Description => "the model owner shares the weights once; every party stores its shares at rest";
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store)
     {
         PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected, [PartyIds.ModelOwner]);

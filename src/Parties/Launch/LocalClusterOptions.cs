@@ -1,6 +1,7 @@
 using PrivateInference.Kernels.Backends;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Launch;
 
 /// <summary>What <see cref="LocalCluster"/> starts.</summary>

@@ -1,15 +1,15 @@
-using PrivateInference.Engine;
-using PrivateInference.Kernels.Backends;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
+using PrivateInference.Engine;
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
-using PrivateInference.Protocols;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Private;
 

@@ -3,6 +3,7 @@ using MessagePack;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
 
+
 namespace PrivateInference.Parties.Storage;
 
 /// <summary>What a share file says about itself; all public (the model's shape and hash, who holds it, how it was made).</summary>

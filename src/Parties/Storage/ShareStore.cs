@@ -1,5 +1,5 @@
 using PrivateInference.Engine.Private;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Storage;
 

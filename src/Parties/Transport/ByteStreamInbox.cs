@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Transport;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using PrivateInference.Parties.Protos;
 
+
 namespace PrivateInference.Parties.Transport;
 
 /// <summary>Where a session's outgoing frames go: a live link, or a capturing fake in tests.</summary>

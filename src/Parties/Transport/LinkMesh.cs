@@ -3,9 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
-using PrivateInference.Parties.Security;
 using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Transport;

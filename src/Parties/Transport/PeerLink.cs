@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Protocols.Communication;
 

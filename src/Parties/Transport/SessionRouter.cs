@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Protocols.Communication;
 

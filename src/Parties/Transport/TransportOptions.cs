@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Transport;
 
 /// <summary>Tunables of the gRPC transport.</summary>

@@ -1,8 +1,7 @@
 using PrivateInference.Engine.Private;
-using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Tests.Security;
-using PrivateInference.Parties.Transport;
 
 namespace PrivateInference.Parties.Tests.Jobs;
 

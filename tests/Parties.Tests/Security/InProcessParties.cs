@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Hosting;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Security;
 using PrivateInference.Parties.Transport;
@@ -136,10 +137,10 @@ public sealed class MutualTlsTests
     [Fact]
     public async Task A_plaintext_cluster_file_needs_an_explicit_insecure_flag()
     {
-        var plain = new Hosting.ClusterConfig("plain", "3pc",
-            [new Hosting.PartyAddress(0, "127.0.0.1", 1), new Hosting.PartyAddress(1, "127.0.0.1", 2), new Hosting.PartyAddress(2, "127.0.0.1", 3)]).Validated();
+        var plain = new ClusterConfig("plain", "3pc",
+            [new PartyAddress(0, "127.0.0.1", 1), new PartyAddress(1, "127.0.0.1", 2), new PartyAddress(2, "127.0.0.1", 3)]).Validated();
 
-        var refused = Assert.Throws<Hosting.ClusterConfigException>(() => new ClusterClient(plain));
+        var refused = Assert.Throws<ClusterConfigException>(() => new ClusterClient(plain));
 
         Assert.Contains("pass --insecure", refused.Message);
         await using var allowed = new ClusterClient(plain, new ClusterClientOptions { AllowInsecure = true });
@@ -156,7 +157,7 @@ public sealed class MutualTlsTests
                 "keys", "--parties", "3", "--out", directory, "--hosts", "10.0.0.1,10.0.0.2,party2.example", "--port", "7000");
 
             Assert.True(exit == 0, stderr);
-            var cluster = Hosting.ClusterConfig.Load(stdout.Trim());
+            var cluster = ClusterConfig.Load(stdout.Trim());
             Assert.True(cluster.Secure);
             Assert.Equal(["10.0.0.1", "10.0.0.2", "party2.example"], cluster.Parties.Select(p => p.Host));
             Assert.Equal([7000, 7001, 7002], cluster.Parties.Select(p => p.Port));

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Sampling;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Security;

@@ -4,6 +4,7 @@ using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
 using PrivateInference.Parties.Transport;
 
+
 namespace PrivateInference.Parties.Tests.Security;
 
 /// <summary>A party process that dies or freezes mid-generation fails everyone else within the timeout, never a hang.</summary>

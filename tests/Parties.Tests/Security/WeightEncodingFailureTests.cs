@@ -1,6 +1,7 @@
 using PrivateInference.Engine.Private;
 using PrivateInference.Parties.Jobs;
 
+
 namespace PrivateInference.Parties.Tests.Security;
 
 /// <summary>A weight the fixed point cannot hold fails the run at the owner with a message that carries no weight value.</summary>

@@ -1,8 +1,8 @@
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
-using PrivateInference.Parties.Client;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Tests.Security;
+
 
 namespace PrivateInference.Parties.Tests.Storage;
 

@@ -1,6 +1,7 @@
 using PrivateInference.Parties.Protos;
 
-namespace PrivateInference.Parties.Client;
+
+namespace PrivateInference.Parties.Jobs;
 
 /// <summary>One endpoint's outcome of a job, as the client sees it.</summary>
 public sealed record PartyJobResult(int PartyId, bool Ok, string? Error, double ElapsedMs, IReadOnlyDictionary<string, string> Values)
