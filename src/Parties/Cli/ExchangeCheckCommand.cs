@@ -83,7 +83,7 @@ public static class ExchangeCheckCommand
             catch (Exception e) when (e is ClusterConfigException or ArgumentException or LocalClusterException
                                           or TimeoutException or JobFailedException)
             {
-                return CliErrors.Report("exchange-check", e.Message, e is ArgumentException or ClusterConfigException ? CliErrors.BadInput : CliErrors.Failed);
+                return CliErrors.Report("exchange-check", CliErrors.WithFlags(e), e is ArgumentException or ClusterConfigException ? CliErrors.BadInput : CliErrors.Failed);
             }
         });
         return command;

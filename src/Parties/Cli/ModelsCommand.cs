@@ -20,10 +20,10 @@ public static class ModelsCommand
         {
             ClusterConfig config;
             try { config = ClusterConfig.Load(parse.GetValue(cluster)!); }
-            catch (ClusterConfigException e) { throw new InputException(e.Message); }
+            catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             ClusterClient client;
             try { client = new ClusterClient(config, new ClusterClientOptions { AllowInsecure = parse.GetValue(insecure) }); }
-            catch (ClusterConfigException e) { throw new InputException(e.Message); }
+            catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             await using (client)
             {
                 IReadOnlyList<Protos.HealthReply> health;

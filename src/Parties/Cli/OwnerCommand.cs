@@ -43,7 +43,7 @@ public static class OwnerCommand
             if (!(seconds > 0)) throw new InputException($"--timeout must be > 0 seconds, not {seconds}");
             ClusterConfig config;
             try { config = ClusterConfig.Load(parse.GetValue(cluster)!); }
-            catch (ClusterConfigException e) { throw new InputException(e.Message); }
+            catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             var loaded = model.Load(parse);
             var folded = FoldedWeights.Fold(loaded.Weights);
             var scheme = config.Scheme == "2pc" ? Protocols.SchemeKind.TwoPcDealer : Protocols.SchemeKind.ThreePc;
@@ -57,7 +57,7 @@ public static class OwnerCommand
                     Transport = TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromSeconds(seconds) },
                 });
             }
-            catch (ClusterConfigException e) { throw new InputException(e.Message); }
+            catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             await using (client)
             {
                 try { await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancel); }

@@ -32,8 +32,8 @@ public sealed class ClusterClient : IAsyncDisposable
         _options = options ?? new ClusterClientOptions();
         Cluster = cluster;
         if (!cluster.Secure && !_options.AllowInsecure)
-            throw new ClusterConfigException(
-                $"cluster '{cluster.ClusterId}' pins no certificates: create keys with `pi keys`, or pass --insecure to run plaintext h2c without authentication");
+            throw new PlaintextClusterException(
+                $"cluster '{cluster.ClusterId}' pins no certificates: create keys with `pi keys`, or allow plaintext h2c without authentication explicitly");
         if (cluster.Secure)
             _clientCertificate = _options.OwnerOnly
                 ? _options.OwnerCertificate ?? KeyFiles.LoadBeside(cluster, KeyFiles.Owner, Pinned(KeyFiles.Owner))

@@ -165,4 +165,8 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
 }
 
 /// <summary>A cluster file that is missing, unreadable or inconsistent; the message is meant for the user.</summary>
-public sealed class ClusterConfigException(string message) : Exception(message);
+public class ClusterConfigException(string message) : Exception(message);
+
+/// <summary>A cluster file without certificates, used where plaintext was not explicitly allowed. Library code says
+/// only that; the command line adds which flag allows it.</summary>
+public sealed class PlaintextClusterException(string message) : ClusterConfigException(message);

@@ -32,7 +32,7 @@ public sealed class ShareWeightsJob : IValidatingPartyJob
     {
         PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected, [PartyIds.ModelOwner]);
         if (store is null)
-            throw new InvalidOperationException("this party keeps no weight shares: start it with --store DIR");
+            throw new InvalidOperationException("this party was started without a share folder, so it cannot keep weight shares");
     }
 
     public void Run(PartyJobContext context)

@@ -66,7 +66,7 @@ public sealed class PrivateRunner : IAsyncDisposable
                 if (settings.Device != RingDevice.Cpu)
                     Console.Error.WriteLine("pi: --device applies to parties this run starts; a running cluster's parties keep theirs (pi launch --device)");
                 try { cluster = ClusterConfig.Load(file); }
-                catch (ClusterConfigException e) { throw new InputException(e.Message); }
+                catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             }
             else
             {
@@ -91,7 +91,7 @@ public sealed class PrivateRunner : IAsyncDisposable
                     Transport = PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = settings.Timeout },
                 });
             }
-            catch (ClusterConfigException e) { throw new InputException(e.Message); }
+            catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             try { await runner._client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation); }
             catch (TimeoutException e) { throw new InputException(e.Message); }
             return runner;
@@ -128,7 +128,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
         if (_client is null)
-            throw new InputException("a run from stored shares needs the parties that hold them (--cluster)");
+            throw new InputException("a run from stored shares needs a running cluster whose parties hold them");
         var args = PrivateJobArguments.For(config, _settings.Scheme, _settings.FracBits);
         args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
         args[PrivateJobArguments.WeightsArgument] = PrivateJobArguments.StoredWeights;

@@ -140,9 +140,12 @@ public sealed class MutualTlsTests
         var plain = new ClusterConfig("plain", "3pc",
             [new PartyAddress(0, "127.0.0.1", 1), new PartyAddress(1, "127.0.0.1", 2), new PartyAddress(2, "127.0.0.1", 3)]).Validated();
 
-        var refused = Assert.Throws<ClusterConfigException>(() => new ClusterClient(plain));
+        var refused = Assert.Throws<PlaintextClusterException>(() => new ClusterClient(plain));
 
-        Assert.Contains("pass --insecure", refused.Message);
+        // The library names no flag; the command line adds it.
+        Assert.Contains("allow plaintext h2c without authentication explicitly", refused.Message);
+        Assert.DoesNotContain("--", refused.Message);
+        Assert.EndsWith("(pass --insecure)", PrivateInference.Parties.Cli.CliErrors.WithFlags(refused));
         await using var allowed = new ClusterClient(plain, new ClusterClientOptions { AllowInsecure = true });
         Assert.Equal("http", plain.Party(0).Uri.Scheme);
     }
