@@ -16,7 +16,7 @@ public static class PartyCommand
         var cluster = new Option<string>("--cluster") { Description = "Cluster file (cluster.json)", Required = true };
         var receiveTimeout = new Option<double>("--timeout", "--receive-timeout")
         {
-            Description = "Seconds a receive may wait without data before the peer counts as gone (the session then fails)",
+            Description = "Seconds a receive waits while the peer sends neither data nor heartbeats before it counts as gone (the session then fails)",
             DefaultValueFactory = _ => TransportOptions.Default.ReceiveTimeout.TotalSeconds,
         };
         var exitWithStdin = new Option<bool>("--exit-with-stdin")
