@@ -71,13 +71,13 @@ public static class OwnerCommand
                 }
                 catch (JobFailedException e) { throw new InputException($"sharing the weights failed: {e.Message}"); }
                 var wall = clock.Elapsed.TotalMilliseconds;
-                var owner = PrivateJobArguments.Decode(outcome.ModelOwner!.Values["total"]);
+                var owner = PrivateRunStatsRecords.FromRecord(outcome.ModelOwner!.PrivateRun?.Total);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"pi owner: shared {Path.GetFileNameWithoutExtension(loaded.ModelPath)} (model hash {arguments[SessionTerms.ModelHashArgument]}, " +
                     $"{config.Scheme}, {bits} fractional bits) in {wall:0} ms; the owner sent {owner.BytesSent / 1e6:0.###} MB"));
                 foreach (var party in outcome.Parties.OrderBy(p => p.PartyId))
                 {
-                    var stats = PrivateJobArguments.Decode(party.Values["total"]);
+                    var stats = PrivateRunStatsRecords.FromRecord(party.PrivateRun?.Total);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"pi owner: party {party.PartyId} received {stats.BytesReceived / 1e6:0.###} MB, sent {stats.BytesSent / 1e6:0.###} MB, stored its shares after {double.Parse(party.Values["stored_ms"], CultureInfo.InvariantCulture):0} ms"));
                 }

@@ -69,6 +69,8 @@ internal static class JobExecutor
         result.Values[JobDevice.ResultKey] = JobDevice.Describe();
         foreach (var (name, value) in context.Results)
             result.Values[name] = value;
+        if (context.PrivateRun is { } stats)
+            result.PrivateRun = stats;
         return result;
     }
 

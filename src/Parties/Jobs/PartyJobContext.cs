@@ -34,6 +34,9 @@ public sealed class PartyJobContext
     /// <summary>Named results sent back to the client (sizes, timings, digests: nothing secret).</summary>
     public IDictionary<string, string> Results { get; } = new Dictionary<string, string>();
 
+    /// <summary>A private job's figures at this endpoint, sent back typed (sizes, counts and times only).</summary>
+    public Protos.PrivateRunStats? PrivateRun { get; set; }
+
     public IEnumerable<int> Peers => Endpoints.Where(e => e != PartyId);
 
     public string Scheme => Cluster.Scheme;

@@ -56,10 +56,6 @@ public sealed class PrivateBenchJob : IValidatingPartyJob
         using var mpc = PrivateJobArguments.Connect(context);
         var result = PrivateDecodeBenchmark.Run(mpc, config, point, _owner);
         Result = result;
-        context.Results["total"] = PrivateJobArguments.Encode(result.Total);
-        context.Results["setup"] = PrivateJobArguments.Encode(result.Setup);
-        context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
-        context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
-        context.Results["last_step_labels"] = PrivateJobArguments.EncodeLabels(result.LastStepByLabel);
+        context.PrivateRun = PrivateRunStatsRecords.ToRecord(result);
     }
 }

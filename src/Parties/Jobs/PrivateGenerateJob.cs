@@ -109,28 +109,6 @@ public sealed class PrivateGenerateJob : IValidatingPartyJob
         var result = PrivateGeneration.Run(mpc, config, run, _owner, _client, fromStore, stored);
         Result = result;
         // Sizes and counts only: what the client reports per party.
-        context.Results["total"] = PrivateJobArguments.Encode(result.Total);
-        context.Results["setup"] = PrivateJobArguments.Encode(result.Setup);
-        context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
-        context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
-        context.Results["prefill_ms"] = result.PrefillMs.ToString("R", CultureInfo.InvariantCulture);
-        context.Results["last_step_labels"] = PrivateJobArguments.EncodeLabels(result.LastStepByLabel);
-    }
-
-    /// <summary>A compute party's figures as sent back to the client.</summary>
-    public static PrivateRunResult FromValues(int partyId, IReadOnlyDictionary<string, string> values)
-    {
-        var r = new PrivateRunResult
-        {
-            PartyId = partyId,
-            Total = PrivateJobArguments.Decode(values["total"]),
-            Setup = PrivateJobArguments.Decode(values["setup"]),
-            Prefill = PrivateJobArguments.Decode(values["prefill"]),
-        };
-        foreach (var step in values["steps"].Split(';', StringSplitOptions.RemoveEmptyEntries))
-            r.DecodeSteps.Add(PrivateJobArguments.Decode(step));
-        if (values.TryGetValue("last_step_labels", out var labels))
-            foreach (var (label, stats) in PrivateJobArguments.DecodeLabels(labels)) r.LastStepByLabel[label] = stats;
-        return r;
+        context.PrivateRun = PrivateRunStatsRecords.ToRecord(result);
     }
 }

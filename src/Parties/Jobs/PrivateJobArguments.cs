@@ -195,17 +195,6 @@ public static class PrivateJobArguments
         return new CommStats { BytesSent = v[0], BytesReceived = v[1], MessagesSent = v[2], MessagesReceived = v[3], Rounds = v[4] };
     }
 
-    /// <summary>Operation labels (fixed names from the engine and protocols) with their figures.</summary>
-    public static string EncodeLabels(IReadOnlyDictionary<string, CommStats> labels) =>
-        string.Join(";", labels.Select(kv => $"{kv.Key}={Encode(kv.Value)}"));
-
-    public static IEnumerable<(string Label, CommStats Stats)> DecodeLabels(string text) =>
-        text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part =>
-        {
-            int eq = part.IndexOf('=');
-            return (part[..eq], Decode(part[(eq + 1)..]));
-        });
-
     /// <summary>The stored model a session asks for: its hash, scheme and fixed-point bits, from the checked terms.</summary>
     public static Storage.HeldModel HeldModel(IReadOnlyDictionary<string, string> arguments) => new(
         CertificateFingerprint.Normalize(arguments[SessionTerms.ModelHashArgument])!, arguments[SessionTerms.SchemeArgument],

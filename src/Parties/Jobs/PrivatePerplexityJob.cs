@@ -63,6 +63,6 @@ public sealed class PrivatePerplexityJob : IValidatingPartyJob
         }
         using var mpc = PrivateJobArguments.Connect(context);
         Result = PrivatePerplexity.Run(mpc, config, lengths, _owner, _chunks, _progress);
-        context.Results["total"] = PrivateJobArguments.Encode(mpc.Channel.Total);
+        context.PrivateRun = new Protos.PrivateRunStats { Total = PrivateRunStatsRecords.ToRecord(mpc.Channel.Total) };
     }
 }

@@ -52,6 +52,6 @@ public sealed class ShareWeightsJob : IValidatingPartyJob
         }
         context.Results["share_ms"] = shareMs.ToString("R", CultureInfo.InvariantCulture);
         context.Results["stored_ms"] = clock.Elapsed.TotalMilliseconds.ToString("R", CultureInfo.InvariantCulture);
-        context.Results["total"] = PrivateJobArguments.Encode(mpc.Channel.Total);
+        context.PrivateRun = new Protos.PrivateRunStats { Total = PrivateRunStatsRecords.ToRecord(mpc.Channel.Total) };
     }
 }

@@ -119,7 +119,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         var outcome = _client is null
             ? await RunInProcessAsync(args, clientPart, ownerPart)
             : await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
-        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
+        return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
     }
 
     /// <summary>A generation served from the weight shares the parties keep at rest: this process is the client only and
@@ -136,7 +136,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
         var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, null, cancellation);
-        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!];
+        return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!];
     }
 
     public async Task<PerplexityResult> PerplexityAsync(LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
@@ -160,7 +160,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         var clientPart = PrivateBenchJob.ForClient();
         var ownerPart = PrivateBenchJob.ForOwner(folded);
         var outcome = await RunJobAsync(PrivateBenchJob.JobName, args, clientPart, ownerPart, cancellation);
-        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
+        return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
     }
 
     private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
