@@ -11,6 +11,8 @@ root.Subcommands.Add(PartyCommand.Create());
 root.Subcommands.Add(LaunchCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(ExchangeCheckCommand.Create());
+root.Subcommands.Add(OwnerCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
 
 var parse = root.Parse(args);
 // A mistyped command line gets one line on stderr (not the whole help text on stdout) and a non-zero exit.

@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Tests;
 
 /// <summary>Tests that start `pi` processes run one at a time: the machine has two cores.</summary>

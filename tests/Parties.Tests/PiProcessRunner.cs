@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PrivateInference.Parties.Launch;
 
+
 namespace PrivateInference.Parties.Tests;
 
 /// <summary>Runs the `pi` executable built beside the tests.</summary>

@@ -54,15 +54,19 @@ public sealed class PrivateRunResult
 /// </summary>
 public static class PrivateGeneration
 {
-    public static PrivateRunResult Run(MpcContext ctx, LlamaConfig config, PrivateRunSettings run, FoldedWeights? owner, ClientInputs? client)
+    /// <param name="stored">Set when the session is served from weight shares the parties keep at rest (no owner takes
+    /// part): each compute party passes its own, the client passes <paramref name="fromStore"/> true and null.</param>
+    public static PrivateRunResult Run(MpcContext ctx, LlamaConfig config, PrivateRunSettings run, FoldedWeights? owner, ClientInputs? client,
+        bool fromStore = false, WeightShares? stored = null)
     {
         if (ctx.PartyId == PartyIds.Client && client is null) throw new ArgumentException("the client runs with its inputs");
-        if (ctx.PartyId == PartyIds.ModelOwner && owner is null) throw new ArgumentException("the model owner runs with its weights");
+        if (ctx.PartyId == PartyIds.ModelOwner && (owner is null || fromStore)) throw new ArgumentException("the model owner runs with its weights, and only in sessions it shares them in");
+        if (fromStore && ctx.HoldsShares && stored is null) throw new ArgumentException("a session served from stored shares needs this party's shares");
         if (run.PromptLength < 1 || run.PromptLength > config.SeqLen || run.MaxTokens < 1 || run.PromptLength - 1 + run.MaxTokens > config.SeqLen)
             throw new InputException($"prompt of {run.PromptLength} tokens and {run.MaxTokens} new ones do not fit the context of {config.SeqLen}");
         var result = new PrivateRunResult { PartyId = ctx.PartyId };
         var before = ctx.Channel.Total;
-        var weights = PrivateWeights.Share(ctx, config, owner);
+        var weights = fromStore ? PrivateWeights.FromStored(ctx, config, stored) : PrivateWeights.Share(ctx, config, owner);
         result.Setup = ctx.Channel.Total - before;
         if (ctx.PartyId == PartyIds.ModelOwner)
         {

@@ -1,8 +1,9 @@
 using System.CommandLine;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
+
 
 namespace PrivateInference.Parties.Cli;
 

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
 using PrivateInference.Kernels.Backends;
 using PrivateInference.Kernels.Benchmarks;
+
 
 namespace PrivateInference.Parties.Cli;
 

@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Client;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
-using PrivateInference.Protocols;
 using PrivateInference.Protocols.Benchmarks;
+using PrivateInference.Protocols;
+
 
 namespace PrivateInference.Parties.Cli;
 

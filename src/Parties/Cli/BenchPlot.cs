@@ -1,5 +1,6 @@
 using ScottPlot;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>PNG of latency (left axis) and bytes sent per token by the busiest party (right axis) against context,

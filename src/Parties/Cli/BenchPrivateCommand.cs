@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Private;
 using PrivateInference.Protocols;
+
 
 namespace PrivateInference.Parties.Cli;
 

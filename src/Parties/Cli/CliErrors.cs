@@ -1,6 +1,7 @@
 using System.Text;
 using PrivateInference.Engine;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>
@@ -20,7 +21,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is InputException or IOException or UnauthorizedAccessException or DecoderFallbackException)
         {
-            Console.Error.WriteLine($"pi: error: {e.Message}");
+            Console.Error.WriteLine($"pi: error: {WithFlags(e)}");
             return Failed;
         }
     }
@@ -33,10 +34,16 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is InputException or IOException or UnauthorizedAccessException or DecoderFallbackException)
         {
-            Console.Error.WriteLine($"pi: error: {e.Message}");
+            Console.Error.WriteLine($"pi: error: {WithFlags(e)}");
             return Failed;
         }
     }
+
+    /// <summary>Library errors name no flag; the command line adds the one that answers them.</summary>
+    public static string WithFlags(Exception e) =>
+        e is PrivateInference.Parties.Clusters.PlaintextClusterException || e.InnerException is PrivateInference.Parties.Clusters.PlaintextClusterException
+            ? e.Message + " (pass --insecure)"
+            : e.Message;
 
     /// <summary>Writes <c>pi COMMAND: MESSAGE</c> to stderr (no stack trace) and returns <paramref name="exitCode"/>.</summary>
     public static int Report(string command, string message, int exitCode)

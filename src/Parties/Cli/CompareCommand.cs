@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
+
 
 namespace PrivateInference.Parties.Cli;
 
@@ -43,7 +44,7 @@ public static class CompareCommand
         {
             var modeList = parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             if (modeList.Any(m => m.StartsWith("private", StringComparison.Ordinal)))
-                return await GenerationComparison.RunAsync(parse, model, run, modeList, parse.GetValue(prompt)!, parse.GetValue(maxTokens),
+                return await CompareGenerations.RunAsync(parse, model, run, modeList, parse.GetValue(prompt)!, parse.GetValue(maxTokens),
                     parse.GetValue(window)!, parse.GetValue(json), cancel);
             if (parse.GetValue(text) is null) throw new InputException("--text is required to compare KV caches (or add private:3 / private:2 to compare generations)");
             int defaultWindow = KvCacheSpec.ParseWindow(parse.GetValue(window)!, "--recent-window");

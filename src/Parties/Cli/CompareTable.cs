@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using PrivateInference.Engine.Evaluation;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>The Markdown table `pi compare` prints, one row per cache.</summary>

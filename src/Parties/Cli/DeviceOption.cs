@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PrivateInference.Kernels.Backends;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>`--device cpu|cuda|auto`: where a party does its share arithmetic.</summary>

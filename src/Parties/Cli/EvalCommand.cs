@@ -1,8 +1,9 @@
 using System.CommandLine;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Reporting;
+using PrivateInference.Engine;
 using PrivateInference.Parties.Private;
+
 
 namespace PrivateInference.Parties.Cli;
 

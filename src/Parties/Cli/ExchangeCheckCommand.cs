@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
 
@@ -83,7 +83,7 @@ public static class ExchangeCheckCommand
             catch (Exception e) when (e is ClusterConfigException or ArgumentException or LocalClusterException
                                           or TimeoutException or JobFailedException)
             {
-                return CliErrors.Report("exchange-check", e.Message, e is ArgumentException or ClusterConfigException ? CliErrors.BadInput : CliErrors.Failed);
+                return CliErrors.Report("exchange-check", CliErrors.WithFlags(e), e is ArgumentException or ClusterConfigException ? CliErrors.BadInput : CliErrors.Failed);
             }
         });
         return command;
@@ -112,7 +112,7 @@ public static class ExchangeCheckCommand
         foreach (var r in outcome.All)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Transport.Endpoints.Name(r.PartyId),-10} {(r.Ok ? "yes" : "NO"),-4} {Value(r, "round_median_ms"),16} {Value(r, "round_p90_ms"),13} " +
+                $"{Endpoints.Name(r.PartyId),-10} {(r.Ok ? "yes" : "NO"),-4} {Value(r, "round_median_ms"),16} {Value(r, "round_p90_ms"),13} " +
                 $"{Value(r, "bulk_ms"),10} {Value(r, "bulk_receive_mb_per_s"),13} {r.ElapsedMs,9:0.0}"));
         }
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Generation;
 using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Plain;
@@ -8,7 +7,10 @@ using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Reporting;
 using PrivateInference.Engine.Sampling;
 using PrivateInference.Engine.Tokenization;
+using PrivateInference.Engine;
+using PrivateInference.Parties.Client;
 using PrivateInference.Parties.Private;
+
 
 namespace PrivateInference.Parties.Cli;
 
@@ -39,14 +41,22 @@ public static class GenerateCommand
             DefaultValueFactory = _ => "fp32",
         };
 
+        var description = new Option<string?>("--model-description")
+        {
+            Description = "run from weight shares the parties of --cluster keep at rest (`pi owner share`): the public model description " +
+                          "it wrote; no checkpoint is read",
+        };
+
         var command = new Command("generate", "Generate text from a prompt: privately over 3 (or 2 + dealer) parties, or in plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv, cache }) command.Options.Add(o);
+        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv, cache, description }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             var cacheSpec = KvCacheSpec.Parse(parse.GetValue(kv)!);
             var policy = Engine.CachePolicies.CachePolicyOptions.Parse(parse.GetValue(cache)!);
+            if (parse.GetValue(description) is { } descriptionPath)
+                return await FromStoredSharesAsync(parse, descriptionPath);
             var loaded = model.Load(parse);
             var tokens = loaded.Tokenizer.Encode(parse.GetValue(prompt) ?? "");
             int max = parse.GetValue(maxTokens);
@@ -92,6 +102,40 @@ public static class GenerateCommand
             return 0;
         }));
         return command;
+
+        // The client alone: the prompt and the public description, never the checkpoint; the parties serve the session
+        // from the shares they keep at rest.
+        async Task<int> FromStoredSharesAsync(ParseResult parse, string descriptionPath)
+        {
+            if (parse.GetValue(mode) != "private")
+                throw new InputException("--model-description runs privately from stored shares; --mode plain needs the checkpoint (--model)");
+            if (parse.GetResult(model.Model) is { Implicit: false })
+                throw new InputException("--model-description replaces --model: the client holds no weights");
+            var settings = run.Parse(parse);
+            if (settings.ClusterFile is null)
+                throw new InputException("--model-description needs --cluster: the parties that hold the shares");
+            var described = ModelDescription.Load(descriptionPath);
+            var tokenizer = Llama2cTokenizer.Load(parse.GetValue(model.Tokenizer) ?? described.Tokenizer);
+            if (tokenizer.VocabSize != described.Config.VocabSize)
+                throw new InputException($"the tokenizer has {tokenizer.VocabSize} tokens but the model description a vocabulary of {described.Config.VocabSize}");
+            var tokens = tokenizer.Encode(parse.GetValue(prompt) ?? "");
+            int max = parse.GetValue(maxTokens);
+            TextGenerator.CheckFitsContext(tokens.Count, max, described.Config.SeqLen);
+            float temp = parse.GetValue(temperature);
+            ulong usedSeed = parse.GetValue(seed) ?? (ulong)DateTime.UtcNow.Ticks;
+            if (temp > 0 && parse.GetValue(seed) is null) Console.Error.WriteLine($"pi: seed {usedSeed}");
+            var policy = Engine.CachePolicies.CachePolicyOptions.Parse(parse.GetValue(cache)!);
+            var output = new TokenPrinter(tokenizer, tokens);
+            var client = new ClientInputs(tokens, new Sampler(temp, parse.GetValue(topP), usedSeed), output.Write);
+            await using var runner = await PrivateRunner.StartAsync(settings, CancellationToken.None);
+            var results = await runner.GenerateFromStoreAsync(described.Config, client, max, CancellationToken.None, policy);
+            output.End();
+            var summary = PrivateRunSummary.From(results);
+            Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary) + $"\npi: cache policy {policy}; weights: the parties' stored shares of model {described.ModelHash}");
+            if (parse.GetValue(json) is { } jsonPath)
+                JsonReport.Write(jsonPath, "pi generate", [PrivateRunReport.Row(settings, Path.GetFileNameWithoutExtension(descriptionPath), tokens.Count, summary)]);
+            return 0;
+        }
     }
 
     /// <summary>Streams decoded pieces to stdout as raw UTF-8 (a piece may be half a character), the prompt first.</summary>

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Launch;
 using PrivateInference.Parties.Security;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Launch;
 
 namespace PrivateInference.Parties.Cli;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PrivateInference.Engine.Models;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>`pi model synth`: writes a random-weight preset as a llama2.c checkpoint (for other tools and baselines).</summary>

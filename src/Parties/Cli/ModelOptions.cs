@@ -1,7 +1,8 @@
 using System.CommandLine;
-using PrivateInference.Engine;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Tokenization;
+using PrivateInference.Engine;
+
 
 namespace PrivateInference.Parties.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>The `--net`, `--delay-ms` and `--bandwidth` options, shared by every command that moves shares.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Hosting;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Security;
@@ -15,7 +16,7 @@ public static class PartyCommand
         var cluster = new Option<string>("--cluster") { Description = "Cluster file (cluster.json)", Required = true };
         var receiveTimeout = new Option<double>("--timeout", "--receive-timeout")
         {
-            Description = "Seconds a receive may wait without data before the peer counts as gone (the session then fails)",
+            Description = "Seconds a receive waits while the peer sends neither data nor heartbeats before it counts as gone (the session then fails)",
             DefaultValueFactory = _ => TransportOptions.Default.ReceiveTimeout.TotalSeconds,
         };
         var exitWithStdin = new Option<bool>("--exit-with-stdin")
@@ -34,6 +35,10 @@ public static class PartyCommand
         var modelHash = new Option<string?>("--model-hash") { Description = "Only accept sessions for this model (its SHA-256 as `pi model hash` prints it)" };
         var fracBits = new Option<int?>("--frac-bits") { Description = "Only accept sessions with this many fixed-point fractional bits" };
         var cachePolicy = new Option<string?>("--cache-policy") { Description = "Only accept sessions with this cache policy (full, mpcache, static or dynamic, with :options)" };
+        var store = new Option<string?>("--store")
+        {
+            Description = "Folder where this party keeps weight shares at rest (`pi owner share` fills it); default: shares-party<ID> beside the cluster file",
+        };
         var verbose = new Option<bool>("--verbose") { Description = "Log links and sessions (ids and sizes only) to stderr" };
         var network = new NetworkOptions();
         var device = new DeviceOption();
@@ -50,6 +55,7 @@ public static class PartyCommand
         command.Options.Add(modelHash);
         command.Options.Add(fracBits);
         command.Options.Add(cachePolicy);
+        command.Options.Add(store);
         command.Options.Add(verbose);
         command.SetAction(async (result, invocationCancellation) =>
         {
@@ -83,9 +89,10 @@ public static class PartyCommand
                     Transport = TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromSeconds(timeout) },
                     ExitWhenStdinCloses = result.GetValue(exitWithStdin),
                     Verbose = result.GetValue(verbose),
+                    Store = new Storage.ShareStore(result.GetValue(store) ?? Path.Combine(config.Directory!, $"shares-party{partyId}"), config, partyId),
                 };
             }
-            catch (Exception e) when (e is ClusterConfigException or ArgumentException)
+            catch (Exception e) when (e is ClusterConfigException or ArgumentException or Storage.ShareFileException)
             {
                 return CliErrors.Report("party", e.Message, CliErrors.BadInput);
             }

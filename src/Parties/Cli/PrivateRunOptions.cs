@@ -3,6 +3,7 @@ using PrivateInference.Engine;
 using PrivateInference.Parties.Private;
 using PrivateInference.Protocols;
 
+
 namespace PrivateInference.Parties.Cli;
 
 /// <summary>The options of every command that runs the private engine: parties, transport, cluster, network.</summary>

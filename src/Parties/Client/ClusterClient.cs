@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Security;
@@ -32,10 +32,12 @@ public sealed class ClusterClient : IAsyncDisposable
         _options = options ?? new ClusterClientOptions();
         Cluster = cluster;
         if (!cluster.Secure && !_options.AllowInsecure)
-            throw new ClusterConfigException(
-                $"cluster '{cluster.ClusterId}' pins no certificates: create keys with `pi keys`, or pass --insecure to run plaintext h2c without authentication");
+            throw new PlaintextClusterException(
+                $"cluster '{cluster.ClusterId}' pins no certificates: create keys with `pi keys`, or allow plaintext h2c without authentication explicitly");
         if (cluster.Secure)
-            _clientCertificate = _options.ClientCertificate ?? KeyFiles.LoadBeside(cluster, KeyFiles.Client, Pinned(KeyFiles.Client));
+            _clientCertificate = _options.OwnerOnly
+                ? _options.OwnerCertificate ?? KeyFiles.LoadBeside(cluster, KeyFiles.Owner, Pinned(KeyFiles.Owner))
+                : _options.ClientCertificate ?? KeyFiles.LoadBeside(cluster, KeyFiles.Client, Pinned(KeyFiles.Client));
         _channels = cluster.Parties.ToDictionary(p => p.Id, p => PartyChannels.Create(p, _clientCertificate, _options.Logger));
         _control = _channels.ToDictionary(c => c.Key, c => new PartyControl.PartyControlClient(c.Value));
     }
@@ -103,6 +105,8 @@ public sealed class ClusterClient : IAsyncDisposable
         var localParts = new Dictionary<int, IPartyJob>();
         if (clientPart is not null)
             localParts[Endpoints.Client] = clientPart;
+        if (clientPart is not null && _options.OwnerOnly)
+            throw new InvalidOperationException("a client of the model owner alone cannot run a client part");
         if (ownerPart is not null)
             localParts[Endpoints.ModelOwner] = ownerPart;
         var localSessions = new Dictionary<int, GrpcTransport>();
@@ -232,7 +236,7 @@ public sealed class ClusterClient : IAsyncDisposable
     {
         if (!Cluster.Secure)
             return null;
-        if (endpoint == Endpoints.Client)
+        if (endpoint == Endpoints.Client || _options.OwnerOnly)
             return _clientCertificate;
         // Loaded only when this process actually plays the owner, so a client-only host needs no owner key.
         return _options.OwnerCertificate ?? KeyFiles.LoadBeside(Cluster, KeyFiles.Owner, Pinned(KeyFiles.Owner));

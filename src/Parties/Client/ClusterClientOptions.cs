@@ -1,8 +1,9 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
+
 
 namespace PrivateInference.Parties.Client;
 
@@ -22,6 +23,10 @@ public sealed record ClusterClientOptions
     /// <summary>The model owner's certificate with its key, used when this process plays the owner; default:
     /// <c>owner.key</c>/<c>owner.crt</c> beside the cluster file.</summary>
     public X509Certificate2? OwnerCertificate { get; init; }
+
+    /// <summary>This process plays the model owner only (`pi owner share`): it presents the owner's certificate on every
+    /// call and link, and needs no client key; it cannot run a client part.</summary>
+    public bool OwnerOnly { get; init; }
 
     /// <summary>Allows a cluster file without pinned certificates (plaintext h2c, no authentication): `--insecure`.</summary>
     public bool AllowInsecure { get; init; }

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
-using PrivateInference.Parties.Security;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
@@ -42,6 +42,8 @@ internal sealed class PartyControlService(
             RejectedFrames = mesh.RejectedFrames,
         };
         reply.ConnectedParties.AddRange(mesh.ConnectedParties);
+        if (options.Store is { } store)
+            reply.Models.AddRange(store.Held().Select(m => m.ToString()));
         return Task.FromResult(reply);
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
@@ -26,6 +27,10 @@ public sealed record PartyHostOptions
     /// <summary>What this party insists on for every session (model hash, fixed-point bits, cache policy); null fields
     /// accept what the client proposes.</summary>
     public SessionTerms Expected { get; init; } = SessionTerms.Any;
+
+    /// <summary>Where this party keeps weight shares at rest (`--store`); null: it keeps none and serves only sessions
+    /// in which the model owner shares the weights.</summary>
+    public Storage.ShareStore? Store { get; init; }
 
     /// <summary>Information logging (session ids, sizes, timings) on stderr; warnings are always logged.</summary>
     public bool Verbose { get; init; }

@@ -2,6 +2,7 @@ using Grpc.Core;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 
+
 namespace PrivateInference.Parties.Hosting;
 
 /// <summary>Accepts the links that higher-id parties, clients and model owners dial into this party.</summary>

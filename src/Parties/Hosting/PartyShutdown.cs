@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Hosting;
 
 /// <summary>The one place any reason to stop a party (signal, Shutdown call, closed stdin) is funnelled into.</summary>

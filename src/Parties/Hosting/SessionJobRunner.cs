@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
@@ -16,11 +17,6 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
 
     private readonly ConcurrentDictionary<string, OpenedSession> _opened = new();
 
-    // Bounds on what a client may ask for: far above real use, low enough that a hostile request costs nothing.
-    private const int MaxSessionIdLength = 200;
-    private const int MaxArguments = 64;
-    private const int MaxArgumentNameLength = 64;
-    private const int MaxArgumentValueLength = 64 << 10;
     private const int MaxOpenSessions = 256;
 
     /// <summary>
@@ -32,24 +28,11 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
     public void Open(string sessionId, string jobName, IDictionary<string, string> arguments, IDictionary<int, string> endpointLinks)
     {
         DropStaleSessions();
-        if (string.IsNullOrWhiteSpace(sessionId) || sessionId.Length > MaxSessionIdLength || sessionId.Any(char.IsControl))
-            throw new ArgumentException($"a session id must be 1..{MaxSessionIdLength} printable characters");
-        if (arguments.Count > MaxArguments)
-            throw new ArgumentException($"{arguments.Count} job arguments; at most {MaxArguments} are accepted");
-        foreach (var (name, value) in arguments)
-        {
-            if (name.Length is 0 or > MaxArgumentNameLength || value.Length > MaxArgumentValueLength)
-                throw new ArgumentException(
-                    $"job argument names must have 1..{MaxArgumentNameLength} characters and values at most {MaxArgumentValueLength}");
-        }
-        if (endpointLinks.Keys.Any(e => !Endpoints.IsExternal(e)))
-            throw new ArgumentException($"endpoint links may only name the client ({Endpoints.Client}) and the model owner ({Endpoints.ModelOwner})");
         if (mesh.OpenSessions >= MaxOpenSessions)
             throw new InvalidOperationException($"this party already has {MaxOpenSessions} open sessions");
         var job = registry.Get(jobName);
         var args = new Dictionary<string, string>(arguments);
-        if (job is IValidatingPartyJob validating)
-            validating.ValidateOpen(args, options.Cluster, endpointLinks.Keys.ToArray(), options.Expected);
+        SessionOpening.Check(sessionId, job, args, endpointLinks.Keys.ToArray(), options.Cluster, options.Expected, options.Store);
         var transport = mesh.OpenSession(sessionId, new Dictionary<int, string>(endpointLinks));
         _opened[sessionId] = new OpenedSession(job, transport, args, DateTime.UtcNow);
         logger.LogInformation("Session {Session} opened for {Job} with endpoints {Endpoints}",
@@ -61,7 +44,7 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
         if (!_opened.TryRemove(sessionId, out var session))
             throw new KeyNotFoundException($"session '{SessionTerms.Clip(sessionId)}' was not opened here, or has already run");
         var result = await JobExecutor.StartAsync(
-            session.Job, session.Transport, options.Cluster, session.Arguments, options.Network, logger, cancellation).ConfigureAwait(false);
+            session.Job, session.Transport, options.Cluster, session.Arguments, options.Network, logger, cancellation, options.Store).ConfigureAwait(false);
         logger.LogInformation("Session {Session} ({Job}) {Outcome} after {Ms:0.0} ms",
             sessionId, session.Job.Name, result.Ok ? "finished" : "failed", result.ElapsedMs);
         return result;

@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using PrivateInference.Kernels.Backends;
 
+
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>Every party's job result names the device it computed on, so the client's run report can say it.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
@@ -16,10 +16,10 @@ internal static class JobExecutor
 {
     public static Task<JobResult> StartAsync(
         IPartyJob job, GrpcTransport session, ClusterConfig cluster, IReadOnlyDictionary<string, string> arguments,
-        NetworkProfile network, ILogger log, CancellationToken cancellation)
+        NetworkProfile network, ILogger log, CancellationToken cancellation, Storage.ShareStore? store = null)
     {
         var completion = new TaskCompletionSource<JobResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var worker = new Thread(() => completion.SetResult(Execute(job, session, cluster, arguments, network, log, cancellation)))
+        var worker = new Thread(() => completion.SetResult(Execute(job, session, cluster, arguments, network, log, cancellation, store)))
         {
             IsBackground = true,
             Name = $"{job.Name} {Endpoints.Name(session.PartyId)}",
@@ -30,9 +30,10 @@ internal static class JobExecutor
 
     private static JobResult Execute(
         IPartyJob job, GrpcTransport session, ClusterConfig cluster, IReadOnlyDictionary<string, string> arguments,
-        NetworkProfile network, ILogger log, CancellationToken cancellation)
+        NetworkProfile network, ILogger log, CancellationToken cancellation, Storage.ShareStore? store)
     {
         var result = new JobResult { PartyId = session.PartyId };
+        session.AnnouncesEnd = true;
         var clock = Stopwatch.StartNew();
         ITransport transport = network.IsIdeal ? session : new EmulatedNetworkTransport(session, network);
         var context = new PartyJobContext
@@ -46,6 +47,7 @@ internal static class JobExecutor
             Network = network,
             Log = log,
             Cancellation = cancellation,
+            Store = store,
         };
         try
         {
@@ -67,6 +69,8 @@ internal static class JobExecutor
         result.Values[JobDevice.ResultKey] = JobDevice.Describe();
         foreach (var (name, value) in context.Results)
             result.Values[name] = value;
+        if (context.PrivateRun is { } stats)
+            result.PrivateRun = stats;
         return result;
     }
 

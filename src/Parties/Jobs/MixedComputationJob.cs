@@ -1,6 +1,7 @@
 using System.Globalization;
-using PrivateInference.Protocols;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols.Benchmarks;
+using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
-using PrivateInference.Protocols;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols.Benchmarks;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
 

@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>
@@ -31,5 +32,6 @@ public static class PartyJobCatalog
         registry.Register(new PrivateGenerateJob());
         registry.Register(new PrivatePerplexityJob());
         registry.Register(new PrivateBenchJob());
+        registry.Register(new ShareWeightsJob());
     }
 }

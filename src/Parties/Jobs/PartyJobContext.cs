@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Jobs;
@@ -28,8 +28,14 @@ public sealed class PartyJobContext
 
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>The party's weight shares at rest (null at the client and owner, and at parties that keep none).</summary>
+    public Storage.ShareStore? Store { get; init; }
+
     /// <summary>Named results sent back to the client (sizes, timings, digests: nothing secret).</summary>
     public IDictionary<string, string> Results { get; } = new Dictionary<string, string>();
+
+    /// <summary>A private job's figures at this endpoint, sent back typed (sizes, counts and times only).</summary>
+    public Protos.PrivateRunStats? PrivateRun { get; set; }
 
     public IEnumerable<int> Peers => Endpoints.Where(e => e != PartyId);
 

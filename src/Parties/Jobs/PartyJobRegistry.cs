@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>The jobs a party process can run, by name.</summary>

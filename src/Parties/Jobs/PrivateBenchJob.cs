@@ -1,6 +1,7 @@
 using System.Globalization;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -38,8 +39,8 @@ public sealed class PrivateBenchJob : IValidatingPartyJob
         [SessionTerms.CachePolicyArgument] = point.Cache?.Spec ?? SessionTerms.FullCache,
     };
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
-        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
         Point(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 
     private static PrivateBenchPoint Point(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config) => new(
@@ -55,10 +56,6 @@ public sealed class PrivateBenchJob : IValidatingPartyJob
         using var mpc = PrivateJobArguments.Connect(context);
         var result = PrivateDecodeBenchmark.Run(mpc, config, point, _owner);
         Result = result;
-        context.Results["total"] = PrivateJobArguments.Encode(result.Total);
-        context.Results["setup"] = PrivateJobArguments.Encode(result.Setup);
-        context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
-        context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
-        context.Results["last_step_labels"] = PrivateJobArguments.EncodeLabels(result.LastStepByLabel);
+        context.PrivateRun = PrivateRunStatsRecords.ToRecord(result);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
@@ -35,9 +36,42 @@ public sealed class PrivateGenerateJob : IValidatingPartyJob
     /// <summary>This endpoint's result after <see cref="Run"/> (for the local parts).</summary>
     public PrivateRunResult? Result { get; private set; }
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
-        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
-        Settings(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store)
+    {
+        var fromStore = FromStore(arguments);
+        Settings(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected,
+            fromStore ? [PartyIds.Client] : [PartyIds.Client, PartyIds.ModelOwner]));
+        if (!fromStore)
+            return;
+        // Refused here, before the session exists anywhere: no party loads or moves a share for a model it lacks.
+        var model = PrivateJobArguments.HeldModel(arguments);
+        if (store is null || !store.Holds(model))
+            throw new SessionTermsException(SessionTerms.ModelHashArgument,
+                $"session terms disagree on {SessionTerms.ModelHashArgument}: this party holds no weight shares of model {model.ModelHash} " +
+                $"for {model.Scheme} at {model.FracBits} fractional bits (the model owner shares them once with `pi owner share`)");
+        try
+        {
+            store.Check(model);
+        }
+        catch (Storage.ShareFileException e)
+        {
+            throw new InvalidOperationException(e.Message);
+        }
+    }
+
+    /// <summary>Whether the session is served from the parties' stored shares (no model owner takes part).</summary>
+    public static bool FromStore(IReadOnlyDictionary<string, string> arguments)
+    {
+        var weights = arguments.GetValueOrDefault(PrivateJobArguments.WeightsArgument, PrivateJobArguments.OwnerWeights);
+        return weights switch
+        {
+            PrivateJobArguments.StoredWeights => true,
+            PrivateJobArguments.OwnerWeights => false,
+            _ => throw new ArgumentException(
+                $"job argument '{PrivateJobArguments.WeightsArgument}' must be {PrivateJobArguments.OwnerWeights} or {PrivateJobArguments.StoredWeights}, not '{SessionTerms.Clip(weights)}'"),
+        };
+    }
 
     /// <summary>The prompt and the generated tokens must fit the context together.</summary>
     private static PrivateRunSettings Settings(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config)
@@ -62,34 +96,19 @@ public sealed class PrivateGenerateJob : IValidatingPartyJob
                 throw new ArgumentException($"the client holds {_client.Prompt.Count} prompt tokens, the session was opened for {run.PromptLength}");
             PrivateJobArguments.CheckTokens(_client.Prompt, config);
         }
-        using var mpc = PrivateJobArguments.Connect(context);
+        var fromStore = FromStore(context.Arguments);
+        Engine.Private.WeightShares? stored = null;
+        if (fromStore && PartyIds.ComputeParties.Contains(context.PartyId))
+        {
+            var store = context.Store ?? throw new InvalidOperationException("this party keeps no weight shares");
+            stored = store.Load(PrivateJobArguments.HeldModel(context.Arguments));
+        }
+        using var mpc = PrivateJobArguments.Connect(context, fromStore ? [PartyIds.Client] : [PartyIds.Client, PartyIds.ModelOwner]);
         if (mpc.PartyId == PartyIds.Client && _client is null || mpc.PartyId == PartyIds.ModelOwner && _owner is null)
             throw new InvalidOperationException($"endpoint {mpc.PartyId} joined without its inputs");
-        var result = PrivateGeneration.Run(mpc, config, run, _owner, _client);
+        var result = PrivateGeneration.Run(mpc, config, run, _owner, _client, fromStore, stored);
         Result = result;
         // Sizes and counts only: what the client reports per party.
-        context.Results["total"] = PrivateJobArguments.Encode(result.Total);
-        context.Results["setup"] = PrivateJobArguments.Encode(result.Setup);
-        context.Results["prefill"] = PrivateJobArguments.Encode(result.Prefill);
-        context.Results["steps"] = string.Join(";", result.DecodeSteps.Select(PrivateJobArguments.Encode));
-        context.Results["prefill_ms"] = result.PrefillMs.ToString("R", CultureInfo.InvariantCulture);
-        context.Results["last_step_labels"] = PrivateJobArguments.EncodeLabels(result.LastStepByLabel);
-    }
-
-    /// <summary>A compute party's figures as sent back to the client.</summary>
-    public static PrivateRunResult FromValues(int partyId, IReadOnlyDictionary<string, string> values)
-    {
-        var r = new PrivateRunResult
-        {
-            PartyId = partyId,
-            Total = PrivateJobArguments.Decode(values["total"]),
-            Setup = PrivateJobArguments.Decode(values["setup"]),
-            Prefill = PrivateJobArguments.Decode(values["prefill"]),
-        };
-        foreach (var step in values["steps"].Split(';', StringSplitOptions.RemoveEmptyEntries))
-            r.DecodeSteps.Add(PrivateJobArguments.Decode(step));
-        if (values.TryGetValue("last_step_labels", out var labels))
-            foreach (var (label, stats) in PrivateJobArguments.DecodeLabels(labels)) r.LastStepByLabel[label] = stats;
-        return r;
+        context.PrivateRun = PrivateRunStatsRecords.ToRecord(result);
     }
 }

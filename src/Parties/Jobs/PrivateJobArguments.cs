@@ -1,10 +1,9 @@
 using System.Globalization;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
-using PrivateInference.Parties.Hosting;
-using PrivateInference.Parties.Security;
-using PrivateInference.Protocols;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -14,6 +13,12 @@ namespace PrivateInference.Parties.Jobs;
 /// </summary>
 public static class PrivateJobArguments
 {
+    /// <summary>Job argument naming where the weights of a session come from: <see cref="OwnerWeights"/> (default, the
+    /// owner shares them in the session) or <see cref="StoredWeights"/> (each party's shares at rest).</summary>
+    public const string WeightsArgument = "weights";
+    public const string OwnerWeights = "owner";
+    public const string StoredWeights = "stored";
+
     public static Dictionary<string, string> For(LlamaConfig c, SchemeKind scheme, int fracBits) => new()
     {
         [SessionTerms.SchemeArgument] = scheme == SchemeKind.ThreePc ? "3pc" : "2pc",
@@ -120,16 +125,25 @@ public static class PrivateJobArguments
     /// <summary>What every private job checks when its session is opened: the terms, the shape, and that the
     /// client and the model owner take part.</summary>
     public static LlamaConfig ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
-        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected)
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+        ValidateOpen(arguments, cluster, externalEndpoints, expected, [PartyIds.Client, PartyIds.ModelOwner]);
+
+    /// <summary>As above, with the outside endpoints this kind of session needs (the client alone when the parties serve
+    /// it from stored shares, the owner alone when it shares weights for storage); any other outside endpoint is refused.</summary>
+    public static LlamaConfig ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, int[] required)
     {
         expected.Check(arguments, cluster);
         var config = Config(arguments);
         if (ModelHash(config) != CertificateFingerprint.Normalize(arguments[SessionTerms.ModelHashArgument]))
             throw new SessionTermsException(SessionTerms.ModelHashArgument,
                 $"session terms disagree on {SessionTerms.ModelHashArgument}: it does not match the model shape the session names");
-        foreach (var e in new[] { PartyIds.Client, PartyIds.ModelOwner })
+        foreach (var e in required)
             if (!externalEndpoints.Contains(e))
-                throw new ArgumentException($"a private session needs the client and the model owner; endpoint {e} is not linked to it");
+                throw new ArgumentException($"this session needs the {Endpoints.Name(e)}; endpoint {e} is not linked to it");
+        foreach (var e in externalEndpoints)
+            if (!required.Contains(e))
+                throw new ArgumentException($"the {Endpoints.Name(e)} takes no part in this session; endpoint {e} may not be linked to it");
         return config;
     }
 
@@ -155,7 +169,10 @@ public static class PrivateJobArguments
     }
 
     /// <summary>Opens the MPC session on the job's transport after checking that the cluster runs the asked scheme.</summary>
-    public static MpcContext Connect(PartyJobContext ctx)
+    public static MpcContext Connect(PartyJobContext ctx) => Connect(ctx, [PartyIds.Client, PartyIds.ModelOwner]);
+
+    /// <summary>As above, for a session whose outside endpoints are <paramref name="required"/>.</summary>
+    public static MpcContext Connect(PartyJobContext ctx, int[] required)
     {
         var scheme = ctx.Argument(SessionTerms.SchemeArgument, "3pc");
         if (scheme != ctx.Scheme)
@@ -163,8 +180,8 @@ public static class PrivateJobArguments
         // The client and the model owner link to the parties only, so each sees the others it can reach; the parties
         // must see both.
         if (PartyIds.ComputeParties.Contains(ctx.PartyId))
-            foreach (var e in new[] { PartyIds.Client, PartyIds.ModelOwner })
-                if (!ctx.Endpoints.Contains(e)) throw new InvalidOperationException($"a private run needs endpoint {e} (client and model owner)");
+            foreach (var e in required)
+                if (!ctx.Endpoints.Contains(e)) throw new InvalidOperationException($"this run needs endpoint {e} ({Endpoints.Name(e)})");
         return MpcContext.Create(scheme == "2pc" ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, ctx.Transport, ctx.Endpoints,
             new MpcOptions { FracBits = checked((int)ctx.LongArgument("frac_bits", 16)), SessionLabel = ctx.SessionId });
     }
@@ -183,16 +200,10 @@ public static class PrivateJobArguments
         };
     }
 
-    /// <summary>Operation labels (fixed names from the engine and protocols) with their figures.</summary>
-    public static string EncodeLabels(IReadOnlyDictionary<string, CommStats> labels) =>
-        string.Join(";", labels.Select(kv => $"{kv.Key}={Encode(kv.Value)}"));
-
-    public static IEnumerable<(string Label, CommStats Stats)> DecodeLabels(string text) =>
-        text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part =>
-        {
-            int eq = part.IndexOf('=');
-            return (part[..eq], Decode(part[(eq + 1)..]));
-        });
+    /// <summary>The stored model a session asks for: its hash, scheme and fixed-point bits, from the checked terms.</summary>
+    public static Storage.HeldModel HeldModel(IReadOnlyDictionary<string, string> arguments) => new(
+        CertificateFingerprint.Normalize(arguments[SessionTerms.ModelHashArgument])!, arguments[SessionTerms.SchemeArgument],
+        int.Parse(arguments[SessionTerms.FracBitsArgument], CultureInfo.InvariantCulture));
 
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Private;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -34,8 +35,8 @@ public sealed class PrivatePerplexityJob : IValidatingPartyJob
 
     public PerplexityResult? Result { get; private set; }
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, Hosting.ClusterConfig cluster,
-        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
+    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+        IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
         Lengths(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 
     private static int[] Lengths(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config)
@@ -62,6 +63,6 @@ public sealed class PrivatePerplexityJob : IValidatingPartyJob
         }
         using var mpc = PrivateJobArguments.Connect(context);
         Result = PrivatePerplexity.Run(mpc, config, lengths, _owner, _chunks, _progress);
-        context.Results["total"] = PrivateJobArguments.Encode(mpc.Channel.Total);
+        context.PrivateRun = new Protos.PrivateRunStats { Total = PrivateRunStatsRecords.ToRecord(mpc.Channel.Total) };
     }
 }

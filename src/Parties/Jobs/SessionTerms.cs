@@ -1,6 +1,5 @@
 using System.Globalization;
-using PrivateInference.Parties.Hosting;
-using PrivateInference.Parties.Security;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Jobs;
 
@@ -89,6 +88,7 @@ public interface IValidatingPartyJob : IPartyJob
 {
     /// <summary>Throws <see cref="ArgumentException"/> for malformed arguments, <see cref="SessionTermsException"/>
     /// when the session terms differ from <paramref name="expected"/>.</summary>
+    /// <param name="store">This party's weight shares at rest, when it keeps any (`pi party --store`).</param>
     void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster, IReadOnlyCollection<int> externalEndpoints,
-        SessionTerms expected);
+        SessionTerms expected, Storage.ShareStore? store);
 }

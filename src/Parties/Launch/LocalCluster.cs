@@ -1,6 +1,6 @@
 using System.Globalization;
 using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Security;
 using PrivateInference.Protocols.Communication;
 

@@ -1,6 +1,7 @@
 using PrivateInference.Kernels.Backends;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Launch;
 
 /// <summary>What <see cref="LocalCluster"/> starts.</summary>
@@ -40,6 +41,6 @@ public sealed record LocalClusterOptions
     {
         3 => "3pc",
         2 => "2pc",
-        _ => throw new ArgumentException($"--parties must be 3 (3pc) or 2 (2pc with a dealer), not {parties}"),
+        _ => throw new ArgumentException($"a local cluster has 3 parties (3pc) or 2 and a dealer (2pc), not {parties}"),
     };
 }

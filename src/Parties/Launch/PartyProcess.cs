@@ -1,5 +1,6 @@
 using System.Diagnostics;
 
+
 namespace PrivateInference.Parties.Launch;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using PrivateInference.Engine.Private;
 
+
 namespace PrivateInference.Parties.Private;
 
 /// <summary>The human summary (stderr) and the JSON row of a private run.</summary>

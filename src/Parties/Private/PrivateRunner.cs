@@ -1,15 +1,15 @@
-using PrivateInference.Engine;
-using PrivateInference.Kernels.Backends;
 using PrivateInference.Engine.Benchmarks;
 using PrivateInference.Engine.Evaluation;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
+using PrivateInference.Engine;
+using PrivateInference.Kernels.Backends;
 using PrivateInference.Parties.Client;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
-using PrivateInference.Protocols;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Private;
 
@@ -66,7 +66,7 @@ public sealed class PrivateRunner : IAsyncDisposable
                 if (settings.Device != RingDevice.Cpu)
                     Console.Error.WriteLine("pi: --device applies to parties this run starts; a running cluster's parties keep theirs (pi launch --device)");
                 try { cluster = ClusterConfig.Load(file); }
-                catch (ClusterConfigException e) { throw new InputException(e.Message); }
+                catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             }
             else
             {
@@ -91,7 +91,7 @@ public sealed class PrivateRunner : IAsyncDisposable
                     Transport = PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = settings.Timeout },
                 });
             }
-            catch (ClusterConfigException e) { throw new InputException(e.Message); }
+            catch (ClusterConfigException e) { throw new InputException(e.Message, e); }
             try { await runner._client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellation); }
             catch (TimeoutException e) { throw new InputException(e.Message); }
             return runner;
@@ -109,16 +109,34 @@ public sealed class PrivateRunner : IAsyncDisposable
     public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation,
         Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
-        if (_client is null)
-            return await Task.Run(() => InProcessPrivateRun.Generate(_settings.Scheme, weights, client, maxTokens, _options, _settings.Network, cache), cancellation);
         var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
         args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
         var ownerPart = PrivateGenerateJob.ForOwner(FoldedWeights.Fold(weights));
-        var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
-        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
+        // In process, the same job runs through the in-process job runner, with the same open-time checks as a party.
+        var outcome = _client is null
+            ? await RunInProcessAsync(args, clientPart, ownerPart)
+            : await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
+        return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
+    }
+
+    /// <summary>A generation served from the weight shares the parties keep at rest: this process is the client only and
+    /// knows the model by its public shape.</summary>
+    public async Task<PrivateRunResult[]> GenerateFromStoreAsync(LlamaConfig config, ClientInputs client, int maxTokens, CancellationToken cancellation,
+        Engine.CachePolicies.CachePolicyOptions? cache = null)
+    {
+        if (_client is null)
+            throw new InputException("a run from stored shares needs a running cluster whose parties hold them");
+        var args = PrivateJobArguments.For(config, _settings.Scheme, _settings.FracBits);
+        args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
+        args[PrivateJobArguments.WeightsArgument] = PrivateJobArguments.StoredWeights;
+        args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var clientPart = PrivateGenerateJob.ForClient(client);
+        var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, null, cancellation);
+        return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!];
     }
 
     public async Task<PerplexityResult> PerplexityAsync(LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
@@ -142,10 +160,10 @@ public sealed class PrivateRunner : IAsyncDisposable
         var clientPart = PrivateBenchJob.ForClient();
         var ownerPart = PrivateBenchJob.ForOwner(folded);
         var outcome = await RunJobAsync(PrivateBenchJob.JobName, args, clientPart, ownerPart, cancellation);
-        return [.. outcome.Parties.Select(p => PrivateGenerateJob.FromValues(p.PartyId, p.Values)), clientPart.Result!, ownerPart.Result!];
+        return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
     }
 
-    private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob ownerPart,
+    private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
         CancellationToken cancellation)
     {
         try
@@ -160,6 +178,20 @@ public sealed class PrivateRunner : IAsyncDisposable
         {
             if (_local is not null && await _local.ExitedPartiesAsync(TimeSpan.FromSeconds(1)) is { } exits)
                 throw new InputException($"the private run failed: {exits} (then: {e.Message})");
+            throw new InputException($"the private run failed: {e.Message}");
+        }
+    }
+
+    private async Task<JobOutcome> RunInProcessAsync(Dictionary<string, string> args, IPartyJob clientPart, IPartyJob ownerPart)
+    {
+        try
+        {
+            return (await InProcessJobRunner.RunAsync(new PrivateGenerateJob(), args, _settings.SchemeName, clientPart, ownerPart,
+                network: _settings.Network,
+                options: PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = _settings.Timeout })).EnsureSuccess();
+        }
+        catch (JobFailedException e)
+        {
             throw new InputException($"the private run failed: {e.Message}");
         }
     }

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using PrivateInference.Parties.Hosting;
+using System.Security.Cryptography;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Security;
 

@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Security;
 

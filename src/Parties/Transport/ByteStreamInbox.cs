@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Transport;
 
 /// <summary>
@@ -44,9 +45,10 @@ internal sealed class ByteStreamInbox(string description)
         }
     }
 
-    /// <summary>Fills <paramref name="destination"/>; throws <see cref="TransportException"/> if no byte arrives for
-    /// <paramref name="idleTimeout"/> or the stream failed.</summary>
-    public void Read(Span<byte> destination, TimeSpan idleTimeout)
+    /// <summary>Fills <paramref name="destination"/>; throws <see cref="TransportException"/> if the stream failed, or if
+    /// for <paramref name="idleTimeout"/> no byte arrived and (when <paramref name="sinceHeard"/> says) the peer's link
+    /// carried nothing either, not even a heartbeat: a peer that is busy computing is waited for, a silent one is not.</summary>
+    public void Read(Span<byte> destination, TimeSpan idleTimeout, Func<TimeSpan?>? sinceHeard = null)
     {
         var filled = 0;
         lock (_gate)
@@ -64,12 +66,19 @@ internal sealed class ByteStreamInbox(string description)
                     throw new TransportException(
                         $"{description}: {_failure} ({destination.Length - filled} of {destination.Length} bytes still expected)",
                         _failureCause);
-                var remaining = idleTimeout - Stopwatch.GetElapsedTime(idleSince);
+                var silent = Stopwatch.GetElapsedTime(idleSince);
+                var heartbeats = sinceHeard?.Invoke();
+                if (heartbeats is { } heard && heard < silent)
+                    silent = heard;
+                var remaining = idleTimeout - silent;
                 if (remaining <= TimeSpan.Zero)
-                    throw new TransportException(
-                        $"{description}: no data for {idleTimeout.TotalSeconds:0.###} s while {destination.Length - filled} " +
-                        $"of {destination.Length} bytes were expected; the peer is silent or gone, or busy for longer than that " +
-                        "(a large model's set-up can be: raise --timeout)");
+                    throw new TransportException(heartbeats is null
+                        ? $"{description}: no data for {idleTimeout.TotalSeconds:0.###} s while {destination.Length - filled} " +
+                          $"of {destination.Length} bytes were expected; the peer is silent or gone"
+                        : $"{description}: neither data nor a heartbeat for {idleTimeout.TotalSeconds:0.###} s while " +
+                          $"{destination.Length - filled} of {destination.Length} bytes were expected; the peer is frozen, cut off or gone");
+                // Woken early by new bytes or a failure; otherwise the check above runs again when the silence would
+                // reach the timeout, and a heartbeat heard meanwhile pushes that moment back.
                 Monitor.Wait(_gate, remaining);
             }
         }

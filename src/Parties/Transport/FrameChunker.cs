@@ -1,3 +1,4 @@
+
 namespace PrivateInference.Parties.Transport;
 
 /// <summary>Splits one send into frame-sized pieces; the receiver's byte stream makes reassembly implicit.</summary>

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Protocols.Communication;
 
@@ -67,7 +68,7 @@ public sealed class GrpcTransport : ITransport
     {
         var peer = PeerFor(fromParty, "receive from");
         if (!destination.IsEmpty)
-            peer.Inbox.Read(destination, _options.ReceiveTimeout);
+            peer.Inbox.Read(destination, _options.ReceiveTimeout, () => _route(fromParty)?.SinceHeard);
     }
 
     /// <summary>Takes in one frame from <paramref name="fromEndpoint"/>; throws <see cref="TransportException"/>
@@ -115,6 +116,7 @@ public sealed class GrpcTransport : ITransport
     /// <summary>Ends the session after a failure: peers are told (so they stop waiting) and local receives fail.</summary>
     public void Abort(string reason)
     {
+        Volatile.Write(ref _aborted, 1);
         foreach (var peer in _peers.Keys)
         {
             FailPeer(peer, "session aborted locally: " + reason);
@@ -129,12 +131,31 @@ public sealed class GrpcTransport : ITransport
         }
     }
 
+    /// <summary>Set when this endpoint's part of the job starts: from then on, closing the session tells every peer
+    /// that no more bytes will come (a session closed before it ran tells no one, as no peer expects anything).</summary>
+    internal bool AnnouncesEnd { get; set; }
+
+    private int _aborted;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         foreach (var peer in _peers.Keys)
+        {
             FailPeer(peer, "session closed");
+            if (!AnnouncesEnd || Volatile.Read(ref _aborted) != 0)
+                continue;
+            try
+            {
+                // Queued after every data frame of the session on the same link, so it arrives after them.
+                _route(peer)?.Enqueue(new LinkMessage { Abort = new SessionAbort { SessionId = SessionId, Finished = true } });
+            }
+            catch (TransportException)
+            {
+                // A peer whose link is down learns nothing more from this session either way.
+            }
+        }
         _onDispose?.Invoke(this);
     }
 

@@ -3,9 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using PrivateInference.Parties.Hosting;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
-using PrivateInference.Parties.Security;
 using PrivateInference.Protocols.Communication;
 
 namespace PrivateInference.Parties.Transport;
@@ -23,7 +22,10 @@ public sealed class LinkMesh : IAsyncDisposable
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<int, PeerLink> _partyLinks = new();
-    private readonly ConcurrentDictionary<string, PeerLink> _externalLinks = new();
+    // Keyed by endpoint and link id together: a link serves only the role it said hello as, so no other endpoint's
+    // hello can take over a session's client (or owner) link by repeating its id.
+    private readonly ConcurrentDictionary<(int Endpoint, string LinkId), PeerLink> _externalLinks = new();
+    private readonly object _registration = new();
     private readonly ConcurrentDictionary<int, GrpcChannel> _channels = new();
     private readonly List<Task> _dialers = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -33,8 +35,11 @@ public sealed class LinkMesh : IAsyncDisposable
 
     /// <param name="certificate">This endpoint's certificate with its key, presented on every link it dials
     /// (required when the cluster pins certificates).</param>
-    public LinkMesh(ClusterConfig cluster, int localEndpoint, TransportOptions options, ILogger logger, X509Certificate2? certificate = null)
+    /// <param name="linkId">The id sent in this endpoint's hellos; a fresh random one unless given (tests).</param>
+    public LinkMesh(ClusterConfig cluster, int localEndpoint, TransportOptions options, ILogger logger, X509Certificate2? certificate = null,
+        string? linkId = null)
     {
+        LinkId = linkId ?? Guid.NewGuid().ToString("N");
         if (cluster.Secure && certificate is null)
             throw new ClusterConfigException($"cluster '{cluster.ClusterId}' pins certificates: {Endpoints.Name(localEndpoint)} needs its key");
         _certificate = certificate;
@@ -53,7 +58,7 @@ public sealed class LinkMesh : IAsyncDisposable
     public TransportOptions Options { get; }
 
     /// <summary>Sent in this endpoint's hellos; a party binds a client's sessions to it.</summary>
-    public string LinkId { get; } = Guid.NewGuid().ToString("N");
+    public string LinkId { get; }
 
     internal SessionRouter Router { get; } = new();
 
@@ -103,7 +108,7 @@ public sealed class LinkMesh : IAsyncDisposable
         {
             if (!Endpoints.IsExternal(endpoint))
                 throw new ArgumentException($"endpoint {endpoint} is a party, not a client or model owner");
-            if (!_externalLinks.ContainsKey(linkId))
+            if (!_externalLinks.ContainsKey((endpoint, linkId)))
                 throw new TransportException($"the {Endpoints.Name(endpoint)} link named for session '{sessionId}' is not connected");
         }
         var endpoints = Cluster.PartyIds.Concat(externalLinks.Keys).Append(LocalEndpoint);
@@ -111,7 +116,7 @@ public sealed class LinkMesh : IAsyncDisposable
 
         IFrameSink? Route(int endpoint) =>
             Endpoints.IsExternal(endpoint)
-                ? externalLinks.TryGetValue(endpoint, out var id) ? _externalLinks.GetValueOrDefault(id) : null
+                ? externalLinks.TryGetValue(endpoint, out var id) ? _externalLinks.GetValueOrDefault((endpoint, id)) : null
                 : _partyLinks.GetValueOrDefault(endpoint);
     }
 
@@ -128,24 +133,15 @@ public sealed class LinkMesh : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "a link must start with a hello"));
             hello = requests.Current.Hello;
         }
-        var refusal = CheckIncomingHello(hello) ?? CheckIdentity(hello, context);
+        var fingerprint = PresentedFingerprint(context);
+        var refusal = CheckIncomingHello(hello) ?? CheckIdentity(hello, fingerprint);
+        // Registered before the hello reply, so that a dialler who has its answer can open sessions at once.
+        var link = new PeerLink(hello.FromEndpoint, hello.LinkId, _logger, fingerprint);
+        refusal ??= Register(link);
         if (refusal is not null)
         {
             _logger.LogWarning("Refused a link: {Reason}", refusal);
             throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
-        }
-        // Registered before the hello reply, so that a dialler who has its answer can open sessions at once.
-        var link = new PeerLink(hello.FromEndpoint, hello.LinkId, _logger);
-        if (Endpoints.IsExternal(hello.FromEndpoint))
-        {
-            _externalLinks[hello.LinkId] = link;
-        }
-        else
-        {
-            // A party that redials (it restarted, or its side of the stream broke first) replaces its old link.
-            if (_partyLinks.TryGetValue(hello.FromEndpoint, out var previous))
-                previous.Close("replaced by a newer link from the same party");
-            _partyLinks[hello.FromEndpoint] = link;
         }
         var reason = "the hello reply could not be sent";
         try
@@ -179,14 +175,52 @@ public sealed class LinkMesh : IAsyncDisposable
         return from > LocalEndpoint ? null : $"{Endpoints.Name(from)} dialled {Endpoints.Name(LocalEndpoint)}, but lower ids are dialled, not dialling";
     }
 
-    /// <summary>In a TLS cluster the certificate, not the hello, says who dials: a link may only claim the endpoint
-    /// its certificate is pinned for, so a client cannot pose as a party or as the model owner.</summary>
-    private string? CheckIdentity(LinkHello hello, ServerCallContext context)
+    /// <summary>
+    /// Adds an accepted link, or says why not. A client or owner link id names one endpoint's link: a hello that
+    /// repeats a live id of another endpoint, or of the same endpoint under another certificate, is refused, so no
+    /// link can take over sessions bound to someone else's. The same dialler redialling replaces its old link.
+    /// </summary>
+    private string? Register(PeerLink link)
+    {
+        lock (_registration)
+        {
+            if (!Endpoints.IsExternal(link.PeerEndpoint))
+            {
+                // A party that redials (it restarted, or its side of the stream broke first) replaces its old link.
+                if (_partyLinks.TryGetValue(link.PeerEndpoint, out var previousParty))
+                    previousParty.Close("replaced by a newer link from the same party");
+                _partyLinks[link.PeerEndpoint] = link;
+                return null;
+            }
+            foreach (var ((endpoint, id), existing) in _externalLinks)
+            {
+                if (id != link.LinkId)
+                    continue;
+                if (endpoint != link.PeerEndpoint)
+                    return $"a link hello as {Endpoints.Name(link.PeerEndpoint)} reuses the link id of a live {Endpoints.Name(endpoint)} link";
+                if (existing.Fingerprint != link.Fingerprint)
+                    return $"a link hello as {Endpoints.Name(link.PeerEndpoint)} reuses the id of a live link opened with another certificate";
+                existing.Close("replaced by a newer link from the same endpoint");
+            }
+            _externalLinks[(link.PeerEndpoint, link.LinkId)] = link;
+            return null;
+        }
+    }
+
+    private string? PresentedFingerprint(ServerCallContext context)
     {
         if (!Cluster.Secure)
             return null;
         var certificate = context.GetHttpContext().Connection.ClientCertificate;
-        var fingerprint = certificate is null ? null : CertificateFingerprint.Of(certificate);
+        return certificate is null ? null : CertificateFingerprint.Of(certificate);
+    }
+
+    /// <summary>In a TLS cluster the certificate, not the hello, says who dials: a link may only claim the endpoint
+    /// its certificate is pinned for, so a client cannot pose as a party or as the model owner.</summary>
+    private string? CheckIdentity(LinkHello hello, string? fingerprint)
+    {
+        if (!Cluster.Secure)
+            return null;
         if (Cluster.MayActAs(fingerprint, hello.FromEndpoint))
             return null;
         return fingerprint is null
@@ -252,7 +286,7 @@ public sealed class LinkMesh : IAsyncDisposable
     {
         link.Close(reason);
         if (Endpoints.IsExternal(link.PeerEndpoint))
-            _externalLinks.TryRemove(new KeyValuePair<string, PeerLink>(link.LinkId, link));
+            _externalLinks.TryRemove(new KeyValuePair<(int, string), PeerLink>((link.PeerEndpoint, link.LinkId), link));
         else
             _partyLinks.TryRemove(new KeyValuePair<int, PeerLink>(link.PeerEndpoint, link));
         Router.FailLink(link.PeerEndpoint, link.LinkId, $"the link to {Endpoints.Name(link.PeerEndpoint)} went down: {reason}");

@@ -3,8 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using PrivateInference.Parties.Hosting;
-using PrivateInference.Parties.Security;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Transport;
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Protocols.Communication;
 
@@ -10,18 +12,24 @@ namespace PrivateInference.Parties.Transport;
 /// One established bidirectional stream to one peer endpoint, shared by all sessions. Sends are queued and
 /// written by a single pump (a gRPC stream allows one write at a time); received frames go to the router.
 /// </summary>
-internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) : IFrameSink
+internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger, string? fingerprint = null) : IFrameSink
 {
     private readonly System.Threading.Channels.Channel<LinkMessage> _outgoing =
         System.Threading.Channels.Channel.CreateUnbounded<LinkMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private volatile string? _downReason;
     private long _rejectedFrames;
+    private long _lastHeard = Stopwatch.GetTimestamp();
 
     public int PeerEndpoint { get; } = peerEndpoint;
 
     /// <summary>Identifies the dialling endpoint's link; client sessions are bound to it.</summary>
     public string LinkId { get; } = linkId;
+
+    /// <summary>The certificate the dialler presented (accepted links of a TLS cluster), null otherwise.</summary>
+    public string? Fingerprint { get; } = fingerprint;
+
+    public TimeSpan? SinceHeard => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
 
     public long RejectedFrames => Interlocked.Read(ref _rejectedFrames);
 
@@ -50,6 +58,7 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _stop.Token);
         var writing = WriteAsync(writer, both.Token);
         var reading = ReadAsync(reader, router, both.Token);
+        var beating = BeatAsync(both.Token);
         var first = await Task.WhenAny(writing, reading).ConfigureAwait(false);
         if (first == reading && reading.Exception?.GetBaseException() is { } readFailure && !cancellation.IsCancellationRequested)
             ReadFailure = readFailure;
@@ -60,7 +69,7 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
         await both.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(writing, reading).ConfigureAwait(false);
+            await Task.WhenAll(writing, reading, beating).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -75,11 +84,32 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
             await writer.WriteAsync(message, cancellation).ConfigureAwait(false);
     }
 
+    /// <summary>Queues a heartbeat every interval while the link is up, whatever the jobs on it are doing.</summary>
+    private async Task BeatAsync(CancellationToken cancellation)
+    {
+        using var timer = new PeriodicTimer(TransportOptions.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
+            {
+                if (!_outgoing.Writer.TryWrite(Heartbeat))
+                    return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The link is going down.
+        }
+    }
+
+    private static readonly LinkMessage Heartbeat = new() { Heartbeat = new LinkHeartbeat() };
+
     private async Task ReadAsync(IAsyncStreamReader<LinkMessage> reader, SessionRouter router, CancellationToken cancellation)
     {
         while (await reader.MoveNext(cancellation).ConfigureAwait(false))
         {
             var message = reader.Current;
+            Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
             try
             {
                 switch (message.KindCase)
@@ -89,6 +119,8 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger) 
                         break;
                     case LinkMessage.KindOneofCase.Abort:
                         router.DeliverAbort(PeerEndpoint, LinkId, message.Abort);
+                        break;
+                    case LinkMessage.KindOneofCase.Heartbeat:
                         break;
                     default:
                         throw new TransportException($"unexpected {message.KindCase} message from {Endpoints.Name(PeerEndpoint)} after the handshake");

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Protocols.Communication;
 
@@ -47,8 +48,10 @@ internal sealed class SessionRouter
             if (_closed.Contains(abort.SessionId))
                 return;
         }
-        Find(fromEndpoint, linkId, abort.SessionId, "abort notice")
-            .FailPeer(fromEndpoint, $"{Endpoints.Name(fromEndpoint)} aborted the session: {abort.Reason}");
+        Find(fromEndpoint, linkId, abort.SessionId, abort.Finished ? "end notice" : "abort notice")
+            .FailPeer(fromEndpoint, abort.Finished
+                ? $"{Endpoints.Name(fromEndpoint)} finished its part of the session and sends nothing more"
+                : $"{Endpoints.Name(fromEndpoint)} aborted the session: {abort.Reason}");
     }
 
     /// <summary>A link went down: every open session that routes through it loses that peer.</summary>

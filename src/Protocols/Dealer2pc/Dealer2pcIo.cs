@@ -36,8 +36,15 @@ internal sealed partial class Dealer2pcScheme
         return Share.Empty(length, 0);
     }
 
+    /// <summary>
+    /// Opens x to a compute party, the client or the owner. Never to the dealer: it holds the masks of every triple it
+    /// dealt, so handing it both shares of data would undo the scheme's privacy; every party refuses alike, before any
+    /// message, so the refusal cannot desynchronise the session.
+    /// </summary>
     public ulong[]? Reveal(Share x, int toParty)
     {
+        if (toParty == Dealer)
+            throw new InvalidOperationException("in 2pc no value is ever opened to the dealer (party 2): it must never receive a share of data");
         int n = x.Length;
         if (toParty == 0 || toParty == 1)
         {

@@ -12,9 +12,19 @@ public static class FixedPointEncoding
 
     public static ulong Encode(double x, int fracBits)
     {
+        // The message never carries x: the value may be a secret (a weight, an input), and errors travel to every party.
+        if (!Fits(x, fracBits))
+            throw new OverflowException(
+                $"a value {(double.IsFinite(x) ? $"of magnitude at least 2^{63 - fracBits}" : "that is NaN or infinite")} does not fit in Z_2^64 at {fracBits} fractional bits");
         double s = Math.Round(x * Math.Pow(2, fracBits));
-        if (double.IsNaN(s) || Math.Abs(s) >= 9.2e18) throw new OverflowException($"{x} does not fit in Z_2^64 at {fracBits} fractional bits");
         return unchecked((ulong)(long)s);
+    }
+
+    /// <summary>Whether <paramref name="x"/> can be encoded at <paramref name="fracBits"/> (finite and |x·2^f| below 2^63).</summary>
+    public static bool Fits(double x, int fracBits)
+    {
+        double s = Math.Round(x * Math.Pow(2, fracBits));
+        return !double.IsNaN(s) && Math.Abs(s) < 9.2e18;
     }
 
     public static double Decode(ulong v, int fracBits) => unchecked((long)v) / Math.Pow(2, fracBits);

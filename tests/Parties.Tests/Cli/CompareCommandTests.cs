@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using PrivateInference.Parties.Cli;
 
+
 namespace PrivateInference.Parties.Tests.Cli;
 
 /// <summary>`pi compare` end to end on stories260K (found in ../shared/models beside the repository).</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 
+
 namespace PrivateInference.Parties.Tests.Cli;
 
 /// <summary>`pi generate` and `pi eval ppl` as a user runs them: stdout holds the text alone; bad input is one line.</summary>

@@ -1,8 +1,9 @@
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
-using PrivateInference.Protocols;
 using PrivateInference.Protocols.Benchmarks;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
+
 
 namespace PrivateInference.Parties.Tests.Jobs;
 

@@ -1,6 +1,7 @@
 using PrivateInference.Parties.Private;
-using PrivateInference.Protocols;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
+
 
 namespace PrivateInference.Parties.Tests.Private;
 

@@ -7,8 +7,9 @@ using PrivateInference.Engine.Sampling;
 using PrivateInference.Engine.Tokenization;
 using PrivateInference.Parties.Launch;
 using PrivateInference.Parties.Private;
-using PrivateInference.Protocols;
 using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols;
+
 
 namespace PrivateInference.Parties.Tests.Private;
 

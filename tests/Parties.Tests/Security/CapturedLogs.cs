@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
+
 namespace PrivateInference.Parties.Tests.Security;
 
 /// <summary>Keeps the lines an in-process party logs, so tests can check what a refusal says (and what it never says).</summary>

@@ -1,6 +1,7 @@
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
 
+
 namespace PrivateInference.Parties.Tests.Security;
 
 /// <summary>Several private sessions share one set of party processes and their links, each correct and isolated.</summary>

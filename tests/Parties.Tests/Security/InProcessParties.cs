@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Hosting;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
@@ -16,8 +17,9 @@ namespace PrivateInference.Parties.Tests.Security;
 /// </summary>
 internal sealed class InProcessParties : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenSource _stop = new();
     private readonly List<Task> _hosts = [];
+    private readonly List<PartyHostOptions> _options = [];
 
     private InProcessParties(ClusterConfig cluster, string directory)
     {
@@ -37,7 +39,7 @@ internal sealed class InProcessParties : IAsyncDisposable
     /// <param name="only">Start only these parties (the others stay down).</param>
     public static async Task<InProcessParties> StartAsync(
         string scheme = "3pc", Func<int, X509Certificate2?>? certificateFor = null, SessionTerms? expected = null,
-        TimeSpan? receiveTimeout = null, int[]? only = null, bool waitReady = true)
+        TimeSpan? receiveTimeout = null, int[]? only = null, bool waitReady = true, bool withStores = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("pi-tls-test-").FullName;
         var ports = FreePorts.Pick(3);
@@ -57,6 +59,7 @@ internal sealed class InProcessParties : IAsyncDisposable
                 Expected = expected ?? SessionTerms.Any,
                 Transport = TransportOptions.Default with { ReceiveTimeout = receiveTimeout ?? TimeSpan.FromSeconds(20) },
                 Verbose = true,
+                Store = withStores ? new PrivateInference.Parties.Storage.ShareStore(Path.Combine(directory, $"shares-party{id}"), cluster, id) : null,
                 ConfigureLogging = logging =>
                 {
                     // The test output stays quiet; the captured lines are what tests look at.
@@ -64,8 +67,9 @@ internal sealed class InProcessParties : IAsyncDisposable
                     logging.AddProvider(logs);
                 },
             };
-            parties._hosts.Add(Task.Run(() => PartyHost.RunAsync(options, parties._stop.Token)));
+            parties._options.Add(options);
         }
+        parties.StartHosts();
         if (waitReady)
         {
             await using var client = parties.CreateClient();
@@ -74,11 +78,27 @@ internal sealed class InProcessParties : IAsyncDisposable
         return parties;
     }
 
-    public ClusterClient CreateClient(ClusterClientOptions? options = null) => new(Cluster, options);
+    private void StartHosts()
+    {
+        var stop = _stop.Token;
+        foreach (var options in _options)
+            _hosts.Add(Task.Run(() => PartyHost.RunAsync(options, stop)));
+    }
 
-    public X509Certificate2 Key(string name) => KeyFiles.Load(KeyFiles.KeyPath(Directory, name));
+    /// <summary>Stops every party and starts it again with the same cluster, keys and share folders: a restart.</summary>
+    public async Task RestartAsync()
+    {
+        await StopHostsAsync();
+        _stop = new CancellationTokenSource();
+        StartHosts();
+        await using var client = CreateClient();
+        await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+    }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Party <paramref name="id"/>'s share folder (parties started with stores).</summary>
+    public string StoreOf(int id) => _options.First(o => o.PartyId == id).Store!.Directory;
+
+    private async Task StopHostsAsync()
     {
         await _stop.CancelAsync();
         try
@@ -89,6 +109,16 @@ internal sealed class InProcessParties : IAsyncDisposable
         {
             // A host interrupted during start-up ends this way; it is down either way.
         }
+        _hosts.Clear();
+    }
+
+    public ClusterClient CreateClient(ClusterClientOptions? options = null) => new(Cluster, options);
+
+    public X509Certificate2 Key(string name) => KeyFiles.Load(KeyFiles.KeyPath(Directory, name));
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopHostsAsync();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

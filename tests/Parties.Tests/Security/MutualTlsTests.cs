@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Security;
 using PrivateInference.Parties.Transport;
@@ -95,6 +96,26 @@ public sealed class MutualTlsTests
     }
 
     [Fact]
+    public async Task The_owner_certificate_cannot_take_the_client_link_by_reusing_its_link_id()
+    {
+        await using var parties = await InProcessParties.StartAsync();
+        using var clientKey = parties.Key(KeyFiles.Client);
+        using var ownerKey = parties.Key(KeyFiles.Owner);
+        await using var clientMesh = new LinkMesh(parties.Cluster, Endpoints.Client, TransportOptions.Default, NullLogger.Instance, clientKey);
+        clientMesh.StartDialing();
+        await clientMesh.WaitReadyAsync(TimeSpan.FromSeconds(10));
+        await using var ownerMesh = new LinkMesh(parties.Cluster, Endpoints.ModelOwner, TransportOptions.Default, NullLogger.Instance, ownerKey,
+            linkId: clientMesh.LinkId);
+
+        ownerMesh.StartDialing();
+
+        var line = await parties.Logs[0].WaitForAsync("Refused a link", TimeSpan.FromSeconds(10));
+        Assert.Contains("a link hello as model owner reuses the link id of a live client link", line);
+        Assert.False(ownerMesh.Ready);
+        Assert.True(clientMesh.Ready);
+    }
+
+    [Fact]
     public async Task A_party_certificate_may_not_open_sessions_or_shut_a_party_down()
     {
         await using var parties = await InProcessParties.StartAsync();
@@ -116,12 +137,15 @@ public sealed class MutualTlsTests
     [Fact]
     public async Task A_plaintext_cluster_file_needs_an_explicit_insecure_flag()
     {
-        var plain = new Hosting.ClusterConfig("plain", "3pc",
-            [new Hosting.PartyAddress(0, "127.0.0.1", 1), new Hosting.PartyAddress(1, "127.0.0.1", 2), new Hosting.PartyAddress(2, "127.0.0.1", 3)]).Validated();
+        var plain = new ClusterConfig("plain", "3pc",
+            [new PartyAddress(0, "127.0.0.1", 1), new PartyAddress(1, "127.0.0.1", 2), new PartyAddress(2, "127.0.0.1", 3)]).Validated();
 
-        var refused = Assert.Throws<Hosting.ClusterConfigException>(() => new ClusterClient(plain));
+        var refused = Assert.Throws<PlaintextClusterException>(() => new ClusterClient(plain));
 
-        Assert.Contains("pass --insecure", refused.Message);
+        // The library names no flag; the command line adds it.
+        Assert.Contains("allow plaintext h2c without authentication explicitly", refused.Message);
+        Assert.DoesNotContain("--", refused.Message);
+        Assert.EndsWith("(pass --insecure)", PrivateInference.Parties.Cli.CliErrors.WithFlags(refused));
         await using var allowed = new ClusterClient(plain, new ClusterClientOptions { AllowInsecure = true });
         Assert.Equal("http", plain.Party(0).Uri.Scheme);
     }
@@ -136,7 +160,7 @@ public sealed class MutualTlsTests
                 "keys", "--parties", "3", "--out", directory, "--hosts", "10.0.0.1,10.0.0.2,party2.example", "--port", "7000");
 
             Assert.True(exit == 0, stderr);
-            var cluster = Hosting.ClusterConfig.Load(stdout.Trim());
+            var cluster = ClusterConfig.Load(stdout.Trim());
             Assert.True(cluster.Secure);
             Assert.Equal(["10.0.0.1", "10.0.0.2", "party2.example"], cluster.Parties.Select(p => p.Host));
             Assert.Equal([7000, 7001, 7002], cluster.Parties.Select(p => p.Port));

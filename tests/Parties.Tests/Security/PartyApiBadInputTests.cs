@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Sampling;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Security;
@@ -46,7 +47,7 @@ public sealed class PartyApiBadInputTests(OpenTermsParties fixture) : IClassFixt
         { "a prompt longer than the context", StatusCode.InvalidArgument, "job argument 'prompt_length' must be an integer in 1..512" },
         { "prompt and new tokens beyond the context", StatusCode.InvalidArgument, "exceeds the context of 512" },
         { "a malformed model hash", StatusCode.InvalidArgument, "'model_hash' must be 64 hex digits" },
-        { "no model owner", StatusCode.InvalidArgument, "needs the client and the model owner" },
+        { "no model owner", StatusCode.InvalidArgument, "this session needs the model owner" },
         { "a party named as an external endpoint", StatusCode.InvalidArgument, "endpoint links may only name the client" },
         { "links that are not connected", StatusCode.FailedPrecondition, "is not connected" },
     };

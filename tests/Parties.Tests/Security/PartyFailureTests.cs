@@ -4,6 +4,7 @@ using PrivateInference.Parties.Jobs;
 using PrivateInference.Parties.Launch;
 using PrivateInference.Parties.Transport;
 
+
 namespace PrivateInference.Parties.Tests.Security;
 
 /// <summary>A party process that dies or freezes mid-generation fails everyone else within the timeout, never a hang.</summary>
@@ -98,7 +99,7 @@ public sealed class PartyFailureTests
             Assert.False(outcome.Client!.Ok);
             Assert.False(outcome.Parties[0].Ok);
             Assert.False(outcome.Parties[2].Ok);
-            Assert.Contains("no data for 6 s", string.Join(" ", outcome.All.Select(r => r.Error)));
+            Assert.Contains("neither data nor a heartbeat for 6 s", string.Join(" ", outcome.All.Select(r => r.Error)));
 
             // Once it answers again, the same parties run a new session correctly.
             await client.WaitUntilReadyAsync(TimeSpan.FromSeconds(10));
@@ -107,6 +108,58 @@ public sealed class PartyFailureTests
             (await client.RunJobAsync(PrivateGenerateJob.JobName, Stories.GenerateArguments("3pc", prompt.Count, 3), clientPart, ownerPart))
                 .EnsureSuccess();
             Assert.Equal(Stories.PlainTokens(prompt, 3), clientPart.Result!.Tokens);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_party_killed_or_frozen_mid_prefill_fails_the_run_within_the_timeout(bool freeze)
+    {
+        // The parties compute for long stretches during a long prefill; heartbeats keep them alive to each other, and
+        // a party that is killed or frozen is still caught: at once (its links break) or within the timeout.
+        var timeout = TimeSpan.FromSeconds(6);
+        var (cluster, client) = await StartAsync(timeout);
+        await using (cluster)
+        await using (client)
+        {
+            var prompt = Stories.Prompt(string.Concat(Enumerable.Repeat("Once upon a time, there was a little girl named Lily. ", 8)));
+            var tokens = 0;
+            var (clientPart, ownerPart) = Stories.Parts(prompt, _ => Interlocked.Increment(ref tokens));
+            var run = client.RunJobAsync(PrivateGenerateJob.JobName, Stories.GenerateArguments("3pc", prompt.Count, 2), clientPart, ownerPart);
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.False(run.IsCompleted, "the run ended before the fault");
+            Assert.Equal(0, Volatile.Read(ref tokens));
+            var victim = cluster.ProcessIds[1];
+            var clock = Stopwatch.StartNew();
+            JobOutcome outcome;
+            if (freeze)
+            {
+                Assert.Equal(0, Signal(victim, Sigstop));
+                try
+                {
+                    outcome = await run.WaitAsync(timeout * 4);
+                }
+                finally
+                {
+                    Signal(victim, Sigcont);
+                }
+            }
+            else
+            {
+                using (var process = Process.GetProcessById(victim))
+                    process.Kill();
+                outcome = await run.WaitAsync(timeout * 4);
+            }
+
+            Assert.True(clock.Elapsed < (freeze ? timeout * 3 : timeout), $"took {clock.Elapsed.TotalSeconds:0.0} s to fail");
+            Assert.Equal(0, Volatile.Read(ref tokens));
+            Assert.False(outcome.Client!.Ok);
+            Assert.False(outcome.Parties[0].Ok);
+            Assert.False(outcome.Parties[2].Ok);
+            var errors = string.Join(" ", outcome.All.Select(r => r.Error));
+            // A survivor notices a dead party when receiving (the link went down) or when sending (the link is down).
+            Assert.Matches(freeze ? "neither data nor a heartbeat for 6 s" : "link to party 1 (went|is) down", errors);
         }
     }
 

@@ -1,7 +1,7 @@
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
-using PrivateInference.Parties.Client;
 using PrivateInference.Parties.Jobs;
+
 
 namespace PrivateInference.Parties.Tests.Security;
 

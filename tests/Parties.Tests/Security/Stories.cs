@@ -7,6 +7,7 @@ using PrivateInference.Engine.Tokenization;
 using PrivateInference.Parties.Jobs;
 using PrivateInference.Protocols;
 
+
 namespace PrivateInference.Parties.Tests.Security;
 
 /// <summary>stories260K (from ../shared/models via <see cref="ModelLocator"/>), loaded once for the security tests.</summary>

@@ -61,4 +61,22 @@ public class Dealer2pcSchemeTests
         Assert.All(res, r => Assert.Equal(0, r.cost.BytesSent));
         Assert.Equal(Enumerable.Range(0, 16).Select(i => (double)i).ToArray(), res[1].Item2);
     }
+
+    [Fact]
+    public void Reveal_to_the_dealer_is_refused_at_every_party_before_any_message()
+    {
+        var res = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        {
+            var x = ctx.Input(PartyIds.P0, [4], ctx.PartyId == 0 ? new double[] { 1, 2, 3, 4 } : default);
+            var before = ctx.Channel.Total;
+            var refused = Record.Exception(() => ctx.Reveal(x, PartyIds.P2));
+            return (refused, sent: ctx.Channel.Total.BytesSent - before.BytesSent);
+        });
+        Assert.All(res, r =>
+        {
+            Assert.IsType<InvalidOperationException>(r.refused);
+            Assert.Contains("no value is ever opened to the dealer", r.refused!.Message);
+            Assert.Equal(0, r.sent);
+        });
+    }
 }

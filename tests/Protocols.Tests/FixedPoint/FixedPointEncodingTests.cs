@@ -34,4 +34,17 @@ public class FixedPointEncodingTests
     [Fact]
     public void Values_outside_the_range_are_rejected() =>
         Assert.Throws<OverflowException>(() => FixedPointEncoding.Encode(Math.Pow(2, 48), 16));
+
+    [Theory]
+    [InlineData(double.NaN, "NaN or infinite")]
+    [InlineData(double.PositiveInfinity, "NaN or infinite")]
+    [InlineData(-3.75e15, "magnitude at least 2^47")]
+    public void A_value_that_does_not_fit_is_refused_with_the_reason_but_not_the_value(double x, string reason)
+    {
+        var refused = Assert.Throws<OverflowException>(() => FixedPointEncoding.Encode(x, 16));
+        Assert.Contains(reason, refused.Message);
+        Assert.DoesNotContain("3.75", refused.Message);
+        Assert.DoesNotContain("3750", refused.Message);
+        Assert.False(FixedPointEncoding.Fits(x, 16));
+    }
 }

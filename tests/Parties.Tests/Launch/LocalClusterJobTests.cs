@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using PrivateInference.Parties.Client;
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Jobs;
-using PrivateInference.Parties.Transport;
 
 namespace PrivateInference.Parties.Tests;
 

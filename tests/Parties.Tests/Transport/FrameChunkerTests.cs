@@ -1,5 +1,6 @@
 using PrivateInference.Parties.Transport;
 
+
 namespace PrivateInference.Parties.Tests;
 
 public class FrameChunkerTests

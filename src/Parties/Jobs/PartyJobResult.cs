@@ -1,12 +1,19 @@
 using PrivateInference.Parties.Protos;
 
-namespace PrivateInference.Parties.Client;
+
+namespace PrivateInference.Parties.Jobs;
 
 /// <summary>One endpoint's outcome of a job, as the client sees it.</summary>
 public sealed record PartyJobResult(int PartyId, bool Ok, string? Error, double ElapsedMs, IReadOnlyDictionary<string, string> Values)
 {
+    /// <summary>A private job's typed figures, when the endpoint sent them.</summary>
+    public PrivateRunStats? PrivateRun { get; init; }
+
     internal static PartyJobResult From(JobResult reply) => new(
-        reply.PartyId, reply.Ok, reply.Ok ? null : reply.Error, reply.ElapsedMs, new Dictionary<string, string>(reply.Values));
+        reply.PartyId, reply.Ok, reply.Ok ? null : reply.Error, reply.ElapsedMs, new Dictionary<string, string>(reply.Values))
+    {
+        PrivateRun = reply.PrivateRun,
+    };
 
     internal static PartyJobResult Unreachable(int partyId, string error) =>
         new(partyId, false, error, 0, new Dictionary<string, string>());

@@ -1,4 +1,4 @@
-namespace PrivateInference.Parties.Transport;
+namespace PrivateInference.Parties.Clusters;
 
 /// <summary>
 /// Endpoint ids of the mesh. Compute parties are 0..n-1; the client and the model owner join the same id space

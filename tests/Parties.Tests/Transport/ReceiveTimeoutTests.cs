@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Tests;
 
 public class ReceiveTimeoutTests
@@ -91,5 +92,74 @@ public class ReceiveTimeoutTests
         await closer;
 
         Assert.Contains("session closed", failure.Message);
+    }
+
+    [Fact]
+    public void A_peer_that_keeps_sending_heartbeats_is_waited_for_past_the_timeout_while_it_computes()
+    {
+        var links = new InMemoryLinks(0, 1);
+        var lastBeat = Stopwatch.StartNew();
+        links.Heartbeats[0] = () => lastBeat.Elapsed;
+        using var busy = links.Open(0, "s");
+        using var receiver = links.Open(1, "s", TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromMilliseconds(300) });
+        var computing = new Thread(() =>
+        {
+            // Four timeouts of computing without a byte, heartbeats every 50 ms meanwhile, then the answer.
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromMilliseconds(1200))
+            {
+                Thread.Sleep(50);
+                lastBeat.Restart();
+            }
+            busy.Send(1, new byte[] { 42 });
+        });
+        var waited = Stopwatch.StartNew();
+
+        computing.Start();
+        var buffer = new byte[1];
+        receiver.Receive(0, buffer);
+        computing.Join();
+
+        Assert.Equal(42, buffer[0]);
+        Assert.True(waited.Elapsed > TimeSpan.FromMilliseconds(1000), $"received after {waited.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public void A_peer_whose_heartbeats_stop_fails_the_receive_one_timeout_after_the_last_one()
+    {
+        var links = new InMemoryLinks(0, 1);
+        var started = Stopwatch.StartNew();
+        // Heard from until 500 ms, then frozen: its heartbeats stop.
+        links.Heartbeats[0] = () => started.Elapsed < TimeSpan.FromMilliseconds(500) ? TimeSpan.Zero : started.Elapsed - TimeSpan.FromMilliseconds(500);
+        using var frozen = links.Open(0, "s");
+        using var receiver = links.Open(1, "s", TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var failure = Assert.Throws<TransportException>(() => receiver.Receive(0, new byte[8]));
+
+        Assert.InRange(started.Elapsed.TotalMilliseconds, 780, 5000);
+        Assert.Contains("neither data nor a heartbeat for 0.3 s", failure.Message);
+        Assert.Contains("frozen, cut off or gone", failure.Message);
+    }
+
+    [Fact]
+    public void A_peer_that_finished_its_part_fails_a_receive_waiting_for_more_at_once()
+    {
+        var links = new InMemoryLinks(0, 1);
+        links.Heartbeats[0] = () => TimeSpan.Zero;
+        var finished = links.Open(0, "s");
+        using var receiver = links.Open(1, "s", TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromSeconds(30) });
+        finished.AnnouncesEnd = true;
+        finished.Send(1, new byte[] { 1, 2 });
+        finished.Dispose();
+        var clock = Stopwatch.StartNew();
+
+        var buffer = new byte[2];
+        receiver.Receive(0, buffer);
+        var failure = Assert.Throws<TransportException>(() => receiver.Receive(0, new byte[4]));
+
+        Assert.Equal(new byte[] { 1, 2 }, buffer);
+        Assert.Contains("party 0 finished its part of the session and sends nothing more", failure.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the end notice must not wait for the timeout");
+        Assert.Empty(links.Rejections);
     }
 }

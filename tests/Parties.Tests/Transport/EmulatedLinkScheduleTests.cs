@@ -1,5 +1,6 @@
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Tests;
 
 public class EmulatedLinkScheduleTests

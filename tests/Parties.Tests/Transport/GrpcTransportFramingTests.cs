@@ -1,3 +1,4 @@
+using PrivateInference.Parties.Clusters;
 using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 

@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
-using PrivateInference.Parties.Hosting;
+using System.Net;
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Tests;
 

@@ -2,6 +2,7 @@ using PrivateInference.Parties.Protos;
 using PrivateInference.Parties.Transport;
 using PrivateInference.Protocols.Communication;
 
+
 namespace PrivateInference.Parties.Tests;
 
 /// <summary>
@@ -22,6 +23,10 @@ internal sealed class InMemoryLinks
     public List<TransportException> Rejections { get; } = [];
 
     public SessionRouter Router(int endpoint) => _routers[endpoint];
+
+    /// <summary>Stands in for a live link's heartbeats: how long since the given sender was last heard from. Senders
+    /// not named here have no heartbeats, so receives from them time out on data alone.</summary>
+    public Dictionary<int, Func<TimeSpan?>> Heartbeats { get; } = new();
 
     public GrpcTransport Open(int endpoint, string sessionId, TransportOptions? options = null) =>
         _routers[endpoint].Open(sessionId, endpoint, _routers.Keys, new Dictionary<int, string>(),
@@ -47,6 +52,9 @@ internal sealed class InMemoryLinks
     private sealed class DeliveringSink(InMemoryLinks links, int from, int to) : IFrameSink
     {
         public void Enqueue(LinkMessage message) => links.Deliver(from, to, message);
+
+        // The receiver asks its route to the peer, so the heartbeats of `to` (the peer) are what it hears.
+        public TimeSpan? SinceHeard => links.Heartbeats.TryGetValue(to, out var heard) ? heard() : null;
     }
 }
 

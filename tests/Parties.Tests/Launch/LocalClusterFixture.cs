@@ -1,5 +1,6 @@
 using PrivateInference.Parties.Launch;
 
+
 namespace PrivateInference.Parties.Tests;
 
 /// <summary>One 3pc cluster of real `pi party` processes shared by the tests that only run jobs on it.</summary>

@@ -1,7 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 
-namespace PrivateInference.Parties.Hosting;
+namespace PrivateInference.Parties.Clusters;
 
 /// <summary>Where one compute party listens, and (in a TLS cluster) the SHA-256 fingerprint of its certificate.</summary>
 public sealed record PartyAddress(int Id, string Host, int Port)
@@ -19,7 +19,7 @@ public sealed record ClientIdentity(string Role, string CertSha256)
     public static readonly string[] Roles = ["client", "owner"];
 
     [JsonIgnore]
-    public int Endpoint => Role == "owner" ? Transport.Endpoints.ModelOwner : Transport.Endpoints.Client;
+    public int Endpoint => Role == "owner" ? Endpoints.ModelOwner : Endpoints.Client;
 }
 
 /// <summary>
@@ -60,7 +60,7 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
 
     /// <summary>Whether the holder of <paramref name="fingerprint"/> may open a link as <paramref name="endpoint"/>.</summary>
     public bool MayActAs(string? fingerprint, int endpoint) =>
-        fingerprint is not null && (Transport.Endpoints.IsExternal(endpoint)
+        fingerprint is not null && (Endpoints.IsExternal(endpoint)
             ? Clients?.Any(c => c.CertSha256 == fingerprint && c.Endpoint == endpoint) == true
             : Parties.Any(p => p.Id == endpoint && p.CertSha256 == fingerprint));
 
@@ -159,10 +159,14 @@ public sealed record ClusterConfig(string ClusterId, string Scheme, IReadOnlyLis
             throw new ClusterConfigException("the same certificate is pinned twice: every party and client role needs its own key");
         return this with { ClusterId = ClusterId ?? "", Parties = parties, Clients = clients };
 
-        static string Fingerprint(string? text, string who) => Security.CertificateFingerprint.Normalize(text)
+        static string Fingerprint(string? text, string who) => CertificateFingerprint.Normalize(text)
             ?? throw new ClusterConfigException($"the cert_sha256 of {who} is not 64 hex digits: '{text}'");
     }
 }
 
 /// <summary>A cluster file that is missing, unreadable or inconsistent; the message is meant for the user.</summary>
-public sealed class ClusterConfigException(string message) : Exception(message);
+public class ClusterConfigException(string message) : Exception(message);
+
+/// <summary>A cluster file without certificates, used where plaintext was not explicitly allowed. Library code says
+/// only that; the command line adds which flag allows it.</summary>
+public sealed class PlaintextClusterException(string message) : ClusterConfigException(message);

@@ -1,4 +1,5 @@
-using PrivateInference.Parties.Hosting;
+
+using PrivateInference.Parties.Clusters;
 
 namespace PrivateInference.Parties.Tests;
 

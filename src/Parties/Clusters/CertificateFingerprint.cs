@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 
-namespace PrivateInference.Parties.Security;
+namespace PrivateInference.Parties.Clusters;
 
 /// <summary>
 /// The SHA-256 of a certificate's DER encoding, as 64 lowercase hex digits: what the cluster file pins. Pinning the
