@@ -10,11 +10,13 @@ public static class PrivateRunStatsRecords
     public static CommStatsRecord ToRecord(CommStats s) => new()
     {
         BytesSent = s.BytesSent, BytesReceived = s.BytesReceived, MessagesSent = s.MessagesSent, MessagesReceived = s.MessagesReceived, Rounds = s.Rounds,
+        PreprocessingBytesSent = s.PreprocessingBytesSent, ElapsedMs = s.ElapsedMs,
     };
 
     public static CommStats FromRecord(CommStatsRecord? r) => r is null ? new CommStats() : new CommStats
     {
         BytesSent = r.BytesSent, BytesReceived = r.BytesReceived, MessagesSent = r.MessagesSent, MessagesReceived = r.MessagesReceived, Rounds = r.Rounds,
+        PreprocessingBytesSent = r.PreprocessingBytesSent, ElapsedMs = r.ElapsedMs,
     };
 
     public static PrivateRunStats ToRecord(PrivateRunResult result)

@@ -6,7 +6,7 @@ namespace PrivateInference.Parties.Tests.Jobs;
 
 public class PrivateRunStatsRecordsTests
 {
-    private static CommStats Stats(long n) => new() { BytesSent = n, BytesReceived = n + 1, MessagesSent = n + 2, MessagesReceived = n + 3, Rounds = n + 4 };
+    private static CommStats Stats(long n) => new() { BytesSent = n, BytesReceived = n + 1, MessagesSent = n + 2, MessagesReceived = n + 3, Rounds = n + 4, PreprocessingBytesSent = n + 5, ElapsedMs = n + 0.5 };
 
     [Fact]
     public void A_private_runs_figures_survive_the_typed_wire_form()
