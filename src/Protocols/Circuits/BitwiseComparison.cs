@@ -9,7 +9,7 @@ namespace PrivateInference.Protocols.Circuits;
 ///   β = 0: c_i = a_i − r_i + 1 + Σ_{j&gt;i} (a_j ⊕ r_j),   zero for some i exactly when r &gt; a;
 ///   β = 1: c_i = r_i − t_i + 1 + Σ_{j&gt;i} (t_j ⊕ r_j),   t = a + 1, zero for some i exactly when r ≤ a,
 /// with a = C mod 2^k (every term is non-negative and at most k + 1 &lt; 67, so nothing wraps). Each c_i is multiplied
-/// by a fresh nonzero s_i, re-randomized by a fresh zero sharing and the k positions are shuffled, all from the
+/// by a fresh nonzero s_i, re-randomized by a fresh zero sharing and the k positions are shifted cyclically, all from the
 /// randomness P0 and P1 share, so the helper that adds the two vectors learns only whether one entry is zero:
 /// z = [r &gt; a] ⊕ β.
 /// </summary>
@@ -27,7 +27,8 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
             for (int i = 0; i < k; i++)
             {
                 int bit = (int)((r[e] >> i) & 1);
-                s1[e * k + i] = (byte)((bit - s0[e * k + i] + P) % P);
+                int v = bit - s0[e * k + i];
+                s1[e * k + i] = (byte)(v < 0 ? v + P : v);
             }
         Ch.SendPreprocessing(1, s1);
     }
@@ -44,28 +45,34 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
     /// <summary>Elements whose common draws are expanded at a time (bounds the working set).</summary>
     private const int Block = 4096;
 
-    /// <summary>P0 and P1: the masked per-bit vectors for every element, sent to the helper (one round). Three common
-    /// 64-bit draws per bit give its multiplier (mod 66), its zero-sharing term (mod 67) and its shuffle index (biases
-    /// below 2^-57).</summary>
+    /// <summary>x mod 67 for x &lt; 67·67 + 67 (a product of two elements plus one): a table beats the division.</summary>
+    private static readonly byte[] Mod = Enumerable.Range(0, P * P + P).Select(x => (byte)(x % P)).ToArray();
+
+    /// <summary>P0 and P1: the masked per-bit vectors for every element, sent to the helper (one round). Per bit one
+    /// common 64-bit draw gives its multiplier (in 1..66) and its zero-sharing term from its two 32-bit halves, and per
+    /// element one more a cyclic shift of the k positions, each by a multiply-shift (biases below 2^-26). A shift is
+    /// enough: at most one entry is zero and the others are uniform over Z_67*, so a uniformly placed zero is all a
+    /// shuffle could give.</summary>
     public void SendDigits(ulong[] c, byte[] rBits, int k, ReadOnlySpan<bool> flip)
     {
         int n = c.Length;
         var d = new byte[n * k];
         var share = new int[k];
-        var pos = new int[k];
-        var draws = new ulong[3 * Math.Min(n, Block) * k];
+        int perElement = k + 1;
+        var draws = new ulong[Math.Min(n, Block) * perElement];
         ulong low = LowMask(k);
         bool p0 = Me == 0;
+        int one = p0 ? 1 : 0;
         using var common = Common();
         for (int e0 = 0; e0 < n; e0 += Block)
         {
             int cnt = Math.Min(Block, n - e0);
-            common.Fill(draws.AsSpan(0, 3 * cnt * k));
+            common.Fill(draws.AsSpan(0, cnt * perElement));
             for (int e = e0; e < e0 + cnt; e++)
             {
                 ulong a = c[e] & low;
                 bool beta = flip[e];
-                var bits = rBits.AsSpan(e * k, k);
+                int rb = e * k;
                 if (beta && a == low)
                 {
                     // r ≤ 2^k − 1 always holds: one entry zero, the others one.
@@ -77,31 +84,27 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
                     int suffix = 0;                     // this party's share of Σ_{j>i} (q_j ⊕ r_j), in [0, P)
                     for (int i = k - 1; i >= 0; i--)
                     {
-                        int qi = (int)((q >> i) & 1), ri = bits[i];
-                        int pub = p0 ? 1 + (beta ? -qi : qi) : 0;
-                        int v = pub + (beta ? ri : P - ri) + suffix;      // in [0, 3P)
-                        share[i] = v % P;
+                        int qi = (int)((q >> i) & 1), ri = rBits[rb + i];
+                        int v = (beta ? ri + one - one * qi : P - ri + one + one * qi) + suffix;   // in [0, 3P)
+                        if (v >= P) v -= P;
+                        if (v >= P) v -= P;
+                        share[i] = v;
                         // q_i ⊕ r_i: r_i when q_i = 0, else 1 − r_i.
-                        int w = qi == 0 ? ri : (p0 ? 1 : 0) + P - ri;
-                        suffix += w;
+                        suffix += qi == 0 ? ri : one + P - ri;
                         if (suffix >= P) suffix -= P;
                         if (suffix >= P) suffix -= P;
                     }
                 }
-                var rnd = draws.AsSpan(3 * (e - e0) * k, 3 * k);
-                // A uniform shuffle of the k positions (Fisher-Yates).
-                for (int i = 0; i < k; i++) pos[i] = i;
-                for (int i = k - 1; i > 0; i--)
-                {
-                    int j = (int)(rnd[2 * k + i] % (ulong)(i + 1));
-                    (pos[i], pos[j]) = (pos[j], pos[i]);
-                }
-                var de = d.AsSpan(e * k, k);
+                int at = (e - e0) * perElement;
+                int shift = (int)(((draws[at + k] & 0xFFFFFFFF) * (ulong)k) >> 32);
                 for (int i = 0; i < k; i++)
                 {
-                    int mult = 1 + (int)(rnd[i] % (P - 1));
-                    int zero = (int)(rnd[k + i] % P);
-                    de[pos[i]] = (byte)((mult * share[i] + (p0 ? zero : P - zero)) % P);
+                    ulong r = draws[at + i];
+                    int mult = 1 + (int)(((r & 0xFFFFFFFF) * (P - 1)) >> 32);
+                    int zero = (int)(((r >> 32) * P) >> 32);
+                    int slot = i + shift;
+                    if (slot >= k) slot -= k;
+                    d[rb + slot] = Mod[mult * share[i] + (p0 ? zero : P - zero)];
                 }
             }
         }
@@ -120,7 +123,7 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
         var z = new bool[n];
         for (int e = 0; e < n; e++)
             for (int i = 0; i < k && !z[e]; i++)
-                if ((d0[e * k + i] + d1[e * k + i]) % P == 0) z[e] = true;
+                if (d0[e * k + i] + d1[e * k + i] is 0 or P) z[e] = true;
         return z;
     }
 }
