@@ -24,13 +24,16 @@ public static class CacheBudgets
     public static int Level2Kept(CachePolicyOptions o, int allChildren, int candidates) =>
         Math.Min(candidates, Math.Max(2, (int)Math.Ceiling(o.Level2Keep * allChildren)));
 
-    /// <summary>Whether dynamic selection would keep everything anyway (then it is skipped, publicly).</summary>
+    /// <summary>Whether dynamic selection would keep every child cluster anyway (then it is skipped, publicly). Without
+    /// the hierarchy the flat budget is level 2's over the children; with it, level 1 must keep every parent and level 2
+    /// every child.</summary>
     public static bool SelectsEverything(CachePolicyOptions o, int cacheLength)
     {
-        int clusters = Clusters(cacheLength, o.ClusterSize);
-        if (!o.Hierarchy) return Level1Kept(o, clusters) >= clusters;
         int children = Clusters(cacheLength, o.ChildClusterSize);
-        return Level2Kept(o, children, children) >= children;
+        bool allChildren = Level2Kept(o, children, children) >= children;
+        if (!o.Hierarchy) return allChildren;
+        int parents = Clusters(cacheLength, o.ClusterSize);
+        return allChildren && Level1Kept(o, parents) >= parents;
     }
 
     /// <summary>Tokens the top-k / H2O baselines attend.</summary>

@@ -122,6 +122,8 @@ public sealed class PrivateCachePolicy
         // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
         // the candidates of level 2: slot b·per + j is child j of the parent of rank b.
         var parentPick = SecretSelection.TopKOneHot(_ctx, Force(parentScores, parents), k1);     // [kvh, k1, parents]
+        // A level-2 budget that covers every candidate keeps them all (the plaintext takes them all too).
+        if (k2 >= candidates) return AllCandidates(parentPick, k1, per, parents, children, lastParentChildren);
         // Children laid out by parent [kvh, parents, per]; the last parent's missing children are padding.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
         var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, k1 * per);
@@ -134,6 +136,23 @@ public sealed class PrivateCachePolicy
         for (int j = lastParentChildren; j < per; j++) adjust[j] = -Excluded;
         var pick = SecretSelection.TopKOneHot(_ctx, _ctx.AddPublic(candidateScores, adjust, [1, slots]), k2);  // [kvh, k2, slots]
         return _ctx.MatMul(pick, ExpandToChildren(parentPick, k1, per, parents, children));                    // [kvh, k2, children]
+    }
+
+    /// <summary>Every child of the kept parents as the one-hot [kvh, candidates, children], the last child first (the
+    /// attention expects its padding in row 0) and the last parent's missing children left out. Local.</summary>
+    private SecretTensor AllCandidates(SecretTensor parentPick, int k1, int per, int parents, int children, int lastParentChildren)
+    {
+        int kvh = _c.KvHeads, slots = k1 * per;
+        var expanded = ExpandToChildren(parentPick, k1, per, parents, children);           // [kvh, slots, children]
+        // Slot b·per + j is child j of the parent of rank b; rank 0 is the last parent.
+        var order = new List<int> { lastParentChildren - 1 };
+        order.AddRange(Enumerable.Range(0, lastParentChildren - 1));
+        order.AddRange(Enumerable.Range(per, slots - per));
+        var indices = new int[kvh * order.Count * children];
+        for (int h = 0, at = 0; h < kvh; h++)
+            foreach (var slot in order)
+                for (int c = 0; c < children; c++) indices[at++] = (h * slots + slot) * children + c;
+        return _ctx.Rearrange(expanded, indices, kvh, order.Count, children);
     }
 
     /// <summary>From the parents' one-hot [kvh, k1, parents] to the candidates' one-hot over children
