@@ -94,7 +94,46 @@ public sealed class PrivateCachePolicy
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
     /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private SecretTensor? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private SecretTensor? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children) =>
+        _o.Selection == SelectionMethod.Rank
+            ? SelectChildrenByRank(queries, bounds, n, children)
+            : SelectChildrenByTournament(queries, bounds, n, children);
+
+    /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
+    /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
+    private SecretTensor? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    {
+        int kvh = _c.KvHeads, hs = _c.HeadSize;
+        var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
+        int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
+        int k1 = CacheBudgets.Level1Kept(_o, parents);
+        if (!_o.Hierarchy || k1 >= parents)
+        {
+            int flat = CacheBudgets.Level2Kept(_o, children, children);
+            if (flat >= children) return null;
+            var scores = Scores(q, bounds.ChildMax, bounds.ChildMin);
+            return SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat);
+        }
+        int lastParentChildren = children - (parents - 1) * per;
+        int candidates = (k1 - 1) * per + lastParentChildren;
+        int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
+        var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
+        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
+        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
+        var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1);
+        if (k2 >= candidates) return AllCandidates(parentPick, k1, per, parents, children, lastParentChildren);
+        // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
+        // never candidates), row 1 the first.
+        var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
+        int slots = k1 * per;
+        var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, slots);
+        var middle = Enumerable.Range(0, slots).Where(j => (j >= per || j < lastParentChildren - 1) && j != per).ToList();
+        var pick = SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2);    // [kvh, k2, slots]
+        return _ctx.MatMul(pick, ExpandToChildren(parentPick, k1, per, parents, children));                         // [kvh, k2, children]
+    }
+
+    /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
+    private SecretTensor? SelectChildrenByRank(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.

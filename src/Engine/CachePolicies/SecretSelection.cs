@@ -71,6 +71,84 @@ public static class SecretSelection
         return ctx.AddPublic(ctx.Sub(ctx.Sum(u), ctx.Sum(ctx.Transpose(u))), index, [1, n]);
     }
 
+    /// <summary>Secret one-hot [rows, budget, n] (scale 0) laid out as <see cref="TournamentTopK.PickWithForced"/>
+    /// lists the ids: the public <paramref name="forced"/> rows first, then the middle ones (all of them in list order
+    /// when the budget covers them, else the winners of the bucket tournament, in bucket order).</summary>
+    public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget)
+    {
+        using var scope = ctx.Scope("select_tournament");
+        int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count;
+        var publicIds = r >= middle.Count ? forced.Concat(middle).ToList() : forced.Take(budget).ToList();
+        var parts = new List<SecretTensor>();
+        if (publicIds.Count > 0)
+        {
+            var values = new double[rows * publicIds.Count * n];
+            for (int row = 0; row < rows; row++)
+                for (int b = 0; b < publicIds.Count; b++) values[(row * publicIds.Count + b) * n + publicIds[b]] = 1;
+            parts.Add(ctx.Public(values, [rows, publicIds.Count, n], 0));
+        }
+        if (r > 0 && r < middle.Count) parts.Add(Tournament(ctx, ctx.Reshape(scores, rows, n), middle, r));
+        return parts.Count == 1 ? parts[0] : ctx.Concat(parts, 1);
+    }
+
+    /// <summary>One-hot [rows, r, n] of the bucket winners among <paramref name="candidates"/> (ids into the last axis):
+    /// per level one comparison round and, after the first, one product round that carries each survivor's one-hot over
+    /// the slots it covers (c·left, right − c·right) and its score (right + c·(left − right)).</summary>
+    private static SecretTensor Tournament(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> candidates, int r)
+    {
+        int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r), buckets = rows * r;
+        var gather = new int[buckets * width];
+        var pad = new double[buckets * width];
+        for (int row = 0; row < rows; row++)
+            for (int b = 0; b < r; b++)
+                for (int p = 0; p < width; p++)
+                {
+                    int c = TournamentTopK.Candidate(m, r, b, p), at = (row * r + b) * width + p;
+                    gather[at] = c < 0 ? -1 : row * n + candidates[c];
+                    pad[at] = c < 0 ? TournamentTopK.PadScore : 0;
+                }
+        var values = ctx.AddPublic(ctx.Rearrange(scores, gather, buckets, width), pad, [buckets, width]);
+        SecretTensor? oneHot = null;                                              // [buckets, w, span]
+        for (int w = width, span = 1; w > 1; w /= 2, span *= 2)
+        {
+            int half = w / 2;
+            int[] Pick(int side, int per)
+            {
+                var idx = new int[buckets * half * per];
+                for (int q = 0, at = 0; q < buckets; q++)
+                    for (int p = 0; p < half; p++)
+                        for (int e = 0; e < per; e++) idx[at++] = (q * w + 2 * p + side) * per + e;
+                return idx;
+            }
+            var left = ctx.Rearrange(values, Pick(0, 1), buckets, half);
+            var right = ctx.Rearrange(values, Pick(1, 1), buckets, half);
+            var diff = ctx.Sub(left, right);
+            var rightWins = ctx.LessThanZero(ctx.AddPublic(diff, TournamentTopK.TieMargin));    // 1 − c
+            var c = ctx.AddPublic(ctx.Neg(rightWins), 1);
+            var c3 = ctx.Reshape(c, buckets, half, 1);
+            bool last = half == 1;
+            if (oneHot is null)
+            {
+                oneHot = ctx.Concat([c3, ctx.Reshape(rightWins, buckets, half, 1)], 2);
+                if (!last) values = ctx.Add(right, ctx.Mul(c, diff));
+                continue;
+            }
+            var oneHotLeft = ctx.Rearrange(oneHot, Pick(0, span), buckets, half, span);
+            var oneHotRight = ctx.Rearrange(oneHot, Pick(1, span), buckets, half, span);
+            var products = ctx.MulBatch(last ? [c3, c3] : [c3, c3, c], last ? [oneHotLeft, oneHotRight] : [oneHotLeft, oneHotRight, diff]);
+            oneHot = ctx.Concat([products[0], ctx.Sub(oneHotRight, products[1])], 2);
+            if (!last) values = ctx.Add(right, products[2]);
+        }
+        var place = new int[rows * r * n];
+        Array.Fill(place, -1);
+        for (int row = 0; row < rows; row++)
+            for (int b = 0; b < r; b++)
+                for (int p = 0; p < width; p++)
+                    if (TournamentTopK.Candidate(m, r, b, p) is int c and >= 0)
+                        place[(row * r + b) * n + candidates[c]] = (row * r + b) * width + p;
+        return ctx.Rearrange(oneHot!, place, rows, r, n);
+    }
+
     private static void CheckBudget(SecretTensor scores, int k)
     {
         int n = scores.LastDim;

@@ -20,8 +20,9 @@ public sealed class PrivateCachePolicyPropertyTests
     {
         var rng = new Random(seed);
         // Lengths where a level's budget covers all its candidates (these threw before), then random combinations.
-        var specs = new List<(string, int)> { ("dynamic:l1=0.5,l2=0.5", 113), ("dynamic:l1=0.5,l2=0.5", 160), ("dynamic:l1=0.25", 241), ("dynamic:l1=0.25", 256) };
-        for (int i = 0; i < 14; i++) specs.Add((RandomSpec(rng), rng.Next(2, 300)));
+        var specs = new List<(string, int)> { ("dynamic:l1=0.5,l2=0.5,min=0,select=rank", 113), ("dynamic:l1=0.5,l2=0.5,min=0", 160),
+            ("dynamic:l1=0.25,min=0,select=rank", 241), ("dynamic:l1=0.25,min=0", 256), ("dynamic", 300) };
+        for (int i = 0; i < 16; i++) specs.Add((RandomSpec(rng), rng.Next(2, 300)));
         var cases = specs.Select(s => NewCase(rng, s.Item1, s.Item2)).ToList();
 
         var revealed = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
@@ -80,10 +81,11 @@ public sealed class PrivateCachePolicyPropertyTests
         int child = 1 << rng.Next(1, 5), cluster = child << rng.Next(0, 3);
         double Ratio() => Math.Round(0.05 + rng.NextDouble() * 0.95, 2);
         return $"dynamic:cluster={cluster},child={child},l1={Ratio()},l2={Ratio()},alpha={Ratio()}," +
-               $"hierarchy={(rng.Next(2) == 0 ? "on" : "off")},sharing={(rng.Next(2) == 0 ? "on" : "off")}";
+               $"hierarchy={(rng.Next(2) == 0 ? "on" : "off")},sharing={(rng.Next(2) == 0 ? "on" : "off")}," +
+               $"min={(rng.Next(3) == 0 ? 0 : rng.Next(1, 160))},select={(rng.Next(3) == 0 ? "rank" : "tournament")}";
     }
 
-    /// <summary>Random keys and queries whose cluster scores (both levels, every layer and head) lie at least 2·10⁻⁴ apart (13 units of the 16-bit fixed point),
+    /// <summary>Random keys and queries whose cluster scores (both levels, every layer and head) lie further apart than the tournament's tie margin plus 10⁻⁴ (6 units of the 16-bit fixed point),
     /// far above the fixed-point error, so that a tie cannot decide the outcome differently on the two sides.</summary>
     private static Case NewCase(Random rng, string spec, int n)
     {
@@ -101,7 +103,7 @@ public sealed class PrivateCachePolicyPropertyTests
                 return new[] { o.ChildClusterSize, o.ClusterSize }.All(size =>
                 {
                     var s = bounds.Scores(size, Enumerable.Range(0, CacheBudgets.Clusters(n, size)).ToList(), q, o.Alpha).Order().ToArray();
-                    return s.Zip(s.Skip(1)).All(p => p.Second - p.First > 2e-4);
+                    return s.Zip(s.Skip(1)).All(p => p.Second - p.First > TournamentTopK.TieMargin + 1e-4);
                 });
             }));
             if (separated) return c;

@@ -17,8 +17,9 @@ public sealed class PrivateCachePolicyTests
     [Theory]
     [InlineData(SchemeKind.ThreePc, "dynamic", 200)]
     [InlineData(SchemeKind.TwoPcDealer, "dynamic", 200)]
-    [InlineData(SchemeKind.ThreePc, "dynamic:hierarchy=off", 150)]
-    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3", 61)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:hierarchy=off,min=0", 150)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3,min=0", 61)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3,min=0,select=rank", 61)]
     public void PrivateSelectionPicksThePlaintextClusters(SchemeKind scheme, string spec, int n)
     {
         var options = CachePolicyOptions.Parse(spec);
