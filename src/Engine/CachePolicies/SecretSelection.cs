@@ -92,61 +92,66 @@ public static class SecretSelection
     }
 
     /// <summary>One-hot [rows, r, n] of the bucket winners among <paramref name="candidates"/> (ids into the last axis):
-    /// per level one comparison round and, after the first, one product round that carries each survivor's one-hot over
-    /// the slots it covers (c·left, right − c·right) and its score (right + c·(left − right)).</summary>
+    /// every pair of a bucket compared in one comparison round, [p beats q] = [s_p − s_q ≥ 0] for p before q (exact on
+    /// the ring, so the wins are a consistent order and each bucket has exactly one winner), and each candidate's entry
+    /// the product of its wins over the others, by a tree of products.</summary>
     private static SecretTensor Tournament(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> candidates, int r)
     {
-        int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r), buckets = rows * r;
-        var gather = new int[buckets * width];
-        var pad = new double[buckets * width];
+        int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r);
+        // The pairs of real candidates of every bucket, compared all at once.
+        var first = new List<int>();
+        var second = new List<int>();
+        var pairIndex = new Dictionary<(int Row, int P, int Q), int>();
         for (int row = 0; row < rows; row++)
             for (int b = 0; b < r; b++)
                 for (int p = 0; p < width; p++)
-                {
-                    int c = TournamentTopK.Candidate(m, r, b, p), at = (row * r + b) * width + p;
-                    gather[at] = c < 0 ? -1 : row * n + candidates[c];
-                    pad[at] = c < 0 ? TournamentTopK.PadScore : 0;
-                }
-        var values = ctx.AddPublic(ctx.Rearrange(scores, gather, buckets, width), pad, [buckets, width]);
-        SecretTensor? oneHot = null;                                              // [buckets, w, span]
-        for (int w = width, span = 1; w > 1; w /= 2, span *= 2)
-        {
-            int half = w / 2;
-            int[] Pick(int side, int per)
+                    for (int q = p + 1; q < width; q++)
+                        if (TournamentTopK.Candidate(m, r, b, q) is int cq and >= 0)
+                        {
+                            int cp = TournamentTopK.Candidate(m, r, b, p);
+                            pairIndex[(row, cp, cq)] = first.Count;
+                            first.Add(row * n + candidates[cp]);
+                            second.Add(row * n + candidates[cq]);
+                        }
+        int pairs = first.Count;
+        var later = ctx.LessThanZero(ctx.Sub(ctx.Rearrange(scores, [.. first], pairs), ctx.Rearrange(scores, [.. second], pairs)));  // [q beats p]
+        var earlier = ctx.AddPublic(ctx.Neg(later), 1);                                                                              // [p beats q]
+        // Factors [rows·m, width − 1]: candidate p's wins over each other member of its bucket, a public 1 where the
+        // bucket is short. Sources: earlier (0..pairs−1), later (pairs..2·pairs−1), the public one (2·pairs).
+        var sources = ctx.Concat([earlier, later, ctx.Public([1.0], [1], 0)], 0);
+        int f = width - 1;
+        var factor = new int[rows * m * f];
+        for (int row = 0; row < rows; row++)
+            for (int c = 0; c < m; c++)
             {
-                var idx = new int[buckets * half * per];
-                for (int q = 0, at = 0; q < buckets; q++)
-                    for (int p = 0; p < half; p++)
-                        for (int e = 0; e < per; e++) idx[at++] = (q * w + 2 * p + side) * per + e;
+                int b = c % r, p = c / r, at = (row * m + c) * f;
+                for (int q = 0; q < width; q++)
+                {
+                    if (q == p) continue;
+                    int other = TournamentTopK.Candidate(m, r, b, q);
+                    factor[at++] = other < 0 ? 2 * pairs : q > p ? pairIndex[(row, c, other)] : pairs + pairIndex[(row, other, c)];
+                }
+            }
+        var wins = ctx.Rearrange(sources, factor, rows * m, f);
+        while (f > 1)
+        {
+            int half = f / 2, next = f - half;
+            int[] Columns(int from, int count)
+            {
+                var idx = new int[rows * m * count];
+                for (int i = 0, at = 0; i < rows * m; i++)
+                    for (int j = 0; j < count; j++) idx[at++] = i * f + from + j;
                 return idx;
             }
-            var left = ctx.Rearrange(values, Pick(0, 1), buckets, half);
-            var right = ctx.Rearrange(values, Pick(1, 1), buckets, half);
-            var diff = ctx.Sub(left, right);
-            var rightWins = ctx.LessThanZero(ctx.AddPublic(diff, TournamentTopK.TieMargin));    // 1 − c
-            var c = ctx.AddPublic(ctx.Neg(rightWins), 1);
-            var c3 = ctx.Reshape(c, buckets, half, 1);
-            bool last = half == 1;
-            if (oneHot is null)
-            {
-                oneHot = ctx.Concat([c3, ctx.Reshape(rightWins, buckets, half, 1)], 2);
-                if (!last) values = ctx.Add(right, ctx.Mul(c, diff));
-                continue;
-            }
-            var oneHotLeft = ctx.Rearrange(oneHot, Pick(0, span), buckets, half, span);
-            var oneHotRight = ctx.Rearrange(oneHot, Pick(1, span), buckets, half, span);
-            var products = ctx.MulBatch(last ? [c3, c3] : [c3, c3, c], last ? [oneHotLeft, oneHotRight] : [oneHotLeft, oneHotRight, diff]);
-            oneHot = ctx.Concat([products[0], ctx.Sub(oneHotRight, products[1])], 2);
-            if (!last) values = ctx.Add(right, products[2]);
+            var product = ctx.Mul(ctx.Rearrange(wins, Columns(0, half), rows * m, half), ctx.Rearrange(wins, Columns(half, half), rows * m, half));
+            wins = f % 2 == 0 ? product : ctx.Concat([product, ctx.Rearrange(wins, Columns(f - 1, 1), rows * m, 1)], 1);
+            f = next;
         }
         var place = new int[rows * r * n];
         Array.Fill(place, -1);
         for (int row = 0; row < rows; row++)
-            for (int b = 0; b < r; b++)
-                for (int p = 0; p < width; p++)
-                    if (TournamentTopK.Candidate(m, r, b, p) is int c and >= 0)
-                        place[(row * r + b) * n + candidates[c]] = (row * r + b) * width + p;
-        return ctx.Rearrange(oneHot!, place, rows, r, n);
+            for (int c = 0; c < m; c++) place[(row * r + c % r) * n + candidates[c]] = row * m + c;
+        return ctx.Rearrange(wins, place, rows, r, n);
     }
 
     private static void CheckBudget(SecretTensor scores, int k)

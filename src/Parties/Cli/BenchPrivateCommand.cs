@@ -18,8 +18,9 @@ internal static class BenchPrivateCommand
     {
         var model = new ModelOptions();
         var run = new PrivateRunOptions();
+        var shape = new ShapeOptions();
         var preset = new Option<string?>("--preset") { Description = $"random-weight model instead of --model: {string.Join(", ", SyntheticModels.Presets.Keys)}" };
-        var layers = new Option<int?>("--layers") { Description = "with --preset: keep only the first K layers" };
+        var layers = new Option<int?>("--layers") { Description = "with --preset: keep only the first K layers (with a shape option, any count)" };
         var contexts = new Option<string>("--context") { Description = "comma-separated context lengths (cache size + 1 at the measured step)", DefaultValueFactory = _ => "64,128,256,512" };
         var steps = new Option<int>("--steps") { Description = "decode steps measured per context", DefaultValueFactory = _ => 8 };
         var scope = new Option<string?>("--scope") { Description = "model: token in, logits to the client (default for --model); layers: the decoder stack alone (default for --preset)" };
@@ -36,32 +37,35 @@ internal static class BenchPrivateCommand
         var command = new Command("private", "Private decoding cost per step at several context lengths, beside plaintext.");
         model.AddTo(command);
         run.AddTo(command);
+        shape.AddTo(command);
         foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, breakdown, cache }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             string name;
             LlamaWeights weights;
+            int stepCount = parse.GetValue(steps);
+            if (stepCount < 1) throw new InputException($"--steps must be at least 1, got {stepCount}");
+            var lengths = parse.GetValue(contexts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(v => int.TryParse(v, out int c) && c >= stepCount + 2 ? c
+                    : throw new InputException($"--context: '{v}' must be a length of at least {stepCount + 2} for --steps {stepCount}"))
+                .ToList();
             if (parse.GetValue(preset) is { } p)
             {
-                var config = SyntheticModels.Preset(p, parse.GetValue(layers));
-                name = $"{p}{(parse.GetValue(layers) is { } k ? $" ({k} layer{(k > 1 ? "s" : "")})" : "")}";
-                Console.Error.WriteLine($"pi: generating random weights for preset {p}...");
+                var config = shape.Apply(parse, p, parse.GetValue(layers), lengths.Max());
+                name = shape.Describe(parse, p, config);
+                Console.Error.WriteLine($"pi: generating random weights for {name}...");
                 weights = SyntheticModels.Create(config, seed: 1);
             }
             else
             {
-                if (parse.GetValue(layers) is not null) throw new InputException("--layers applies to --preset models only");
+                if (parse.GetValue(layers) is not null || shape.Given(parse)) throw new InputException("--layers, --dim, --heads, --kv-heads and --ffn apply to --preset models only");
                 var (path, w) = model.LoadWeights(parse);
                 name = Path.GetFileNameWithoutExtension(path);
                 weights = w;
             }
             bool layersOnly = (parse.GetValue(scope) ?? (parse.GetValue(preset) is null ? "model" : "layers")) == "layers";
-            int stepCount = parse.GetValue(steps);
-            if (stepCount < 1) throw new InputException($"--steps must be at least 1, got {stepCount}");
-            var points = parse.GetValue(contexts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(v => int.TryParse(v, out int c) && c >= stepCount + 2 && c <= weights.Config.SeqLen ? c
-                    : throw new InputException($"--context: '{v}' must be a length in {stepCount + 2}..{weights.Config.SeqLen} for this model and --steps {stepCount}"))
-                .ToList();
+            var points = lengths.Select(c => c <= weights.Config.SeqLen ? c
+                    : throw new InputException($"--context: {c} is beyond this model's context of {weights.Config.SeqLen}")).ToList();
             var settings = run.Parse(parse);
             var policies = Engine.CachePolicies.CachePolicyOptions.ParseList(parse.GetValue(cache)!);
             var folded = FoldedWeights.Fold(weights);
