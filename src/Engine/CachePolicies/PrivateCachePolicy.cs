@@ -26,7 +26,10 @@ public sealed class PrivateCachePolicy
     private int _step;
 
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
-    private sealed record Selection(int Step, SecretTensor? OneHot);
+    private sealed record Selection(int Step, Choice? Choice);
+
+    /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children.</summary>
+    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null);
 
     /// <summary>Per-channel key bounds [kvh, clusters, hs] of every child cluster and, with the hierarchy, every parent.</summary>
     private sealed record ClusterKeyBounds(SecretTensor ChildMax, SecretTensor ChildMin, SecretTensor? ParentMax, SecretTensor? ParentMin);
@@ -78,7 +81,8 @@ public sealed class PrivateCachePolicy
             selection = shared;
         else
             selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children));
-        return selection.OneHot is null ? null : new SelectedClusters(selection.OneHot, _o.ChildClusterSize, n);
+        return selection.Choice is not { } choice ? null
+            : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize);
     }
 
     /// <summary>Secret one-hot [kvh, k2, children] of the selected child clusters, in the order the attention uses
@@ -87,21 +91,22 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        return SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
+        var choice = SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
+        return new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, _o.ClusterSize).ChildOneHot(_ctx);
     }
 
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
     /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private SecretTensor? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children) =>
+    private Choice? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children) =>
         _o.Selection == SelectionMethod.Rank
-            ? SelectChildrenByRank(queries, bounds, n, children)
+            ? SelectChildrenByRank(queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
             : SelectChildrenByTournament(queries, bounds, n, children);
 
     /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
     /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
-    private SecretTensor? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private Choice? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
@@ -112,7 +117,7 @@ public sealed class PrivateCachePolicy
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
             var scores = Scores(q, bounds.ChildMax, bounds.ChildMin);
-            return SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat);
+            return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat));
         }
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
@@ -121,7 +126,7 @@ public sealed class PrivateCachePolicy
         var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
         var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
         var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1);
-        if (k2 >= candidates) return AllCandidates(parentPick, k1, per, parents, children, lastParentChildren);
+        if (k2 >= candidates) return new Choice(AllCandidates(parentPick, k1, per, parents, children, lastParentChildren));
         // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
         // never candidates), row 1 the first.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
@@ -129,7 +134,7 @@ public sealed class PrivateCachePolicy
         var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, slots);
         var middle = Enumerable.Range(0, slots).Where(j => (j >= per || j < lastParentChildren - 1) && j != per).ToList();
         var pick = SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2);    // [kvh, k2, slots]
-        return _ctx.MatMul(pick, ExpandToChildren(parentPick, k1, per, parents, children));                         // [kvh, k2, children]
+        return new Choice(pick, parentPick);
     }
 
     /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
@@ -194,22 +199,8 @@ public sealed class PrivateCachePolicy
         return _ctx.Rearrange(expanded, indices, kvh, order.Count, children);
     }
 
-    /// <summary>From the parents' one-hot [kvh, k1, parents] to the candidates' one-hot over children
-    /// [kvh, k1·per, children]: candidate (b, j) is child j of the b-th kept parent. Local: only zeros are inserted.</summary>
-    private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children)
-    {
-        int kvh = _c.KvHeads;
-        var column = _ctx.Reshape(parentPick, kvh, k1, parents, 1);
-        var zero = _ctx.MulPublicInt(column, 0);
-        var rows = new SecretTensor[per];
-        for (int j = 0; j < per; j++)
-        {
-            var slots = Enumerable.Range(0, per).Select(jj => jj == j ? column : zero).ToArray();
-            var spread = _ctx.Reshape(_ctx.Concat(slots, 3), kvh, k1, parents * per);
-            rows[j] = _ctx.Reshape(_ctx.Slice(spread, 2, 0, children), kvh, k1, 1, children);
-        }
-        return _ctx.Reshape(_ctx.Concat(rows, 2), kvh, k1 * per, children);
-    }
+    private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children) =>
+        SelectedClusters.ExpandToChildren(_ctx, parentPick, per, children);
 
     /// <summary>q·(a·max + (1−a)·min) per cluster: [kvh, clusters]. Linear in the bounds, so it is computed as
     /// a·(q·max) + (1−a)·(q·min): the products with public a then touch one value per cluster, not one per channel.</summary>

@@ -37,7 +37,7 @@ public sealed class PrivateCachePolicyPropertyTests
                 {
                     var k = ctx.Input(PartyIds.Client, [Shape.KvHeads, c.Length, Shape.HeadSize], client ? c.Keys[l] : default);
                     var q = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? c.Queries[l] : default);
-                    perLayer[l] = policy.Select(l, q, k) is { } selected ? ctx.Reveal(selected.OneHot, PartyIds.Client) ?? [] : null;
+                    perLayer[l] = policy.Select(l, q, k) is { } selected ? ctx.Reveal(selected.ChildOneHot(ctx), PartyIds.Client) ?? [] : null;
                 }
                 all.Add(perLayer);
             }
