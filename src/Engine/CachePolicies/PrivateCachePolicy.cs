@@ -7,7 +7,7 @@ namespace PrivateInference.Engine.CachePolicies;
 /// The private version of the MPCache policies (full, static, dynamic, mpcache), reading the same
 /// <see cref="CachePolicyOptions"/> and <see cref="CacheBudgets"/> as <see cref="PlainCachePolicy"/> and choosing the
 /// same tokens: which tokens are kept stays secret (masks and one-hot gathers on shares), only the public budgets and
-/// sizes are known to the parties. The per-token top-k and H2O baselines exist in plaintext only.
+/// sizes are known to the parties. The per-token top-k baseline runs here too (by tournament); H2O in plaintext only.
 /// </summary>
 public sealed class PrivateCachePolicy
 {
@@ -36,8 +36,10 @@ public sealed class PrivateCachePolicy
 
     public PrivateCachePolicy(MpcContext ctx, LlamaConfig config, CachePolicyOptions options, int promptLength)
     {
-        if (options.Kind is CachePolicyKind.TopK or CachePolicyKind.H2O)
-            throw new InputException($"the {options.Kind.ToString().ToLowerInvariant()} baseline runs in plaintext only (pi eval cache)");
+        if (options.Kind is CachePolicyKind.H2O)
+            throw new InputException("the h2o baseline runs in plaintext only (pi eval cache)");
+        if (options.Kind is CachePolicyKind.TopK && options.Selection == SelectionMethod.Rank)
+            throw new InputException("the private topk baseline selects by tournament (exact ranks over every token would compare n² pairs)");
         _ctx = ctx;
         _c = config;
         _o = options;
@@ -70,6 +72,7 @@ public sealed class PrivateCachePolicy
     {
         int n = keys.Shape[1];
         if (layer == 0) _step++;
+        if (_o.Kind == CachePolicyKind.TopK) return SelectTokens(queries, keys);
         if (!_o.UsesDynamicSelection || CacheBudgets.SelectsEverything(_o, n)) return null;
         using var scope = _ctx.Scope("dynamic_selection");
         int children = CacheBudgets.Clusters(n, _o.ChildClusterSize);
@@ -83,6 +86,20 @@ public sealed class PrivateCachePolicy
             selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children));
         return selection.Choice is not { } choice ? null
             : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize);
+    }
+
+    /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
+    /// step and layer, no clusters (the newest token forced, in row 0), by the same tournament; as
+    /// <see cref="PlainCachePolicy"/>'s topk.</summary>
+    private SelectedClusters? SelectTokens(SecretTensor queries, SecretTensor keys)
+    {
+        int n = keys.Shape[1], kvh = _c.KvHeads, hs = _c.HeadSize, budget = CacheBudgets.BaselineKept(_o, n);
+        if (budget >= n) return null;
+        using var scope = _ctx.Scope("topk_selection");
+        var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);
+        var scores = _ctx.Reshape(_ctx.MatMul(q, _ctx.Transpose(keys)), kvh, n);
+        var oneHot = SecretSelection.PickWithForced(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
+        return new SelectedClusters(oneHot, 1, n);
     }
 
     /// <summary>Secret one-hot [kvh, k2, children] of the selected child clusters, in the order the attention uses
