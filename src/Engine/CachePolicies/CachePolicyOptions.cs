@@ -74,6 +74,10 @@ public sealed record CachePolicyOptions
     /// <summary>H2O: fraction of the baseline budget reserved for the most recent tokens.</summary>
     public double H2ORecentShare { get; init; } = 0.5;
 
+    /// <summary>Whether the private engine runs this policy (every one but the plaintext-only H2O baseline, and a
+    /// per-token top-k only by tournament).</summary>
+    public bool RunsPrivately => Kind != CachePolicyKind.H2O && !(Kind == CachePolicyKind.TopK && Selection == SelectionMethod.Rank);
+
     public bool UsesStaticEviction => Kind is CachePolicyKind.MpCache or CachePolicyKind.Static;
     public bool UsesDynamicSelection => Kind is CachePolicyKind.MpCache or CachePolicyKind.Dynamic;
 
