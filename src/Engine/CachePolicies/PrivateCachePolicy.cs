@@ -241,9 +241,11 @@ public sealed class PrivateCachePolicy
     }
 
     /// <summary>Per-channel max and min of every child (and, with the hierarchy, parent) cluster of the cache, kept up
-    /// to date incrementally as in <see cref="ClusterBounds"/>: when the cache grew by one token only the newest child
-    /// and the newest parent change, both updated against the new key in one comparison round; otherwise every
-    /// cluster is computed.</summary>
+    /// to date as the cache grows. The newest child and the newest parent are always selected (forced), so their bounds
+    /// are never scored while they are the newest: they hold a placeholder (the newest key) until they are complete,
+    /// and a cluster's bounds are computed once, at the step after it fills (a max over its keys, or over its
+    /// children for a parent). Most steps therefore run no comparison here; the plaintext's true bounds of the newest
+    /// clusters are likewise never used. On a cache that did not grow by one token every cluster is computed.</summary>
     private ClusterKeyBounds UpdateBounds(int layer, SecretTensor keys)
     {
         int n = keys.Shape[1], child = _o.ChildClusterSize, parent = _o.ClusterSize, kvh = _c.KvHeads, hs = _c.HeadSize;
@@ -252,29 +254,24 @@ public sealed class PrivateCachePolicy
         if (_bounds[layer] is { } old && _boundsLength[layer] == n - 1 && (old.ParentMax is not null) == _o.Hierarchy)
         {
             var key = _ctx.Slice(keys, 1, n - 1, 1);                                                    // [kvh, 1, hs]
-            // Clusters that the new key extends (rather than starts) need max/min against it; batched into one call.
-            var growing = new List<(SecretTensor Max, SecretTensor Min, int Count)>();
-            if ((n - 1) % child != 0) growing.Add((old.ChildMax, old.ChildMin, children));
-            if (old.ParentMax is not null && (n - 1) % parent != 0) growing.Add((old.ParentMax, old.ParentMin!, parents));
-            var updated = new Queue<(SecretTensor Max, SecretTensor Min)>();
-            if (growing.Count > 0)
+            SecretTensor childMax = old.ChildMax, childMin = old.ChildMin;
+            SecretTensor? parentMax = old.ParentMax, parentMin = old.ParentMin;
+            if ((n - 1) % child == 0)
             {
-                var lastMax = growing.Select(g => _ctx.Concat([_ctx.Slice(g.Max, 1, g.Count - 1, 1), key], 1)).ToArray();   // [kvh, 2, hs] each
-                var lastMin = growing.Select(g => _ctx.Concat([_ctx.Slice(g.Min, 1, g.Count - 1, 1), key], 1)).ToArray();
-                var (mx, mn) = MaxMin(_ctx.Concat(lastMax, 0), _ctx.Concat(lastMin, 0));                      // [g·kvh, 1, hs]
-                for (int i = 0; i < growing.Count; i++)
-                    updated.Enqueue((_ctx.Slice(mx, 0, i * kvh, kvh), _ctx.Slice(mn, 0, i * kvh, kvh)));
+                // The previous newest child is complete: its bounds from its keys; the new child starts as a placeholder.
+                int done = children - 2;
+                var own = _ctx.Slice(keys, 1, done * child, child);                                    // [kvh, child, hs]
+                var (mx, mn) = MaxMin(own, own);
+                childMax = _ctx.Concat([_ctx.Slice(childMax, 1, 0, done), mx, key], 1);
+                childMin = _ctx.Concat([_ctx.Slice(childMin, 1, 0, done), mn, key], 1);
+                if (parentMax is not null && (n - 1) % parent == 0)
+                {
+                    int per = parent / child, full = parents - 2;
+                    var (pmx, pmn) = MaxMin(_ctx.Slice(childMax, 1, full * per, per), _ctx.Slice(childMin, 1, full * per, per));
+                    parentMax = _ctx.Concat([_ctx.Slice(parentMax, 1, 0, full), pmx, key], 1);
+                    parentMin = _ctx.Concat([_ctx.Slice(parentMin!, 1, 0, full), pmn, key], 1);
+                }
             }
-            (SecretTensor, SecretTensor) Next(SecretTensor max, SecretTensor min, int count, int size)
-            {
-                if ((n - 1) % size == 0) return (_ctx.Concat([max, key], 1), _ctx.Concat([min, key], 1));
-                var (lastMax, lastMin) = updated.Dequeue();
-                return count > 1
-                    ? (_ctx.Concat([_ctx.Slice(max, 1, 0, count - 1), lastMax], 1), _ctx.Concat([_ctx.Slice(min, 1, 0, count - 1), lastMin], 1))
-                    : (lastMax, lastMin);
-            }
-            var (childMax, childMin) = Next(old.ChildMax, old.ChildMin, children, child);
-            var (parentMax, parentMin) = old.ParentMax is null ? (null, null) : Next(old.ParentMax, old.ParentMin!, parents, parent);
             bounds = new ClusterKeyBounds(childMax, childMin, parentMax, parentMin);
         }
         else

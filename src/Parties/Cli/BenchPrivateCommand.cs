@@ -33,12 +33,14 @@ internal static class BenchPrivateCommand
             Description = "cache policies to compare in one run, e.g. full,mpcache (';'-separated when a spec has :options); ratios against the first",
             DefaultValueFactory = _ => "full",
         };
+        var ratioPlot = new Option<string?>("--ratio-plot") { Description = "write a PNG of every policy's latency and bytes ratios against the first, against context" };
+        var reference = new Option<string?>("--reference-ranges") { Description = "with --ratio-plot: shade a published range, LAT_LO-LAT_HI,BYTES_LO-BYTES_HI (e.g. 1.8-2.01,3.39-8.37)" };
         var breakdown = new Option<bool>("--breakdown") { Description = "print each party's rounds and bytes per operation for the last step of each context" };
         var command = new Command("private", "Private decoding cost per step at several context lengths, beside plaintext.");
         model.AddTo(command);
         run.AddTo(command);
         shape.AddTo(command);
-        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, breakdown, cache }) command.Options.Add(o);
+        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, ratioPlot, reference, breakdown, cache }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             string name;
@@ -67,6 +69,7 @@ internal static class BenchPrivateCommand
             var points = lengths.Select(c => c <= weights.Config.SeqLen ? c
                     : throw new InputException($"--context: {c} is beyond this model's context of {weights.Config.SeqLen}")).ToList();
             var settings = run.Parse(parse);
+            var referenceRanges = parse.GetValue(reference) is { } r ? BenchRatioPlot.ParseReference(r) : ((double, double, double, double)?)null;
             var policies = Engine.CachePolicies.CachePolicyOptions.ParseList(parse.GetValue(cache)!);
             var folded = FoldedWeights.Fold(weights);
             await using var runner = await PrivateRunner.StartAsync(settings, cancel);
@@ -103,6 +106,8 @@ internal static class BenchPrivateCommand
                     $"`{commandLine}`\n\nMachine: {machine}\n\nDevices: {runner.Devices}\n\n{table}");
             if (parse.GetValue(json) is { } jsonPath) JsonReport.Write(jsonPath, commandLine, rows);
             if (parse.GetValue(plot) is { } plotPath) BenchPlot.Write(plotPath, $"{name}, {settings.SchemeName}, {settings.Network.Name}", rows);
+            if (parse.GetValue(ratioPlot) is { } ratioPath && policies.Count > 1)
+                BenchRatioPlot.Write(ratioPath, $"{name}, {settings.SchemeName}, {settings.Network.Name}", rows, referenceRanges);
             return 0;
         }));
         return command;

@@ -11,7 +11,7 @@ public sealed class PrivateCachePolicyPropertyTests
 {
     private static readonly LlamaConfig Shape = new(Dim: 32, HiddenDim: 8, Layers: 5, Heads: 4, KvHeads: 2, VocabSize: 8, SeqLen: 512);
 
-    private sealed record Case(string Spec, int Length, double[][] Keys, double[][] Queries);
+    private sealed record Case(string Spec, int Length, double[][] Keys, double[][] Queries, bool Grown);
 
     [Theory]
     [InlineData(SchemeKind.ThreePc, 1)]
@@ -33,12 +33,16 @@ public sealed class PrivateCachePolicyPropertyTests
             {
                 var policy = new PrivateCachePolicy(ctx, Shape, CachePolicyOptions.Parse(c.Spec), promptLength: 1);
                 var perLayer = new double[]?[Shape.Layers];
-                for (int l = 0; l < Shape.Layers; l++)
-                {
-                    var k = ctx.Input(PartyIds.Client, [Shape.KvHeads, c.Length, Shape.HeadSize], client ? c.Keys[l] : default);
-                    var q = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? c.Queries[l] : default);
-                    perLayer[l] = policy.Select(l, q, k) is { } selected ? ctx.Reveal(selected.ChildOneHot(ctx), PartyIds.Client) ?? [] : null;
-                }
+                var k = Enumerable.Range(0, Shape.Layers).Select(l => ctx.Input(PartyIds.Client, [Shape.KvHeads, c.Length, Shape.HeadSize], client ? c.Keys[l] : default)).ToArray();
+                var q = Enumerable.Range(0, Shape.Layers).Select(l => ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? c.Queries[l] : default)).ToArray();
+                // Decode steps up to the measured length, so that the bounds are also kept up to date incrementally
+                // (across a cluster boundary at least once when the cache grows by 17 tokens).
+                for (int length = c.Grown ? Math.Max(2, c.Length - 17) : c.Length; length <= c.Length; length++)
+                    for (int l = 0; l < Shape.Layers; l++)
+                    {
+                        var selected = policy.Select(l, q[l], ctx.Slice(k[l], 1, 0, length));
+                        if (length == c.Length) perLayer[l] = selected is null ? null : ctx.Reveal(selected.ChildOneHot(ctx), PartyIds.Client) ?? [];
+                    }
                 all.Add(perLayer);
             }
             return all;
@@ -95,7 +99,7 @@ public sealed class PrivateCachePolicyPropertyTests
             double Uniform(double r) => (rng.NextDouble() * 2 - 1) * r;
             var keys = Enumerable.Range(0, Shape.Layers).Select(_ => Enumerable.Range(0, Shape.KvHeads * n * Shape.HeadSize).Select(_ => Uniform(4)).ToArray()).ToArray();
             var queries = Enumerable.Range(0, Shape.Layers).Select(_ => Enumerable.Range(0, Shape.KvDim * Shape.KvGroup).Select(_ => Uniform(2)).ToArray()).ToArray();
-            var c = new Case(spec, n, keys, queries);
+            var c = new Case(spec, n, keys, queries, Grown: rng.Next(2) == 0);
             bool separated = Enumerable.Range(0, Shape.Layers).All(l => Enumerable.Range(0, Shape.KvHeads).All(h =>
             {
                 var bounds = Bounds(c, l, h, o);
