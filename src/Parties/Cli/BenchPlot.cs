@@ -44,10 +44,10 @@ internal static class BenchRatioPlot
         string baseline = rows[0].Cache;
         if (reference is var (latLo, latHi, bytesLo, bytesHi))
         {
-            var lat = plot.Add.HorizontalSpan(latLo, latHi);
+            var lat = plot.Add.VerticalSpan(latLo, latHi);
             lat.LegendText = $"reference latency range {latLo}-{latHi}x";
             lat.FillStyle.Color = Colors.Blue.WithAlpha(0.12);
-            var bytes = plot.Add.HorizontalSpan(bytesLo, bytesHi);
+            var bytes = plot.Add.VerticalSpan(bytesLo, bytesHi);
             bytes.LegendText = $"reference bytes range {bytesLo}-{bytesHi}x";
             bytes.FillStyle.Color = Colors.Orange.WithAlpha(0.12);
         }
