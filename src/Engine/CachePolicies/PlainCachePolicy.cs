@@ -1,5 +1,4 @@
 using PrivateInference.Engine.Models;
-using PrivateInference.Engine.Plain;
 
 namespace PrivateInference.Engine.CachePolicies;
 
