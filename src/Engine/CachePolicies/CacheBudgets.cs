@@ -12,30 +12,40 @@ public static class CacheBudgets
 
     /// <summary>Prompt tokens kept by static eviction.</summary>
     public static int StaticKept(CachePolicyOptions o, int promptLength) =>
-        Math.Clamp((int)Math.Ceiling(o.StaticKeep * promptLength), 1, promptLength);
+        Math.Clamp(Math.Max((int)Math.Ceiling(o.StaticKeep * promptLength), o.MinTokens), 1, promptLength);
 
     public static int Clusters(int length, int clusterSize) => (length + clusterSize - 1) / clusterSize;
 
-    /// <summary>Level-1 clusters kept out of <paramref name="clusters"/> (first and last included).</summary>
-    public static int Level1Kept(CachePolicyOptions o, int clusters) =>
-        Math.Min(clusters, Math.Max(2, (int)Math.Ceiling(o.Level1Keep * clusters)));
+    /// <summary>Level-1 clusters kept out of <paramref name="clusters"/> (first and last included), enough to hold the
+    /// children that the minimum token budget asks of level 2 (one more, since the newest parent may be partial).</summary>
+    public static int Level1Kept(CachePolicyOptions o, int clusters)
+    {
+        int forMinimum = o.MinTokens > 0 ? Clusters(MinChildren(o), o.ClusterSize / o.ChildClusterSize) + 1 : 0;
+        return Math.Min(clusters, Math.Max(Math.Max(2, forMinimum), (int)Math.Ceiling(o.Level1Keep * clusters)));
+    }
 
-    /// <summary>Child clusters kept at level 2, out of all child clusters of the cache, capped by the candidates.</summary>
+    /// <summary>Child clusters kept at level 2, out of all child clusters of the cache (at least the minimum token
+    /// budget's worth), capped by the candidates.</summary>
     public static int Level2Kept(CachePolicyOptions o, int allChildren, int candidates) =>
-        Math.Min(candidates, Math.Max(2, (int)Math.Ceiling(o.Level2Keep * allChildren)));
+        Math.Min(candidates, Math.Max(Math.Max(2, MinChildren(o)), (int)Math.Ceiling(o.Level2Keep * allChildren)));
 
-    /// <summary>Whether dynamic selection would keep everything anyway (then it is skipped, publicly).</summary>
+    private static int MinChildren(CachePolicyOptions o) => Clusters(o.MinTokens, o.ChildClusterSize);
+
+    /// <summary>Whether dynamic selection would keep every child cluster anyway (then it is skipped, publicly). Without
+    /// the hierarchy the flat budget is level 2's over the children; with it, level 1 must keep every parent and level 2
+    /// every child.</summary>
     public static bool SelectsEverything(CachePolicyOptions o, int cacheLength)
     {
-        int clusters = Clusters(cacheLength, o.ClusterSize);
-        if (!o.Hierarchy) return Level1Kept(o, clusters) >= clusters;
         int children = Clusters(cacheLength, o.ChildClusterSize);
-        return Level2Kept(o, children, children) >= children;
+        bool allChildren = Level2Kept(o, children, children) >= children;
+        if (!o.Hierarchy) return allChildren;
+        int parents = Clusters(cacheLength, o.ClusterSize);
+        return allChildren && Level1Kept(o, parents) >= parents;
     }
 
     /// <summary>Tokens the top-k / H2O baselines attend.</summary>
     public static int BaselineKept(CachePolicyOptions o, int cacheLength) =>
-        Math.Clamp((int)Math.Ceiling(o.BaselineKeep * cacheLength), 1, cacheLength);
+        Math.Clamp(Math.Max((int)Math.Ceiling(o.BaselineKeep * cacheLength), o.MinTokens), 1, cacheLength);
 
     /// <summary>Layer whose selection <paramref name="layer"/> uses: the first and last
     /// <see cref="CachePolicyOptions.SelfSelectingEdgeLayers"/> layers select for themselves; in between, pairs share the

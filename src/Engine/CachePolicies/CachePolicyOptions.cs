@@ -19,6 +19,16 @@ public enum CachePolicyKind
     H2O,
 }
 
+/// <summary>How a public number of clusters is chosen among the candidates.</summary>
+public enum SelectionMethod
+{
+    /// <summary>Approximate top-k by bucket tournaments (<see cref="TournamentTopK"/>): about one comparison per
+    /// candidate, rounds growing with log(candidates / kept).</summary>
+    Tournament,
+    /// <summary>Exact top-k by ranks: every pair of candidates compared (n(n−1)/2), in two comparison rounds.</summary>
+    Rank,
+}
+
 /// <summary>
 /// The one description of a cache policy that both implementations read: the plaintext simulation (accuracy) and the
 /// private version (cost). Every ratio, size, the bound weight a and the sharing schedule are here; budgets derived
@@ -33,8 +43,10 @@ public sealed record CachePolicyOptions
 
     /// <summary>Fraction of the prompt's queries (its last ones) whose attention scores the static eviction.</summary>
     public double ObservationWindow { get; init; } = 0.2;
-    /// <summary>Fraction of the prompt kept by static eviction (a public budget).</summary>
-    public double StaticKeep { get; init; } = 0.5;
+    /// <summary>Fraction of the prompt kept by static eviction (a public budget). 0.3 lies in the paper's 15–50% and,
+    /// with level 2's 20%, attends about 6% of a long context, the paper's 3–6%; short prompts are protected by
+    /// <see cref="MinTokens"/>.</summary>
+    public double StaticKeep { get; init; } = 0.3;
     /// <summary>Level-1 cluster size (tokens).</summary>
     public int ClusterSize { get; init; } = 32;
     /// <summary>Level-2 (child) cluster size; must divide <see cref="ClusterSize"/>.</summary>
@@ -51,16 +63,26 @@ public sealed record CachePolicyOptions
     public bool IndexSharing { get; init; } = true;
     /// <summary>Layers at each end that always select for themselves.</summary>
     public int SelfSelectingEdgeLayers { get; init; } = 2;
+    /// <summary>Public floor on the tokens attended, in tokens: static eviction keeps at least this many prompt tokens
+    /// and level 2 at least this many tokens' worth of child clusters (level 1 enough parents to hold them), so a short
+    /// sequence is not starved; at long contexts the ratios dominate. 0: the ratios alone.</summary>
+    public int MinTokens { get; init; } = 128;
+    /// <summary>How dynamic selection picks its clusters at each level.</summary>
+    public SelectionMethod Selection { get; init; } = SelectionMethod.Tournament;
     /// <summary>Top-k and H2O baselines: fraction of the cache attended.</summary>
     public double BaselineKeep { get; init; } = 0.2;
     /// <summary>H2O: fraction of the baseline budget reserved for the most recent tokens.</summary>
     public double H2ORecentShare { get; init; } = 0.5;
 
+    /// <summary>Whether the private engine runs this policy (every one but the plaintext-only H2O baseline, and a
+    /// per-token top-k only by tournament).</summary>
+    public bool RunsPrivately => Kind != CachePolicyKind.H2O && !(Kind == CachePolicyKind.TopK && Selection == SelectionMethod.Rank);
+
     public bool UsesStaticEviction => Kind is CachePolicyKind.MpCache or CachePolicyKind.Static;
     public bool UsesDynamicSelection => Kind is CachePolicyKind.MpCache or CachePolicyKind.Dynamic;
 
     /// <summary>Parses `full`, `mpcache`, `static`, `dynamic`, `topk`, `h2o`, optionally with `:key=value,...`
-    /// overrides (keys: keep, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline).</summary>
+    /// overrides (keys: keep, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline, min, select).</summary>
     public static CachePolicyOptions Parse(string spec)
     {
         var (name, args) = spec.IndexOf(':') is int i and >= 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
@@ -95,6 +117,13 @@ public sealed record CachePolicyOptions
                 "hierarchy" => options with { Hierarchy = Flag(key, value) },
                 "sharing" => options with { IndexSharing = Flag(key, value) },
                 "baseline" => options with { BaselineKeep = Fraction(key, value) },
+                "min" => options with { MinTokens = Count(key, value, allowZero: true) },
+                "select" => options with { Selection = value switch
+                {
+                    "tournament" => SelectionMethod.Tournament,
+                    "rank" => SelectionMethod.Rank,
+                    _ => throw new InputException($"cache policy option select must be tournament or rank, got '{value}'"),
+                } },
                 _ => throw new InputException($"unknown cache policy option '{key}'"),
             };
         }
@@ -120,15 +149,16 @@ public sealed record CachePolicyOptions
         CachePolicyKind.TopK => $"topk(keep {BaselineKeep})",
         CachePolicyKind.H2O => $"h2o(keep {BaselineKeep})",
         _ => $"{Kind.ToString().ToLowerInvariant()}(static {StaticKeep} of prompt, window {ObservationWindow}, clusters {ClusterSize}/{ChildClusterSize}, " +
-             $"l1 {Level1Keep}, l2 {Level2Keep}, a {Alpha}{(Hierarchy ? "" : ", no hierarchy")}{(IndexSharing ? "" : ", no index sharing")})",
+             $"l1 {Level1Keep}, l2 {Level2Keep}, a {Alpha}, at least {MinTokens} tokens, {Selection.ToString().ToLowerInvariant()} selection{(Hierarchy ? "" : ", no hierarchy")}{(IndexSharing ? "" : ", no index sharing")})",
     };
 
     private static double Fraction(string key, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1
             ? v : throw new InputException($"cache policy option {key} must be a number in (0, 1], got '{value}'");
 
-    private static int Count(string key, string value) =>
-        int.TryParse(value, out var v) && v > 0 ? v : throw new InputException($"cache policy option {key} must be a positive integer, got '{value}'");
+    private static int Count(string key, string value, bool allowZero = false) =>
+        int.TryParse(value, out var v) && (v > 0 || allowZero && v == 0) && v <= 1 << 20
+            ? v : throw new InputException($"cache policy option {key} must be a{(allowZero ? " non-negative" : " positive")} integer up to 2^20, got '{value}'");
 
     private static bool Flag(string key, string value) => value switch
     {

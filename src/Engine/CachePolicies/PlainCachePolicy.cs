@@ -1,5 +1,4 @@
 using PrivateInference.Engine.Models;
-using PrivateInference.Engine.Plain;
 
 namespace PrivateInference.Engine.CachePolicies;
 
@@ -131,8 +130,19 @@ public sealed class PlainCachePolicy : IAttentionPolicy
                 for (int h = g * _c.KvGroup; h < (g + 1) * _c.KvGroup; h++)
                     for (int j = 0; j < _c.HeadSize; j++)
                         s[t] += queries[h * _c.HeadSize + j] * keys[t * _c.KvDim + g * _c.HeadSize + j];
-            s[pos] = double.PositiveInfinity; // the newest token is always attended
-            SetPositions(g, TopPositions(s, pos + 1, budget), null);
+            if (_o.Selection == SelectionMethod.Rank)
+            {
+                s[pos] = double.PositiveInfinity; // the newest token is always attended
+                SetPositions(g, TopPositions(s, pos + 1, budget), null);
+            }
+            else
+            {
+                // As the private baseline: the newest forced, the rest by bucket tournament over positions 0..pos−1.
+                var picked = budget > pos ? Enumerable.Range(0, pos + 1).ToList()
+                    : TournamentTopK.PickWithForced(t => s[t], [pos], Enumerable.Range(0, pos).ToList(), budget);
+                picked.Sort();
+                SetPositions(g, picked, null);
+            }
         }
     }
 

@@ -7,7 +7,7 @@ namespace PrivateInference.Engine.CachePolicies;
 /// The private version of the MPCache policies (full, static, dynamic, mpcache), reading the same
 /// <see cref="CachePolicyOptions"/> and <see cref="CacheBudgets"/> as <see cref="PlainCachePolicy"/> and choosing the
 /// same tokens: which tokens are kept stays secret (masks and one-hot gathers on shares), only the public budgets and
-/// sizes are known to the parties. The per-token top-k and H2O baselines exist in plaintext only.
+/// sizes are known to the parties. The per-token top-k baseline runs here too (by tournament); H2O in plaintext only.
 /// </summary>
 public sealed class PrivateCachePolicy
 {
@@ -26,15 +26,20 @@ public sealed class PrivateCachePolicy
     private int _step;
 
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
-    private sealed record Selection(int Step, SecretTensor? OneHot);
+    private sealed record Selection(int Step, Choice? Choice);
+
+    /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children.</summary>
+    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null);
 
     /// <summary>Per-channel key bounds [kvh, clusters, hs] of every child cluster and, with the hierarchy, every parent.</summary>
     private sealed record ClusterKeyBounds(SecretTensor ChildMax, SecretTensor ChildMin, SecretTensor? ParentMax, SecretTensor? ParentMin);
 
     public PrivateCachePolicy(MpcContext ctx, LlamaConfig config, CachePolicyOptions options, int promptLength)
     {
-        if (options.Kind is CachePolicyKind.TopK or CachePolicyKind.H2O)
-            throw new InputException($"the {options.Kind.ToString().ToLowerInvariant()} baseline runs in plaintext only (pi eval cache)");
+        if (options.Kind is CachePolicyKind.H2O)
+            throw new InputException("the h2o baseline runs in plaintext only (pi eval cache)");
+        if (options.Kind is CachePolicyKind.TopK && options.Selection == SelectionMethod.Rank)
+            throw new InputException("the private topk baseline selects by tournament (exact ranks over every token would compare n² pairs)");
         _ctx = ctx;
         _c = config;
         _o = options;
@@ -67,6 +72,7 @@ public sealed class PrivateCachePolicy
     {
         int n = keys.Shape[1];
         if (layer == 0) _step++;
+        if (_o.Kind == CachePolicyKind.TopK) return SelectTokens(queries, keys);
         if (!_o.UsesDynamicSelection || CacheBudgets.SelectsEverything(_o, n)) return null;
         using var scope = _ctx.Scope("dynamic_selection");
         int children = CacheBudgets.Clusters(n, _o.ChildClusterSize);
@@ -78,7 +84,22 @@ public sealed class PrivateCachePolicy
             selection = shared;
         else
             selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children));
-        return selection.OneHot is null ? null : new SelectedClusters(selection.OneHot, _o.ChildClusterSize, n);
+        return selection.Choice is not { } choice ? null
+            : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize);
+    }
+
+    /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
+    /// step and layer, no clusters (the newest token forced, in row 0), by the same tournament; as
+    /// <see cref="PlainCachePolicy"/>'s topk.</summary>
+    private SelectedClusters? SelectTokens(SecretTensor queries, SecretTensor keys)
+    {
+        int n = keys.Shape[1], kvh = _c.KvHeads, hs = _c.HeadSize, budget = CacheBudgets.BaselineKept(_o, n);
+        if (budget >= n) return null;
+        using var scope = _ctx.Scope("topk_selection");
+        var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);
+        var scores = _ctx.Reshape(_ctx.MatMul(q, _ctx.Transpose(keys)), kvh, n);
+        var oneHot = SecretSelection.PickWithForced(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
+        return new SelectedClusters(oneHot, 1, n);
     }
 
     /// <summary>Secret one-hot [kvh, k2, children] of the selected child clusters, in the order the attention uses
@@ -87,14 +108,54 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        return SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
+        var choice = SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
+        return new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, _o.ClusterSize).ChildOneHot(_ctx);
     }
 
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
     /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private SecretTensor? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private Choice? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children) =>
+        _o.Selection == SelectionMethod.Rank
+            ? SelectChildrenByRank(queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
+            : SelectChildrenByTournament(queries, bounds, n, children);
+
+    /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
+    /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
+    private Choice? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    {
+        int kvh = _c.KvHeads, hs = _c.HeadSize;
+        var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
+        int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
+        int k1 = CacheBudgets.Level1Kept(_o, parents);
+        if (!_o.Hierarchy || k1 >= parents)
+        {
+            int flat = CacheBudgets.Level2Kept(_o, children, children);
+            if (flat >= children) return null;
+            var scores = Scores(q, bounds.ChildMax, bounds.ChildMin);
+            return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat));
+        }
+        int lastParentChildren = children - (parents - 1) * per;
+        int candidates = (k1 - 1) * per + lastParentChildren;
+        int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
+        var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
+        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
+        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
+        var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1);
+        if (k2 >= candidates) return new Choice(AllCandidates(parentPick, k1, per, parents, children, lastParentChildren));
+        // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
+        // never candidates), row 1 the first.
+        var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
+        int slots = k1 * per;
+        var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, slots);
+        var middle = Enumerable.Range(0, slots).Where(j => (j >= per || j < lastParentChildren - 1) && j != per).ToList();
+        var pick = SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2);    // [kvh, k2, slots]
+        return new Choice(pick, parentPick);
+    }
+
+    /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
+    private SecretTensor? SelectChildrenByRank(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
@@ -122,6 +183,8 @@ public sealed class PrivateCachePolicy
         // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
         // the candidates of level 2: slot b·per + j is child j of the parent of rank b.
         var parentPick = SecretSelection.TopKOneHot(_ctx, Force(parentScores, parents), k1);     // [kvh, k1, parents]
+        // A level-2 budget that covers every candidate keeps them all (the plaintext takes them all too).
+        if (k2 >= candidates) return AllCandidates(parentPick, k1, per, parents, children, lastParentChildren);
         // Children laid out by parent [kvh, parents, per]; the last parent's missing children are padding.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
         var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, k1 * per);
@@ -136,22 +199,25 @@ public sealed class PrivateCachePolicy
         return _ctx.MatMul(pick, ExpandToChildren(parentPick, k1, per, parents, children));                    // [kvh, k2, children]
     }
 
-    /// <summary>From the parents' one-hot [kvh, k1, parents] to the candidates' one-hot over children
-    /// [kvh, k1·per, children]: candidate (b, j) is child j of the b-th kept parent. Local: only zeros are inserted.</summary>
-    private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children)
+    /// <summary>Every child of the kept parents as the one-hot [kvh, candidates, children], the last child first (the
+    /// attention expects its padding in row 0) and the last parent's missing children left out. Local.</summary>
+    private SecretTensor AllCandidates(SecretTensor parentPick, int k1, int per, int parents, int children, int lastParentChildren)
     {
-        int kvh = _c.KvHeads;
-        var column = _ctx.Reshape(parentPick, kvh, k1, parents, 1);
-        var zero = _ctx.MulPublicInt(column, 0);
-        var rows = new SecretTensor[per];
-        for (int j = 0; j < per; j++)
-        {
-            var slots = Enumerable.Range(0, per).Select(jj => jj == j ? column : zero).ToArray();
-            var spread = _ctx.Reshape(_ctx.Concat(slots, 3), kvh, k1, parents * per);
-            rows[j] = _ctx.Reshape(_ctx.Slice(spread, 2, 0, children), kvh, k1, 1, children);
-        }
-        return _ctx.Reshape(_ctx.Concat(rows, 2), kvh, k1 * per, children);
+        int kvh = _c.KvHeads, slots = k1 * per;
+        var expanded = ExpandToChildren(parentPick, k1, per, parents, children);           // [kvh, slots, children]
+        // Slot b·per + j is child j of the parent of rank b; rank 0 is the last parent.
+        var order = new List<int> { lastParentChildren - 1 };
+        order.AddRange(Enumerable.Range(0, lastParentChildren - 1));
+        order.AddRange(Enumerable.Range(per, slots - per));
+        var indices = new int[kvh * order.Count * children];
+        for (int h = 0, at = 0; h < kvh; h++)
+            foreach (var slot in order)
+                for (int c = 0; c < children; c++) indices[at++] = (h * slots + slot) * children + c;
+        return _ctx.Rearrange(expanded, indices, kvh, order.Count, children);
     }
+
+    private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children) =>
+        SelectedClusters.ExpandToChildren(_ctx, parentPick, per, children);
 
     /// <summary>q·(a·max + (1−a)·min) per cluster: [kvh, clusters]. Linear in the bounds, so it is computed as
     /// a·(q·max) + (1−a)·(q·min): the products with public a then touch one value per cluster, not one per channel.</summary>
@@ -175,9 +241,11 @@ public sealed class PrivateCachePolicy
     }
 
     /// <summary>Per-channel max and min of every child (and, with the hierarchy, parent) cluster of the cache, kept up
-    /// to date incrementally as in <see cref="ClusterBounds"/>: when the cache grew by one token only the newest child
-    /// and the newest parent change, both updated against the new key in one comparison round; otherwise every
-    /// cluster is computed.</summary>
+    /// to date as the cache grows. The newest child and the newest parent are always selected (forced), so their bounds
+    /// are never scored while they are the newest: they hold a placeholder (the newest key) until they are complete,
+    /// and a cluster's bounds are computed once, at the step after it fills (a max over its keys, or over its
+    /// children for a parent). Most steps therefore run no comparison here; the plaintext's true bounds of the newest
+    /// clusters are likewise never used. On a cache that did not grow by one token every cluster is computed.</summary>
     private ClusterKeyBounds UpdateBounds(int layer, SecretTensor keys)
     {
         int n = keys.Shape[1], child = _o.ChildClusterSize, parent = _o.ClusterSize, kvh = _c.KvHeads, hs = _c.HeadSize;
@@ -186,29 +254,24 @@ public sealed class PrivateCachePolicy
         if (_bounds[layer] is { } old && _boundsLength[layer] == n - 1 && (old.ParentMax is not null) == _o.Hierarchy)
         {
             var key = _ctx.Slice(keys, 1, n - 1, 1);                                                    // [kvh, 1, hs]
-            // Clusters that the new key extends (rather than starts) need max/min against it; batched into one call.
-            var growing = new List<(SecretTensor Max, SecretTensor Min, int Count)>();
-            if ((n - 1) % child != 0) growing.Add((old.ChildMax, old.ChildMin, children));
-            if (old.ParentMax is not null && (n - 1) % parent != 0) growing.Add((old.ParentMax, old.ParentMin!, parents));
-            var updated = new Queue<(SecretTensor Max, SecretTensor Min)>();
-            if (growing.Count > 0)
+            SecretTensor childMax = old.ChildMax, childMin = old.ChildMin;
+            SecretTensor? parentMax = old.ParentMax, parentMin = old.ParentMin;
+            if ((n - 1) % child == 0)
             {
-                var lastMax = growing.Select(g => _ctx.Concat([_ctx.Slice(g.Max, 1, g.Count - 1, 1), key], 1)).ToArray();   // [kvh, 2, hs] each
-                var lastMin = growing.Select(g => _ctx.Concat([_ctx.Slice(g.Min, 1, g.Count - 1, 1), key], 1)).ToArray();
-                var (mx, mn) = MaxMin(_ctx.Concat(lastMax, 0), _ctx.Concat(lastMin, 0));                      // [g·kvh, 1, hs]
-                for (int i = 0; i < growing.Count; i++)
-                    updated.Enqueue((_ctx.Slice(mx, 0, i * kvh, kvh), _ctx.Slice(mn, 0, i * kvh, kvh)));
+                // The previous newest child is complete: its bounds from its keys; the new child starts as a placeholder.
+                int done = children - 2;
+                var own = _ctx.Slice(keys, 1, done * child, child);                                    // [kvh, child, hs]
+                var (mx, mn) = MaxMin(own, own);
+                childMax = _ctx.Concat([_ctx.Slice(childMax, 1, 0, done), mx, key], 1);
+                childMin = _ctx.Concat([_ctx.Slice(childMin, 1, 0, done), mn, key], 1);
+                if (parentMax is not null && (n - 1) % parent == 0)
+                {
+                    int per = parent / child, full = parents - 2;
+                    var (pmx, pmn) = MaxMin(_ctx.Slice(childMax, 1, full * per, per), _ctx.Slice(childMin, 1, full * per, per));
+                    parentMax = _ctx.Concat([_ctx.Slice(parentMax, 1, 0, full), pmx, key], 1);
+                    parentMin = _ctx.Concat([_ctx.Slice(parentMin!, 1, 0, full), pmn, key], 1);
+                }
             }
-            (SecretTensor, SecretTensor) Next(SecretTensor max, SecretTensor min, int count, int size)
-            {
-                if ((n - 1) % size == 0) return (_ctx.Concat([max, key], 1), _ctx.Concat([min, key], 1));
-                var (lastMax, lastMin) = updated.Dequeue();
-                return count > 1
-                    ? (_ctx.Concat([_ctx.Slice(max, 1, 0, count - 1), lastMax], 1), _ctx.Concat([_ctx.Slice(min, 1, 0, count - 1), lastMin], 1))
-                    : (lastMax, lastMin);
-            }
-            var (childMax, childMin) = Next(old.ChildMax, old.ChildMin, children, child);
-            var (parentMax, parentMin) = old.ParentMax is null ? (null, null) : Next(old.ParentMax, old.ParentMin!, parents, parent);
             bounds = new ClusterKeyBounds(childMax, childMin, parentMax, parentMin);
         }
         else

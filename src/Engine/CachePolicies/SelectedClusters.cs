@@ -8,14 +8,20 @@ namespace PrivateInference.Engine.CachePolicies;
 /// probabilities are scattered back to the cached positions (zero elsewhere), so that p·V runs over the whole cache.
 /// In 3pc a secret product sends one ring element per output element, so gathering scores (k·c·G per KV head) and
 /// scattering probabilities (n·G) is far cheaper than gathering keys and values (k·c·2·head_size).
+/// With the hierarchy the choice has two stages, as it was made: <see cref="Parents"/> picks whole parent clusters and
+/// <see cref="OneHot"/> picks children among their slots, so no product runs over (kept children × all children).
 /// </summary>
-/// <param name="OneHot">secret [kvh, k, children] (scale 0), row b picking one child cluster; row 0 is the last
-/// (newest, possibly partial) child, a public fact of the selection.</param>
+/// <param name="OneHot">secret [kvh, k, slots] (scale 0), row b picking one child cluster: a slot among the picked
+/// parents' children when <see cref="Parents"/> is given, else a child of the cache. Row 0 is the last (newest,
+/// possibly partial) child, a public fact of the selection.</param>
 /// <param name="ChildSize">tokens per child cluster.</param>
 /// <param name="CacheLength">tokens in the cache (n); the last child holds n − (children − 1)·ChildSize of them.</param>
-public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int CacheLength)
+/// <param name="Parents">secret [kvh, k1, parents] (scale 0) of the parents whose children are the slots (slot
+/// b·per + j is child j of the parent in row b), or null.</param>
+/// <param name="ParentSize">tokens per parent cluster (with <see cref="Parents"/>).</param>
+public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int CacheLength, SecretTensor? Parents = null, int ParentSize = 0)
 {
-    public int Children => OneHot.Shape[2];
+    public int Children => CacheBudgets.Clusters(CacheLength, ChildSize);
 
     /// <summary>Attended positions per query: k·ChildSize, padding included.</summary>
     public int Tokens => OneHot.Shape[1] * ChildSize;
@@ -29,13 +35,22 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
     }
 
     /// <summary>Scores [kvh, G, n] of every cached token → [kvh, G, k·ChildSize] of the selected ones (any scale:
-    /// the one-hot product is exact).</summary>
+    /// the one-hot products are exact).</summary>
     public SecretTensor Gather(MpcContext ctx, SecretTensor scores)
     {
         int kvh = scores.Shape[0], g = scores.Shape[1], k = OneHot.Shape[1];
-        var byChild = ctx.Reshape(ctx.Transpose(Pad(ctx, scores)), kvh, Children, ChildSize * g);   // [kvh, C, c·G]
-        var picked = ctx.MatMul(OneHot, byChild);                                                     // [kvh, k, c·G]
-        return ctx.Transpose(ctx.Reshape(picked, kvh, k * ChildSize, g));
+        var tokens = ctx.Transpose(Pad(ctx, scores));                                                 // [kvh, padded n, G]
+        SecretTensor slots;
+        if (Parents is null)
+            slots = ctx.Reshape(tokens, kvh, Children, ChildSize * g);                                // [kvh, C, c·G]
+        else
+        {
+            int k1 = Parents.Shape[1], parents = Parents.Shape[2];
+            var picked = ctx.MatMul(Parents, ctx.Reshape(tokens, kvh, parents, ParentSize * g));      // [kvh, k1, P·G]
+            slots = ctx.Reshape(picked, kvh, k1 * (ParentSize / ChildSize), ChildSize * g);           // [kvh, slots, c·G]
+        }
+        var chosen = ctx.MatMul(OneHot, slots);                                                       // [kvh, k, c·G]
+        return ctx.Transpose(ctx.Reshape(chosen, kvh, k * ChildSize, g));
     }
 
     /// <summary>Probabilities [kvh, G, k·ChildSize] of the selected tokens → [kvh, G, n] over the cached positions.</summary>
@@ -43,17 +58,52 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
     {
         int kvh = probs.Shape[0], g = probs.Shape[1], k = OneHot.Shape[1];
         var byRow = ctx.Reshape(ctx.Transpose(probs), kvh, k, ChildSize * g);                       // [kvh, k, c·G]
-        var placed = ctx.MatMul(ctx.Transpose(OneHot), byRow);                                      // [kvh, C, c·G]
-        var perToken = ctx.Transpose(ctx.Reshape(placed, kvh, Children * ChildSize, g));            // [kvh, G, C·c]
+        var placed = ctx.MatMul(ctx.Transpose(OneHot), byRow);                                      // [kvh, slots, c·G]
+        int padded = Children * ChildSize;
+        if (Parents is not null)
+        {
+            int k1 = Parents.Shape[1], parents = Parents.Shape[2];
+            placed = ctx.MatMul(ctx.Transpose(Parents), ctx.Reshape(placed, kvh, k1, ParentSize * g));  // [kvh, parents, P·G]
+            padded = parents * ParentSize;
+        }
+        var perToken = ctx.Transpose(ctx.Reshape(placed, kvh, padded, g));                          // [kvh, G, padded n]
         return ctx.Slice(perToken, 2, 0, CacheLength);
     }
 
-    /// <summary>Pads the token axis to whole clusters with shared zeros (masked out after the gather).</summary>
+    /// <summary>The choice as one one-hot [kvh, k, children] over the cache's children (composed from the two stages
+    /// when there are two; for checks, not for the attention).</summary>
+    public SecretTensor ChildOneHot(MpcContext ctx)
+    {
+        if (Parents is null) return OneHot;
+        int kvh = OneHot.Shape[0], k1 = Parents.Shape[1], parents = Parents.Shape[2], per = ParentSize / ChildSize;
+        return ctx.MatMul(OneHot, ExpandToChildren(ctx, Parents, per, Children));
+    }
+
+    /// <summary>From parents' one-hot [kvh, k1, parents] to their children's [kvh, k1·per, children]: slot (b, j) is child
+    /// j of the parent in row b (zero past the last child). Local: only zeros are inserted.</summary>
+    public static SecretTensor ExpandToChildren(MpcContext ctx, SecretTensor parents, int per, int children)
+    {
+        int kvh = parents.Shape[0], k1 = parents.Shape[1], p = parents.Shape[2], slots = k1 * per;
+        var indices = new int[kvh * slots * children];
+        for (int h = 0, at = 0; h < kvh; h++)
+            for (int b = 0; b < k1; b++)
+                for (int j = 0; j < per; j++)
+                    for (int c = 0; c < children; c++)
+                        indices[at++] = c % per == j && c / per < p ? (h * k1 + b) * p + c / per : -1;
+        return ctx.Rearrange(parents, indices, kvh, slots, children);
+    }
+
+    /// <summary>Pads the token axis to whole clusters (parents with two stages) with shared zeros (masked out after the
+    /// gather, or never selected).</summary>
     private SecretTensor Pad(MpcContext ctx, SecretTensor scores)
     {
-        int padding = Children * ChildSize - CacheLength;
+        int whole = Parents is null ? Children * ChildSize : Parents.Shape[2] * ParentSize;
+        int padding = whole - CacheLength;
         if (padding == 0) return scores;
-        var zeros = ctx.MulPublicInt(ctx.Slice(scores, 2, 0, padding), 0);
-        return ctx.Concat([scores, zeros], 2);
+        int kvh = scores.Shape[0], g = scores.Shape[1];
+        var indices = new int[kvh * g * whole];
+        for (int r = 0, at = 0; r < kvh * g; r++)
+            for (int t = 0; t < whole; t++) indices[at++] = t < CacheLength ? r * CacheLength + t : -1;
+        return ctx.Rearrange(scores, indices, kvh, g, whole);
     }
 }

@@ -1,4 +1,5 @@
 using PrivateInference.Engine.Models;
+using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Plain;
 using PrivateInference.Engine.Tokenization;
 

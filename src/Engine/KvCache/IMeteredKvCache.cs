@@ -1,5 +1,3 @@
-using PrivateInference.Engine.Plain;
-
 namespace PrivateInference.Engine.KvCache;
 
 /// <summary>A KV cache that reports what it holds and what rebuilding K and V costs, for `pi compare`.</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using PrivateInference.Engine.Models;
-using PrivateInference.Engine.Plain;
 
 namespace PrivateInference.Engine.KvCache;
 

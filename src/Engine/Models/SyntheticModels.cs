@@ -9,7 +9,9 @@ public static class SyntheticModels
     public static readonly IReadOnlyDictionary<string, LlamaConfig> Presets = new Dictionary<string, LlamaConfig>
     {
         ["stories260K"] = new(64, 172, 5, 8, 4, 512, 512),
-        ["gpt2-small"] = new(768, 3072, 12, 12, 12, 50257, 4096),   // context 4096: rotary positions need no table, so the shape is measurable at long contexts
+        ["gpt2-small"] = new(768, 3072, 12, 12, 12, 50257, 16384),  // context 16384: rotary positions need no table, so the shape is measurable at long contexts
+        // MPCache's efficiency model (its repository's infer/): one GPT-2-medium-width layer, 32 heads of 32, FFN 4096.
+        ["mpcache-paper"] = new(1024, 4096, 1, 32, 32, 50257, 16384),
         ["llama-7b"] = new(4096, 11008, 32, 32, 32, 32000, 4096),
     };
 
@@ -24,6 +26,26 @@ public static class SyntheticModels
             config = config with { Layers = n };
         }
         return config;
+    }
+
+    /// <summary>A preset with any of its sizes replaced (a user's own shape, measured without writing a checkpoint):
+    /// the layer count may then exceed the preset's.</summary>
+    public static LlamaConfig Reshape(LlamaConfig config, int? dim = null, int? heads = null, int? kvHeads = null, int? hiddenDim = null,
+        int? layers = null, int? seqLen = null)
+    {
+        int h = heads ?? config.Heads;
+        var shaped = config with
+        {
+            Dim = dim ?? config.Dim,
+            Heads = h,
+            // Changing the head count alone keeps the model multi-head (or as grouped as before, when that still divides).
+            KvHeads = kvHeads ?? (heads is null ? config.KvHeads : h * config.KvHeads / config.Heads is int k && k > 0 && h % k == 0 ? k : h),
+            HiddenDim = hiddenDim ?? config.HiddenDim,
+            Layers = layers ?? config.Layers,
+            SeqLen = seqLen ?? config.SeqLen,
+        };
+        shaped.Validate();
+        return shaped;
     }
 
     public static LlamaWeights Create(LlamaConfig config, int seed)

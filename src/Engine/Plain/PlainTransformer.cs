@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using PrivateInference.Engine.CachePolicies;
+using PrivateInference.Engine.KvCache;
 using PrivateInference.Engine.Models;
 using PrivateInference.Kernels.Float;
 

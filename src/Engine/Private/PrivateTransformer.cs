@@ -18,14 +18,9 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     private const int NormMinLog2 = -4, NormMaxLog2 = 28;
 
     private readonly LlamaConfig _c = config;
-    // Products left untruncated for their consumer to fold the truncation in (one round each) need room at 2f and 3f:
-    // Σx² < 2^28 at 2f, RoPE's q·cos at 3f (|q| < 2^14), masked scores −2^20 at 2f. Up to f = 16 that holds with
-    // margin; finer fixed point truncates each product on its own.
-    private bool Fold => ctx.FracBits <= 16;
-    // The cache grows by rows ([kv_heads, S, head_size]); in 2pc each row's Beaver mask is opened once, when it is
-    // appended, so the products with the whole cache at every step open only their other operand.
-    private readonly GrowingMatrix?[] _keys = new GrowingMatrix?[config.Layers];
-    private readonly GrowingMatrix?[] _values = new GrowingMatrix?[config.Layers];
+    // Products left untruncated for their consumer to fold the truncation in (one round each): see UntruncatedProducts.
+    private bool Fold => UntruncatedProducts.Allowed(ctx);
+    private readonly PrivateKvCache _cache = new(ctx, config, policy);
 
     /// <summary>Positions already in the cache.</summary>
     public int Length { get; private set; }
@@ -64,10 +59,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     public void FillCacheForBenchmark(IReadOnlyList<SecretTensor> keys, IReadOnlyList<SecretTensor> values, int length)
     {
         if (Length != 0) throw new InvalidOperationException("the cache is already in use");
-        for (int l = 0; l < _c.Layers; l++)
-        {
-            (_keys[l], _values[l]) = Grow(null, null, keys[l], values[l]);
-        }
+        _cache.Fill(keys, values);
         Length = length;
     }
 
@@ -91,48 +83,11 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         var k = ctx.Slice(qkv, 1, d, kv);
         var v = ctx.Slice(qkv, 1, d + kv, kv);
 
-        (_keys[l], _values[l]) = Grow(_keys[l], _values[l], ToHeads(k, _c.KvHeads), ToHeads(v, _c.KvHeads));  // [kvh, S, hs]
-
+        _cache.Append(l, ToHeads(k, _c.KvHeads), ToHeads(v, _c.KvHeads));     // [kvh, S, hs]
         // The query heads of one KV head are stacked, so each KV head is one batch entry: [kvh, G·T, hs].
-        var qg = ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs);
-        GrowingMatrix keys = _keys[l]!, values = _values[l]!;
-        SecretTensor heads;
-        if (policy is not null && start >= policy.PromptLength)
-        {
-            if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
-            // The policy picks what this step attends to (a secret selection of public size); all of it lies in the past.
-            heads = policy.Select(l, qg, keys.Value) is { } selected
-                ? SelectedAttention(qg, keys, values, selected)
-                : FullAttention(qg, keys, values);
-        }
-        else
-        {
-            var scores = ctx.MatMul(qg, keys, transposeB: true, truncate: !Fold);  // [kvh, G·T, S] at 2f: softmax truncates
-            var probs = ctx.Softmax(scores, CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
-            heads = ctx.MatMul(probs, values);                                 // [kvh, G·T, hs]
-            if (policy is not null && start == 0 && t == policy.PromptLength)
-            {
-                // The compacted cache is a new matrix: its rows' masks are opened once, here.
-                var (kept, keptValues) = policy.AfterPrefill(probs, keys.Value, values.Value);
-                if (!ReferenceEquals(kept, keys.Value))
-                    (_keys[l], _values[l]) = Grow(null, null, kept, keptValues);
-            }
-        }
+        var heads = _cache.Attend(l, ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs), start, t);
         var o = FromHeads(ctx.Reshape(heads, _c.Heads, t, hs));               // [T, d]
         return ctx.MatMul(o, w.Wo[l]);
-    }
-
-    /// <summary>Attention of one position's queries [kvh, G, hs] over every cached token (all in its past).</summary>
-    private SecretTensor FullAttention(SecretTensor qg, GrowingMatrix keys, GrowingMatrix values) =>
-        ctx.MatMul(ctx.Softmax(ctx.MatMul(qg, keys, transposeB: true, truncate: !Fold)), values);
-
-    /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
-    /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
-    private SecretTensor SelectedAttention(SecretTensor qg, GrowingMatrix keys, GrowingMatrix values, CachePolicies.SelectedClusters selected)
-    {
-        var scores = selected.Gather(ctx, ctx.MatMul(qg, keys, transposeB: true, truncate: false));  // [kvh, G, m]
-        var probs = ctx.Softmax(scores, selected.Valid(), [1, 1, selected.Tokens]);
-        return ctx.MatMul(selected.Scatter(ctx, probs), values);
     }
 
     private SecretTensor FeedForward(int l, SecretTensor xn)
@@ -172,13 +127,6 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         return ctx.Reshape(ctx.Concat([even2, odd2], 2), t, 2 * pairs);
     }
 
-    /// <summary>Appends to the keys and values together (in 2pc their new rows' masks are opened in one round).</summary>
-    private (GrowingMatrix Keys, GrowingMatrix Values) Grow(GrowingMatrix? keys, GrowingMatrix? values, SecretTensor newKeys, SecretTensor newValues)
-    {
-        var grown = ctx.Grow([keys, values], [newKeys, newValues]);
-        return (grown[0], grown[1]);
-    }
-
     /// <summary>[T, n·hs] → [n, T, hs] (local data movement).</summary>
     private SecretTensor ToHeads(SecretTensor x, int n)
     {
@@ -193,15 +141,5 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         int n = x.Shape[0], t = x.Shape[1], hs = x.Shape[2];
         var perChannel = ctx.Reshape(ctx.Transpose(x), n * hs, t);             // [n·hs, T]
         return ctx.Transpose(perChannel);
-    }
-
-    /// <summary>Row (j, i) of group query j at position start+i may see cache positions ≤ start+i; public.</summary>
-    private static bool[] CausalMask(int g, int t, int start, int s)
-    {
-        var valid = new bool[g * t * s];
-        for (int j = 0; j < g; j++)
-            for (int i = 0; i < t; i++)
-                for (int p = 0; p <= start + i; p++) valid[((j * t) + i) * s + p] = true;
-        return valid;
     }
 }

@@ -15,6 +15,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks (latency, throughput, communication).");
         bench.Subcommands.Add(CreatePlain());
         bench.Subcommands.Add(BenchPrivateCommand.Create());
+        bench.Subcommands.Add(BenchPlotCommand.Create());
         bench.Subcommands.Add(BenchOpsCommand.Create());
         bench.Subcommands.Add(BenchGpuCommand.Create());
         return bench;

@@ -19,8 +19,9 @@ internal static class BenchPrivateCommand
     {
         var model = new ModelOptions();
         var run = new PrivateRunOptions();
+        var shape = new ShapeOptions();
         var preset = new Option<string?>("--preset") { Description = $"random-weight model instead of --model: {string.Join(", ", SyntheticModels.Presets.Keys)}" };
-        var layers = new Option<int?>("--layers") { Description = "with --preset: keep only the first K layers" };
+        var layers = new Option<int?>("--layers") { Description = "with --preset: keep only the first K layers (with a shape option, any count)" };
         var contexts = new Option<string>("--context") { Description = "comma-separated context lengths (cache size + 1 at the measured step)", DefaultValueFactory = _ => "64,128,256,512" };
         var steps = new Option<int>("--steps") { Description = "decode steps measured per context", DefaultValueFactory = _ => 8 };
         var scope = new Option<string?>("--scope") { Description = "model: token in, logits to the client (default for --model); layers: the decoder stack alone (default for --preset)" };
@@ -33,37 +34,43 @@ internal static class BenchPrivateCommand
             Description = "cache policies to compare in one run, e.g. full,mpcache (';'-separated when a spec has :options); ratios against the first",
             DefaultValueFactory = _ => "full",
         };
+        var ratioPlot = new Option<string?>("--ratio-plot") { Description = "write a PNG of every policy's latency and bytes ratios against the first, against context" };
+        var reference = new Option<string?>("--reference-ranges") { Description = "with --ratio-plot: shade a published range, LAT_LO-LAT_HI,BYTES_LO-BYTES_HI (e.g. 1.8-2.01,3.39-8.37)" };
         var breakdown = new Option<bool>("--breakdown") { Description = "print each party's rounds and bytes per operation for the last step of each context" };
         var command = new Command("private", "Private decoding cost per step at several context lengths, beside plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, breakdown, cache }) command.Options.Add(o);
+        shape.AddTo(command);
+        foreach (var o in new Option[] { preset, layers, contexts, steps, scope, json, append, plot, ratioPlot, reference, breakdown, cache }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             string name;
             LlamaWeights weights;
+            int stepCount = parse.GetValue(steps);
+            if (stepCount < 1) throw new InputException($"--steps must be at least 1, got {stepCount}");
+            var lengths = parse.GetValue(contexts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(v => int.TryParse(v, out int c) && c >= stepCount + 2 ? c
+                    : throw new InputException($"--context: '{v}' must be a length of at least {stepCount + 2} for --steps {stepCount}"))
+                .ToList();
             if (parse.GetValue(preset) is { } p)
             {
-                var config = SyntheticModels.Preset(p, parse.GetValue(layers));
-                name = $"{p}{(parse.GetValue(layers) is { } k ? $" ({k} layer{(k > 1 ? "s" : "")})" : "")}";
-                Console.Error.WriteLine($"pi: generating random weights for preset {p}...");
+                var config = shape.Apply(parse, p, parse.GetValue(layers), lengths.Max());
+                name = shape.Describe(parse, p, config);
+                Console.Error.WriteLine($"pi: generating random weights for {name}...");
                 weights = SyntheticModels.Create(config, seed: 1);
             }
             else
             {
-                if (parse.GetValue(layers) is not null) throw new InputException("--layers applies to --preset models only");
+                if (parse.GetValue(layers) is not null || shape.Given(parse)) throw new InputException("--layers, --dim, --heads, --kv-heads and --ffn apply to --preset models only");
                 var (path, w) = model.LoadWeights(parse);
                 name = Path.GetFileNameWithoutExtension(path);
                 weights = w;
             }
             bool layersOnly = (parse.GetValue(scope) ?? (parse.GetValue(preset) is null ? "model" : "layers")) == "layers";
-            int stepCount = parse.GetValue(steps);
-            if (stepCount < 1) throw new InputException($"--steps must be at least 1, got {stepCount}");
-            var points = parse.GetValue(contexts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(v => int.TryParse(v, out int c) && c >= stepCount + 2 && c <= weights.Config.SeqLen ? c
-                    : throw new InputException($"--context: '{v}' must be a length in {stepCount + 2}..{weights.Config.SeqLen} for this model and --steps {stepCount}"))
-                .ToList();
+            var points = lengths.Select(c => c <= weights.Config.SeqLen ? c
+                    : throw new InputException($"--context: {c} is beyond this model's context of {weights.Config.SeqLen}")).ToList();
             var settings = run.Parse(parse);
+            var referenceRanges = parse.GetValue(reference) is { } r ? BenchRatioPlot.ParseReference(r) : ((double, double, double, double)?)null;
             var policies = Engine.CachePolicies.CachePolicyOptions.ParseList(parse.GetValue(cache)!);
             var folded = FoldedWeights.Fold(weights);
             await using var runner = await PrivateRunner.StartAsync(settings, cancel);
@@ -100,6 +107,8 @@ internal static class BenchPrivateCommand
                     $"`{commandLine}`\n\nMachine: {machine}\n\nDevices: {runner.Devices}\n\n{table}");
             if (parse.GetValue(json) is { } jsonPath) JsonReport.Write(jsonPath, commandLine, rows);
             if (parse.GetValue(plot) is { } plotPath) BenchPlot.Write(plotPath, $"{name}, {settings.SchemeName}, {settings.Network.Name}", rows);
+            if (parse.GetValue(ratioPlot) is { } ratioPath && policies.Count > 1)
+                BenchRatioPlot.Write(ratioPath, $"{name}, {settings.SchemeName}, {settings.Network.Name}", rows, referenceRanges);
             return 0;
         }));
         return command;

@@ -34,7 +34,7 @@ public static class PartyCommand
         };
         var modelHash = new Option<string?>("--model-hash") { Description = "Only accept sessions for this model (its SHA-256 as `pi model hash` prints it)" };
         var fracBits = new Option<int?>("--frac-bits") { Description = "Only accept sessions with this many fixed-point fractional bits" };
-        var cachePolicy = new Option<string?>("--cache-policy") { Description = "Only accept sessions with this cache policy (full, mpcache, static or dynamic, with :options)" };
+        var cachePolicy = new Option<string?>("--cache-policy") { Description = "Only accept sessions with this cache policy (full, mpcache, static, dynamic or topk, with :options)" };
         var store = new Option<string?>("--store")
         {
             Description = "Folder where this party keeps weight shares at rest (`pi owner share` fills it); default: shares-party<ID> beside the cluster file",
@@ -77,7 +77,7 @@ public static class PartyCommand
                     hash is null ? null : CertificateFingerprint.Normalize(hash) ?? throw new ArgumentException($"--model-hash must be 64 hex digits, not '{hash}'"),
                     result.GetValue(fracBits) is { } bits && bits is < 8 or > 24 ? throw new ArgumentException($"--frac-bits must lie in 8..24, not {bits}") : result.GetValue(fracBits),
                     result.GetValue(cachePolicy) is { } policy && !SessionTerms.IsPrivatePolicy(policy)
-                        ? throw new ArgumentException($"--cache-policy must be full, mpcache, static or dynamic (with valid :options), not '{policy}'")
+                        ? throw new ArgumentException($"--cache-policy must be full, mpcache, static, dynamic or topk (with valid :options), not '{policy}'")
                         : result.GetValue(cachePolicy));
                 options = new PartyHostOptions
                 {

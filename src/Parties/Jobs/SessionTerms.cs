@@ -26,7 +26,7 @@ public sealed record SessionTerms(string? ModelHash = null, int? FracBits = null
     {
         try
         {
-            return Engine.CachePolicies.CachePolicyOptions.Parse(spec).Kind is not (Engine.CachePolicies.CachePolicyKind.TopK or Engine.CachePolicies.CachePolicyKind.H2O);
+            return Engine.CachePolicies.CachePolicyOptions.Parse(spec).RunsPrivately;
         }
         catch (Engine.InputException)
         {
@@ -57,7 +57,7 @@ public sealed record SessionTerms(string? ModelHash = null, int? FracBits = null
 
         var cache = Required(arguments, CachePolicyArgument);
         if (!IsPrivatePolicy(cache))
-            throw Mismatch(CachePolicyArgument, Clip(cache), "full, mpcache, static or dynamic, with valid options (what the private engine implements)");
+            throw Mismatch(CachePolicyArgument, Clip(cache), "full, mpcache, static, dynamic or topk, with valid options (what the private engine implements)");
         if (CachePolicy is not null && cache != CachePolicy)
             throw Mismatch(CachePolicyArgument, cache, CachePolicy);
     }

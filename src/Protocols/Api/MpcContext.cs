@@ -73,6 +73,14 @@ public sealed partial class MpcContext : IDisposable
         return _scheme.AddPublic(Zeros(n), c);
     }
 
+    /// <summary>Shares of a public tensor (local, no communication): for constants that must enter secret products,
+    /// such as the public rows of a selection one-hot (scale 0).</summary>
+    public SecretTensor Public(ReadOnlySpan<double> values, int[] shape, int scale)
+    {
+        if (Count(shape) != values.Length) throw new ArgumentException("the shape must hold one element per value");
+        return T(shape, scale, _scheme.AddPublic(Zeros(values.Length), FixedPointEncoding.Encode(values, scale)));
+    }
+
     private static int Count(int[] shape)
     {
         long n = 1;

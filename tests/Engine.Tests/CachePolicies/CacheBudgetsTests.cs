@@ -4,7 +4,7 @@ namespace PrivateInference.Engine.Tests.CachePolicies;
 
 public sealed class CacheBudgetsTests
 {
-    private static readonly CachePolicyOptions Defaults = new() { Kind = CachePolicyKind.MpCache };
+    private static readonly CachePolicyOptions Defaults = new() { Kind = CachePolicyKind.MpCache, MinTokens = 0 };
 
     [Fact]
     public void EdgeLayersSelectForThemselvesAndMiddlePairsShare()
@@ -20,11 +20,22 @@ public sealed class CacheBudgetsTests
     [Fact]
     public void BudgetsFollowTheRatiosAndKeepAtLeastTheEnds()
     {
-        Assert.Equal(50, CacheBudgets.StaticKept(Defaults, 100));
+        Assert.Equal(30, CacheBudgets.StaticKept(Defaults, 100));
         Assert.Equal(20, CacheBudgets.ObservationQueries(Defaults, 100));
         Assert.Equal(32, CacheBudgets.Level1Kept(Defaults, 64));       // 50% of 64 clusters
         Assert.Equal(26, CacheBudgets.Level2Kept(Defaults, 128, 64));  // 20% of 128 children
         Assert.Equal(2, CacheBudgets.Level1Kept(Defaults, 3));          // first and last at least
+    }
+
+    [Fact]
+    public void TheMinimumTokenBudgetIsAFloorOnBothStages()
+    {
+        var o = Defaults with { MinTokens = 128 };
+        Assert.Equal(128, CacheBudgets.StaticKept(o, 200));             // 30% would be 60
+        Assert.Equal(300, CacheBudgets.StaticKept(o, 1000));            // the ratio beyond the floor
+        Assert.Equal(8, CacheBudgets.Level2Kept(o, 20, 20));            // 128 tokens = 8 children of 16
+        Assert.Equal(5, CacheBudgets.Level1Kept(o, 6));                 // enough parents to hold them, one partial
+        Assert.Equal(26, CacheBudgets.Level2Kept(o, 128, 64));          // the ratio at long contexts
     }
 
     [Fact]

@@ -11,11 +11,13 @@ public sealed class ClusterSelectionTests
         Assert.Equal([0, 2, 4], kept);
     }
 
-    [Fact]
-    public void SelectsTheClusterWhoseKeysAlignWithTheQuery()
+    [Theory]
+    [InlineData(SelectionMethod.Tournament)]
+    [InlineData(SelectionMethod.Rank)]
+    public void SelectsTheClusterWhoseKeysAlignWithTheQuery(SelectionMethod method)
     {
         // 8 clusters of 4 tokens (children of 2), keys along +x except cluster 5, along +y; the query points along +y.
-        var o = new CachePolicyOptions { Kind = CachePolicyKind.Dynamic, ClusterSize = 4, ChildClusterSize = 2, Level1Keep = 0.375, Level2Keep = 0.1875 };
+        var o = new CachePolicyOptions { Kind = CachePolicyKind.Dynamic, ClusterSize = 4, ChildClusterSize = 2, Level1Keep = 0.375, Level2Keep = 0.1875, MinTokens = 0, Selection = method };
         var bounds = new ClusterBounds(headSize: 2, childSize: 2);
         for (int t = 0; t < 32; t++)
             bounds.Append(t / 4 == 5 ? [0f, 1f + t % 3] : [1f, 0f]);
@@ -25,6 +27,17 @@ public sealed class ClusterSelectionTests
         Assert.Contains(0, selected);
         Assert.Contains(31, selected);
         Assert.Equal(6, selected.Count);
+    }
+
+    [Fact]
+    public void TheMinimumBudgetKeepsAtLeastThatManyTokens()
+    {
+        var o = new CachePolicyOptions { Kind = CachePolicyKind.Dynamic, MinTokens = 100 };
+        var bounds = new ClusterBounds(headSize: 2, childSize: 16);
+        var rng = new Random(3);
+        for (int t = 0; t < 300; t++) bounds.Append([(float)rng.NextDouble(), (float)rng.NextDouble()]);
+        // 20% of 19 children would be 4 (64 tokens); the floor asks for 7 children, the newest holding 300 − 18·16 = 12.
+        Assert.Equal(6 * 16 + 12, ClusterSelection.Select(o, bounds, [1f, -1f]).Count);
     }
 
     [Fact]

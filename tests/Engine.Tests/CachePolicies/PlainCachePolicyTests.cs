@@ -32,10 +32,10 @@ public sealed class PlainCachePolicyTests
     [Fact]
     public void MpCacheAttendsOnlyToItsBudgetAfterThePrompt()
     {
-        var policy = new PlainCachePolicy(Model.Value.Config, CachePolicyOptions.Parse("mpcache"), promptLength: 300);
+        var policy = new PlainCachePolicy(Model.Value.Config, CachePolicyOptions.Parse("mpcache:min=0"), promptLength: 300);
         var m = new PlainTransformer(Model.Value, attention: policy);
         for (int p = 0; p < 301; p++) m.Forward((p * 37 + 11) % 512, p);
-        // 150 kept prompt tokens + 1 new = 151: 5 clusters of 32 -> keep 3; 10 children -> keep max(2, ceil(0.2*10)) = 2.
+        // 90 kept prompt tokens + 1 new = 91: 3 clusters of 32 -> keep 2; 6 children -> keep max(2, ceil(0.2*6)) = 2.
         Assert.True(policy.AttendedCount(0) <= 32, $"attended {policy.AttendedCount(0)}");
         Assert.Contains(300, policy.AttendedPositions(0).ToArray()); // the newest token is in the last cluster
     }

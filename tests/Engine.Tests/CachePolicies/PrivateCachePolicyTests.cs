@@ -17,8 +17,9 @@ public sealed class PrivateCachePolicyTests
     [Theory]
     [InlineData(SchemeKind.ThreePc, "dynamic", 200)]
     [InlineData(SchemeKind.TwoPcDealer, "dynamic", 200)]
-    [InlineData(SchemeKind.ThreePc, "dynamic:hierarchy=off", 150)]
-    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3", 61)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:hierarchy=off,min=0", 150)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3,min=0", 61)]
+    [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3,min=0,select=rank", 61)]
     public void PrivateSelectionPicksThePlaintextClusters(SchemeKind scheme, string spec, int n)
     {
         var options = CachePolicyOptions.Parse(spec);
@@ -53,6 +54,48 @@ public sealed class PrivateCachePolicyTests
             Assert.Equal(children - 1, actualChildren[0]);
             Assert.Equal(expectedChildren, actualChildren.Order().ToList());
         }
+    }
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void PrivateTopKBaselinePicksThePlaintextTokens(SchemeKind scheme)
+    {
+        const int n = 90;
+        var options = CachePolicyOptions.Parse("topk:min=0");
+        int kvh = Shape.KvHeads, g = Shape.KvGroup, hs = Shape.HeadSize;
+        var rng = new Random(9);
+        // Resampled until every two token scores lie 10⁻⁴ apart, far above the fixed-point error.
+        double[] keys, queries;
+        do
+        {
+            keys = Enumerable.Range(0, kvh * n * hs).Select(_ => rng.NextDouble() * 8 - 4).ToArray();
+            queries = Enumerable.Range(0, kvh * g * hs).Select(_ => rng.NextDouble() * 4 - 2).ToArray();
+        } while (Enumerable.Range(0, kvh).Any(h => TokenScores(keys, queries, h, n).Order().ToArray() is var s && s.Zip(s.Skip(1)).Any(p => p.Second - p.First < 1e-4)));
+        var oneHot = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var k = ctx.Input(PartyIds.Client, [kvh, n, hs], client ? keys : default);
+            var q = ctx.Input(PartyIds.Client, [kvh, g, hs], client ? queries : default);
+            var selected = new PrivateCachePolicy(ctx, Shape, options, promptLength: 1).Select(0, q, k)!;
+            Assert.Equal(1, selected.ChildSize);
+            return ctx.Reveal(selected.OneHot, PartyIds.Client);
+        })[3]!;
+        int budget = CacheBudgets.BaselineKept(options, n);
+        for (int h = 0; h < kvh; h++)
+        {
+            var s = TokenScores(keys, queries, h, n);
+            var expected = TournamentTopK.PickWithForced(t => s[t], [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
+            var actual = Enumerable.Range(0, budget).Select(b => Enumerable.Range(0, n).Single(t => oneHot[(h * budget + b) * n + t] == 1)).ToList();
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    private static double[] TokenScores(double[] keys, double[] queries, int h, int n)
+    {
+        int g = Shape.KvGroup, hs = Shape.HeadSize;
+        return Enumerable.Range(0, n).Select(t => Enumerable.Range(0, g).Sum(j => Enumerable.Range(0, hs)
+            .Sum(i => queries[(h * g + j) * hs + i] * keys[(h * n + t) * hs + i]))).ToArray();
     }
 
     [Theory]

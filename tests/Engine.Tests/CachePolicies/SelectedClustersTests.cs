@@ -65,4 +65,44 @@ public sealed class SelectedClustersTests
         var expected = Enumerable.Range(0, 3 * Child).Select(j => j >= Child || j < 5).ToArray();
         Assert.Equal(expected, oneHot);
     }
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void TwoStagesGatherAndScatterAsTheirComposedOneHot(SchemeKind scheme)
+    {
+        // Parents of 16 (2 children each): 37 tokens = 3 parents, 5 children. Per head, rows pick parents [2, 0]; the
+        // slots (b·2 + j) picked are [0, 3] (children 4 and 1) and [0, 2] (children 4 and 0).
+        int[][] parentRows = [[2, 0], [2, 0]], slotRows = [[0, 3], [0, 2]];
+        const int parents = 3, k1 = 2, slots = 4, k = 2;
+        var scores = Enumerable.Range(0, KvHeads * Group * Length).Select(i => (double)(i % 89) / 8).ToArray();
+        int m = k * Child;
+        var probs = Enumerable.Range(0, KvHeads * Group * m).Select(i => (i % 11 + 1) / 64.0).ToArray();
+        var got = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var p = new ulong[KvHeads * k1 * parents];
+            var o = new ulong[KvHeads * k * slots];
+            for (int h = 0; h < KvHeads; h++)
+            {
+                for (int b = 0; b < k1; b++) p[(h * k1 + b) * parents + parentRows[h][b]] = 1;
+                for (int b = 0; b < k; b++) o[(h * k + b) * slots + slotRows[h][b]] = 1;
+            }
+            var two = new SelectedClusters(ctx.InputRing(PartyIds.Client, [KvHeads, k, slots], client ? o : null, 0), Child, Length,
+                ctx.InputRing(PartyIds.Client, [KvHeads, k1, parents], client ? p : null, 0), 2 * Child);
+            var one = new SelectedClusters(two.ChildOneHot(ctx), Child, Length);
+            var s = ctx.Input(PartyIds.Client, [KvHeads, Group, Length], client ? scores : default);
+            var q = ctx.Input(PartyIds.Client, [KvHeads, Group, m], client ? probs : default);
+            return ctx.Reveal(ctx.Concat([ctx.Reshape(two.Gather(ctx, s), KvHeads * Group * m), ctx.Reshape(one.Gather(ctx, s), KvHeads * Group * m),
+                ctx.Reshape(two.Scatter(ctx, q), KvHeads * Group * Length), ctx.Reshape(one.Scatter(ctx, q), KvHeads * Group * Length),
+                ctx.Reshape(one.OneHot, KvHeads * k * Children)], 0), PartyIds.Client);
+        })[3]!;
+        int g = KvHeads * Group * m, t = KvHeads * Group * Length;
+        Assert.Equal(got[..g], got[g..(2 * g)]);
+        Assert.Equal(got[(2 * g)..(2 * g + t)], got[(2 * g + t)..(2 * g + 2 * t)]);
+        var composed = got[(2 * g + 2 * t)..];
+        Assert.Equal(1, composed[1 * Children + 1]);   // head 0, row 1: child 1
+        Assert.Equal(1, composed[(1 * k + 1) * Children + 0]);   // head 1, row 1: child 0
+        Assert.Equal(1, composed[4]);   // head 0, row 0: the newest child
+    }
 }

@@ -19,7 +19,23 @@ public sealed class SyntheticModelsTests
     public void Gpt2SmallPresetHasThePublishedShape()
     {
         var c = SyntheticModels.Preset("gpt2-small", layers: 1);
-        Assert.Equal((768, 3072, 1, 12, 4096), (c.Dim, c.HiddenDim, c.Layers, c.Heads, c.SeqLen));
+        Assert.Equal((768, 3072, 1, 12, 16384), (c.Dim, c.HiddenDim, c.Layers, c.Heads, c.SeqLen));
+    }
+
+    [Fact]
+    public void MpCachePaperPresetIsItsEfficiencyModel()
+    {
+        var c = SyntheticModels.Preset("mpcache-paper");
+        Assert.Equal((1024, 4096, 1, 32, 32, 32), (c.Dim, c.HiddenDim, c.Layers, c.Heads, c.KvHeads, c.HeadSize));
+    }
+
+    [Fact]
+    public void AnyShapeCanReplaceAPresetsSizes()
+    {
+        var c = SyntheticModels.Reshape(SyntheticModels.Preset("gpt2-small"), dim: 512, heads: 8, kvHeads: 2, hiddenDim: 1000, layers: 20, seqLen: 9000);
+        Assert.Equal((512, 8, 2, 1000, 20, 9000), (c.Dim, c.Heads, c.KvHeads, c.HiddenDim, c.Layers, c.SeqLen));
+        Assert.Equal(16, SyntheticModels.Reshape(SyntheticModels.Preset("gpt2-small"), heads: 16).KvHeads);
+        Assert.Throws<InputException>(() => SyntheticModels.Reshape(SyntheticModels.Preset("gpt2-small"), heads: 7));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace PrivateInference.Engine.Plain;
+namespace PrivateInference.Engine.CachePolicies;
 
 /// <summary>
 /// Chooses which cached positions each KV head attends to (all of them, or a selection such as MPCache's), and may
@@ -15,17 +15,4 @@ public interface IAttentionPolicy
 
     /// <summary>Attention probabilities of query head <paramref name="head"/>, aligned with its attended positions.</summary>
     void ObserveAttention(int layer, int pos, int head, ReadOnlySpan<float> probabilities);
-}
-
-/// <summary>Every position 0..pos, as llama2.c.</summary>
-public sealed class FullAttention(int seqLen) : IAttentionPolicy
-{
-    private readonly int[] _all = Enumerable.Range(0, seqLen).ToArray();
-    private int _length;
-
-    public void BeginLayer(int layer, int pos, ReadOnlySpan<float> queries, ReadOnlySpan<float> keys) => _length = pos + 1;
-
-    public ReadOnlySpan<int> AttendedPositions(int kvHead) => _all.AsSpan(0, _length);
-
-    public void ObserveAttention(int layer, int pos, int head, ReadOnlySpan<float> probabilities) { }
 }

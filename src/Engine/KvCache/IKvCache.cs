@@ -1,4 +1,4 @@
-namespace PrivateInference.Engine.Plain;
+namespace PrivateInference.Engine.KvCache;
 
 /// <summary>
 /// Where the plaintext engine keeps attention state between positions. Implementations may keep K and V as given

@@ -1,6 +1,6 @@
 using PrivateInference.Engine.Models;
 
-namespace PrivateInference.Engine.Plain;
+namespace PrivateInference.Engine.KvCache;
 
 /// <summary>The llama2.c cache: float32 K and V for every layer and position.</summary>
 public sealed class Fp32KvCache(LlamaConfig config) : IKvCache

@@ -1,0 +1,83 @@
+using PrivateInference.Engine.CachePolicies;
+using PrivateInference.Engine.Models;
+using PrivateInference.Protocols;
+
+namespace PrivateInference.Engine.Private;
+
+/// <summary>
+/// The KV cache on shares, the private counterpart of the plaintext engine's <see cref="KvCache.IKvCache"/> and
+/// <see cref="IAttentionPolicy"/> together: per layer, keys and values [kv_heads, S, head_size] as growing matrices
+/// (in 2pc each row's Beaver mask is opened once, when appended, so the products with the whole cache at every step
+/// open only their other operand), and the policy seam: at the end of the prefill the policy may compact the cache
+/// (static eviction), and at each decode step it chooses what the query attends to (a secret selection of public
+/// size).
+/// </summary>
+public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCachePolicy? policy = null)
+{
+    private readonly GrowingMatrix?[] _keys = new GrowingMatrix?[config.Layers];
+    private readonly GrowingMatrix?[] _values = new GrowingMatrix?[config.Layers];
+
+    /// <summary>Appends the new positions' keys and values [kv_heads, T, head_size] of <paramref name="layer"/>
+    /// (together: in 2pc their new rows' masks are opened in one round).</summary>
+    public void Append(int layer, SecretTensor keys, SecretTensor values) =>
+        (_keys[layer], _values[layer]) = Grow(_keys[layer], _values[layer], keys, values);
+
+    /// <summary>Benchmark set-up only: the cache of every layer holds the given keys and values.</summary>
+    public void Fill(IReadOnlyList<SecretTensor> keys, IReadOnlyList<SecretTensor> values)
+    {
+        for (int l = 0; l < config.Layers; l++) (_keys[l], _values[l]) = Grow(null, null, keys[l], values[l]);
+    }
+
+    /// <summary>Attention of the queries [kv_heads, G·T, head_size] of positions start..start+T−1 over the cache (which
+    /// already holds them): causal over everything during the prompt (then the policy may compact the cache), over
+    /// the policy's selection one token at a time after it. Returns [kv_heads, G·T, head_size].</summary>
+    public SecretTensor Attend(int layer, SecretTensor queries, int start, int t)
+    {
+        GrowingMatrix keys = _keys[layer] ?? throw new InvalidOperationException("nothing was appended to this layer"), values = _values[layer]!;
+        if (policy is not null && start >= policy.PromptLength)
+        {
+            if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
+            // Everything in the cache lies in this position's past.
+            return policy.Select(layer, queries, keys.Value) is { } selected
+                ? SelectedAttention(queries, keys, values, selected)
+                : ctx.MatMul(ctx.Softmax(ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx))), values);
+        }
+        int g = config.KvGroup;
+        // Scores at 2f where that fits: softmax folds their truncation into its first product.
+        var scores = ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx));  // [kvh, G·T, S]
+        var probs = ctx.Softmax(scores, CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
+        var heads = ctx.MatMul(probs, values);                                      // [kvh, G·T, hs]
+        if (policy is not null && start == 0 && t == policy.PromptLength)
+        {
+            // The compacted cache is a new matrix: its rows' masks are opened once, here.
+            var (kept, keptValues) = policy.AfterPrefill(probs, keys.Value, values.Value);
+            if (!ReferenceEquals(kept, keys.Value)) (_keys[layer], _values[layer]) = Grow(null, null, kept, keptValues);
+        }
+        return heads;
+    }
+
+    /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
+    /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
+    private SecretTensor SelectedAttention(SecretTensor queries, GrowingMatrix keys, GrowingMatrix values, SelectedClusters selected)
+    {
+        var scores = selected.Gather(ctx, ctx.MatMul(queries, keys, transposeB: true, truncate: false));  // [kvh, G, m]
+        var probs = ctx.Softmax(scores, selected.Valid(), [1, 1, selected.Tokens]);
+        return ctx.MatMul(selected.Scatter(ctx, probs), values);
+    }
+
+    private (GrowingMatrix Keys, GrowingMatrix Values) Grow(GrowingMatrix? keys, GrowingMatrix? values, SecretTensor newKeys, SecretTensor newValues)
+    {
+        var grown = ctx.Grow([keys, values], [newKeys, newValues]);
+        return (grown[0], grown[1]);
+    }
+
+    /// <summary>Row (j, i) of group query j at position start+i may see cache positions ≤ start+i; public.</summary>
+    private static bool[] CausalMask(int g, int t, int start, int s)
+    {
+        var valid = new bool[g * t * s];
+        for (int j = 0; j < g; j++)
+            for (int i = 0; i < t; i++)
+                for (int p = 0; p <= start + i; p++) valid[((j * t) + i) * s + p] = true;
+        return valid;
+    }
+}
