@@ -69,8 +69,13 @@ public sealed class PrivateCachePolicyViewTests
         for (int p = 0; p < 3; p++)
         {
             Assert.Equal(a[p].Sizes, b[p].Sizes);
-            Assert.True(ChiSquareUniform(a[p].Histogram) < Critical, $"P{p}: bytes received are not uniform ({ChiSquareUniform(a[p].Histogram):F0})");
-            Assert.True(TwoSample(a[p].Histogram, b[p].Histogram) < Critical, $"P{p}: what it receives depends on the selection");
+            Assert.True(a[p].Histogram.Sum() + a[p].Digits.Sum() > 0, $"P{p} received nothing to test");
+            // The helper may receive only per-bit vectors (the selection's comparisons), no ring values at all.
+            if (a[p].Histogram.Sum() > 0)
+            {
+                Assert.True(ChiSquareUniform(a[p].Histogram) < Critical, $"P{p}: bytes received are not uniform ({ChiSquareUniform(a[p].Histogram):F0})");
+                Assert.True(TwoSample(a[p].Histogram, b[p].Histogram) < Critical, $"P{p}: what it receives depends on the selection");
+            }
             // Z_67 elements are uniform apart from at most one zero per comparison (whose presence is a uniform bit).
             if (a[p].Digits.Sum() == 0) continue;
             Assert.True(ChiSquareNonzeroDigits(a[p].Digits) < 119, $"P{p}: Z_67 elements are not uniform ({ChiSquareNonzeroDigits(a[p].Digits):F0})");
