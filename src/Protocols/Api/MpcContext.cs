@@ -157,11 +157,7 @@ public sealed partial class MpcContext : IDisposable
     /// <summary>Adds a public tensor broadcast to x's shape.</summary>
     public SecretTensor AddPublic(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
     {
-        var enc = FixedPointEncoding.Encode(values, x.Scale);
-        var idx = Shapes.BroadcastIndex(shape, x.Shape);
-        var v = new ulong[x.Length];
-        for (int i = 0; i < v.Length; i++) v[i] = enc[idx[i]];
-        return T(x.Shape, x.Scale, _scheme.AddPublic(x.Data, v));
+        return T(x.Shape, x.Scale, _scheme.AddPublic(x.Data, Broadcast(values, shape, x.Shape, x.Scale)));
     }
 
     /// <summary>Multiplication by a public integer: local, exact, no truncation.</summary>
@@ -180,22 +176,24 @@ public sealed partial class MpcContext : IDisposable
     public SecretTensor MulPublic(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
     {
         using var scope = Scope("mul_public");
-        var enc = FixedPointEncoding.Encode(values, FracBits);
-        var idx = Shapes.BroadcastIndex(shape, x.Shape);
-        var v = new ulong[x.Length];
-        for (int i = 0; i < v.Length; i++) v[i] = enc[idx[i]];
-        return T(x.Shape, x.Scale, _scheme.Trunc(x.Data.MulPublic(v), FracBits));
+        return T(x.Shape, x.Scale, _scheme.Trunc(x.Data.MulPublic(Broadcast(values, shape, x.Shape, FracBits)), FracBits));
     }
 
     /// <summary>Elementwise product with a public tensor broadcast to x's shape, with no truncation: local, the result at
     /// x's scale plus f (for products whose truncation is folded into a later one).</summary>
     public SecretTensor MulPublicExact(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
     {
-        var enc = FixedPointEncoding.Encode(values, FracBits);
-        var idx = Shapes.BroadcastIndex(shape, x.Shape);
-        var v = new ulong[x.Length];
+        return T(x.Shape, x.Scale + FracBits, x.Data.MulPublic(Broadcast(values, shape, x.Shape, FracBits)));
+    }
+
+    /// <summary>A public tensor of <paramref name="shape"/>, encoded at <paramref name="scale"/> and broadcast to <paramref name="to"/>.</summary>
+    private static ulong[] Broadcast(ReadOnlySpan<double> values, int[] shape, int[] to, int scale)
+    {
+        var enc = FixedPointEncoding.Encode(values, scale);
+        var idx = Shapes.BroadcastIndex(shape, to);
+        var v = new ulong[idx.Length];
         for (int i = 0; i < v.Length; i++) v[i] = enc[idx[i]];
-        return T(x.Shape, x.Scale + FracBits, x.Data.MulPublic(v));
+        return v;
     }
 
     /// <summary>Brings x to another scale: up is a local shift, down is a truncation.</summary>

@@ -81,7 +81,9 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         var rho1 = Draw(1, n);
         for (int e = 0; e < n; e++) rho[e] += rho1[e];
         ulong low = BitwiseComparison.LowMask(k);
-        _bits.DealBits(rho.Select(r => (r & low) >> drop).ToArray(), k - drop);
+        var kept = new ulong[n];
+        for (int e = 0; e < n; e++) kept[e] = (rho[e] & low) >> drop;
+        _bits.DealBits(kept, k - drop);
         ulong[] mask = [];
         if (fused)
         {

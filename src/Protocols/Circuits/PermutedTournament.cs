@@ -33,7 +33,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
             pairsPerRow += sizes[g] * (sizes[g] - 1) / 2;
         }
         int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
-        if (IsHelper) { RunHelper(rows, groups, sizes, slots, slotsPerRow, size, k); return None(rows * groups); }
+        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k); return None(rows * groups); }
         if (!IsCompute) return None(rows * groups);
 
         // The members of each group in shuffled slot order (Fisher-Yates on the common draws).
@@ -101,10 +101,8 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         return One(max);
     }
 
-    private void RunHelper(int rows, int groups, int[] sizes, int slots, int slotsPerRow, int size, int k)
+    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k)
     {
-        var slotStart = new int[groups];
-        for (int g = 0, at = 0; g < groups; g++) { slotStart[g] = at; if (sizes[g] >= 2) at += sizes[g]; }
         var rho = Draw(0, slots);
         var rho1 = Draw(1, slots);
         for (int s = 0; s < slots; s++) rho[s] += rho1[s];
