@@ -8,7 +8,8 @@ namespace PrivateInference.Engine.Evaluation;
 public static class PrivateCoverage
 {
     /// <summary>rsqrt's input Σx² + d·eps (Private.PrivateTransformer's norm range).</summary>
-    public const double MinSumSquares = 1.0 / 16, MaxSumSquares = 1 << 28;
+    public static readonly double MinSumSquares = Math.Pow(2, Private.PrivateTransformer.NormMinLog2),
+        MaxSumSquares = Math.Pow(2, Private.PrivateTransformer.NormMaxLog2);
     /// <summary>Scores and gate inputs: |x| &lt; 2^20 (MpcContext.NonlinearRangeLog2).</summary>
     public const double MaxAbs = 1 << Protocols.MpcContext.NonlinearRangeLog2;
 
@@ -18,7 +19,7 @@ public static class PrivateCoverage
     {
         var problems = new List<string>();
         if (r.MaxSumSquares * 4 >= MaxSumSquares || r.MinSumSquares < MinSumSquares)
-            problems.Add($"Σx² + d·eps reaches 2^{Math.Log2(r.MaxSumSquares):F1} (lowest 2^{Math.Log2(r.MinSumSquares):F1}); the private RMSNorm covers 2^-4..2^28 with a factor 4 of margin");
+            problems.Add($"Σx² + d·eps reaches 2^{Math.Log2(r.MaxSumSquares):F1} (lowest 2^{Math.Log2(r.MinSumSquares):F1}); the private RMSNorm covers 2^{Private.PrivateTransformer.NormMinLog2}..2^{Private.PrivateTransformer.NormMaxLog2} with a factor 4 of margin");
         if (r.MaxAbsScore * 2 >= MaxAbs) problems.Add($"attention scores reach {r.MaxAbsScore:G4}; the private softmax covers |score| < 2^19 with margin");
         if (r.MaxAbsGate * 2 >= MaxAbs) problems.Add($"SiLU inputs reach {r.MaxAbsGate:G4}; the private SiLU covers |x| < 2^19 with margin");
         return problems.Count == 0 ? null : "the model's activations leave the private ranges: " + string.Join("; ", problems);

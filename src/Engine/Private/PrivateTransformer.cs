@@ -15,7 +15,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     // rsqrt's input Σx² + d·eps: 2^-4 (a d·eps floor) up to 2^28, as wide as Σx² at 2f fits the ring with room (f ≤ 16:
     // 2^(28 + 32) < 2^62; above f = 16 Σx² is truncated to f and 2^(28 + f) fits too). stories260K reaches 900; a
     // model with 128× its embeddings reaches 2^24 (Engine.Tests: PrivateGenerationTests).
-    private const int NormMinLog2 = -4, NormMaxLog2 = 28;
+    public const int NormMinLog2 = -4, NormMaxLog2 = 28;
 
     private readonly LlamaConfig _c = config;
     // Products left untruncated for their consumer to fold the truncation in (one round each): see UntruncatedProducts.
