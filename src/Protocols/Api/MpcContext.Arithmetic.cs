@@ -15,7 +15,11 @@ public sealed partial class MpcContext
         return sum <= target ? (sum, 0) : (target, sum - target);
     }
 
-    private Share MulShares(Share a, Share b, int trunc) => trunc == 0 ? _scheme.MulRaw(a, b) : _scheme.MulTrunc(a, b, trunc);
+    private Share MulShares(Share a, Share b, int trunc, bool pair)
+    {
+        var scheme = pair ? _pair : _scheme;
+        return trunc == 0 ? scheme.MulRaw(a, b) : scheme.MulTrunc(a, b, trunc);
+    }
 
     /// <summary>Elementwise product (broadcasting), truncated back to fixed point.</summary>
     public SecretTensor Mul(SecretTensor a, SecretTensor b)
@@ -23,7 +27,8 @@ public sealed partial class MpcContext
         using var scope = Scope("mul");
         var shape = Shapes.Broadcast(a.Shape, b.Shape);
         var (scale, trunc) = ProductScale(a.Scale, b.Scale);
-        return T(shape, scale, MulShares(Expand(a, shape), Expand(b, shape), trunc));
+        bool pair = a.Pair || b.Pair;
+        return T(shape, scale, MulShares(Expand(a, shape, pair), Expand(b, shape, pair), trunc, pair), pair);
     }
 
     /// <summary>Elementwise product (broadcasting) with no truncation: the result's scale is the sum of the operands'
@@ -32,7 +37,8 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("mul");
         var shape = Shapes.Broadcast(a.Shape, b.Shape);
-        return T(shape, a.Scale + b.Scale, _scheme.MulRaw(Expand(a, shape), Expand(b, shape)));
+        bool pair = a.Pair || b.Pair;
+        return T(shape, a.Scale + b.Scale, (pair ? _pair : _scheme).MulRaw(Expand(a, shape, pair), Expand(b, shape, pair)), pair);
     }
 
     /// <summary>Several independent products in one protocol run: they share rounds (one round trip for all).</summary>
@@ -44,11 +50,12 @@ public sealed partial class MpcContext
         var shapes = new int[a.Count][];
         var left = new Share[a.Count];
         var right = new Share[a.Count];
+        bool pair = a.Any(x => x.Pair) || b.Any(x => x.Pair);
         for (int i = 0; i < a.Count; i++)
         {
             shapes[i] = Shapes.Broadcast(a[i].Shape, b[i].Shape);
-            left[i] = Expand(a[i], shapes[i]);
-            right[i] = Expand(b[i], shapes[i]);
+            left[i] = Expand(a[i], shapes[i], pair);
+            right[i] = Expand(b[i], shapes[i], pair);
             var key = ProductScale(a[i].Scale, b[i].Scale);
             if (!groups.TryGetValue(key, out var l)) groups[key] = l = new List<int>();
             l.Add(i);
@@ -56,11 +63,11 @@ public sealed partial class MpcContext
         var result = new SecretTensor[a.Count];
         foreach (var ((scale, trunc), members) in groups)
         {
-            var prod = MulShares(Share.Concat(members.Select(i => left[i]).ToArray()), Share.Concat(members.Select(i => right[i]).ToArray()), trunc);
+            var prod = MulShares(Share.Concat(members.Select(i => left[i]).ToArray()), Share.Concat(members.Select(i => right[i]).ToArray()), trunc, pair);
             int off = 0;
             foreach (var i in members)
             {
-                result[i] = T(shapes[i], scale, prod.Slice(off, left[i].Length));
+                result[i] = T(shapes[i], scale, prod.Slice(off, left[i].Length), pair);
                 off += left[i].Length;
             }
         }
@@ -85,12 +92,14 @@ public sealed partial class MpcContext
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
         var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Scale) : (a.Scale + b.Scale, 0);
-        return T(shape, scale, _scheme.MatMul(a.Data, b.Data, batch, m, k, n, shared, trunc));
+        bool pair = a.Pair || b.Pair;
+        return T(shape, scale, (pair ? _pair : _scheme).MatMul(InForm(a, pair), InForm(b, pair), batch, m, k, n, shared, trunc), pair);
     }
 
     /// <summary>
-    /// Appends <paramref name="rows"/> [batch, r, cols] to a growing matrix (null: starts one). In 2pc the new rows'
-    /// Beaver masks are opened here (one round, batch·r·cols elements per party); earlier rows are not touched.
+    /// Appends <paramref name="rows"/> [batch, r, cols] to a growing matrix (null: starts one). The new rows' Beaver
+    /// masks are opened here (one round, batch·r·cols elements per party; in 3pc on the 2-out-of-2 form, where the
+    /// products with the matrix run); earlier rows are not touched.
     /// </summary>
     public GrowingMatrix Grow(GrowingMatrix? matrix, SecretTensor rows) => Grow([matrix], [rows])[0];
 
@@ -105,11 +114,15 @@ public sealed partial class MpcContext
             if (r.Rank != 3) throw new ArgumentException("a growing matrix is [batch, rows, cols]");
             if (matrix is not null && (matrix.Value.Shape[0] != r.Shape[0] || matrix.Value.Shape[2] != r.Shape[2] || matrix.Value.Scale != r.Scale))
                 throw new ArgumentException("appended rows must match the matrix's batch, columns and scale");
-            parts[i] = new GrowingPart(matrix?.Rhs, r.Data, r.Shape[0], r.Shape[1], r.Shape[2]);
+            parts[i] = new GrowingPart(matrix?.Rhs, InForm(r, TwoForms), r.Shape[0], r.Shape[1], r.Shape[2]);
         }
         using var scope = Scope("grow");
-        var grown = _scheme.Grow(parts);
-        return rows.Select((r, i) => new GrowingMatrix(matrices[i] is { } m ? Concat([m.Value, r], 1) : r, grown[i])).ToArray();
+        var grown = (TwoForms ? _pair : _scheme).Grow(parts);
+        return rows.Select((r, i) =>
+        {
+            var value = T(r.Shape, r.Scale, parts[i].Rows, TwoForms);
+            return new GrowingMatrix(matrices[i] is { } m ? Concat([m.Value, value], 1) : value, grown[i]);
+        }).ToArray();
     }
 
     /// <summary>a [batch, m, k] times the growing matrix b [batch, rows, cols] (k = rows), or times its transpose
@@ -123,19 +136,24 @@ public sealed partial class MpcContext
         if (a.Rank != 3 || a.Shape[0] != rhs.Batch || a.Shape[2] != k)
             throw new ArgumentException($"a must be [{rhs.Batch}, m, {k}] for this growing matrix");
         var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Value.Scale) : (a.Scale + b.Value.Scale, 0);
-        return T([rhs.Batch, a.Shape[1], n], scale, _scheme.MatMulGrowing(a.Data, b.Value.Data, rhs, a.Shape[1], transposeB, trunc));
+        bool pair = b.Value.Pair;
+        return T([rhs.Batch, a.Shape[1], n], scale, (pair ? _pair : _scheme).MatMulGrowing(InForm(a, pair), b.Value.Data, rhs, a.Shape[1], transposeB, trunc), pair);
     }
 
     /// <summary>
-    /// Marks a [k, n] matrix (a weight) for repeated products. In 2pc its Beaver mask is opened here, once
-    /// (one round, k*n elements per party); every later <see cref="MatMul(SecretTensor, PreparedMatrix)"/> opens
-    /// only the activation side. In 3pc this is free.
+    /// Marks a [k, n] matrix (a weight) for repeated products. Its Beaver mask is opened here, once (one round, k*n
+    /// elements per party); every later <see cref="MatMul(SecretTensor, PreparedMatrix)"/> opens only the activation
+    /// side. In 3pc the products run on the 2-out-of-2 form with P2 dealing (as the nonlinear gates do), so the
+    /// matrix is prepared on that form: the outputs then feed the gates with no conversion, and their truncations
+    /// take one round instead of two.
     /// </summary>
     public PreparedMatrix PrepareWeight(SecretTensor w)
     {
         if (w.Rank != 2) throw new ArgumentException("a prepared matrix is 2-D");
         using var scope = Scope("prepare_weight");
-        return new PreparedMatrix(w, _scheme.Prepare(w.Data, w.Shape[0], w.Shape[1]));
+        if (!TwoForms) return new PreparedMatrix(w, _scheme.Prepare(w.Data, w.Shape[0], w.Shape[1]));
+        var pairShare = AsPair(w);
+        return new PreparedMatrix(w, _pair.Prepare(pairShare, w.Shape[0], w.Shape[1]), pairShare);
     }
 
     /// <summary>Product with a prepared weight, truncated back to fixed point unless <paramref name="truncate"/> is false
@@ -149,6 +167,8 @@ public sealed partial class MpcContext
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
         var (scale, trunc) = truncate ? ProductScale(a.Scale, w.Matrix.Scale) : (a.Scale + w.Matrix.Scale, 0);
+        if (w.PairShare is { } ws)
+            return T(shape, scale, _pair.MatMulPrepared(AsPair(a), ws, w.Prepared, a.Length / k, trunc), pair: true);
         return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Matrix.Data, w.Prepared, a.Length / k, trunc));
     }
 
@@ -164,6 +184,6 @@ public sealed partial class MpcContext
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
         var prod = a.Data.Map(batch * m * n, (s, d) => Kernels.Ring.RingMatMul.MultiplyBatched(s, enc, d, batch, m, k, n, shared));
-        return T(shape, a.Scale, _scheme.Trunc(prod, FracBits));
+        return T(shape, a.Scale, Of(a).Trunc(prod, FracBits), a.Pair);
     }
 }

@@ -26,11 +26,11 @@ public sealed partial class MpcContext
         return Share.Concat(parts.ToArray());
     }
 
-    /// <summary>[x &lt; 0] as a secret 0/1 tensor (scale 0).</summary>
+    /// <summary>[x &lt; 0] as a secret 0/1 tensor (scale 0), on the 2-out-of-2 form where the gate leaves it.</summary>
     public SecretTensor LessThanZero(SecretTensor x)
     {
         using var scope = Scope("compare");
-        return T(x.Shape, 0, Msb(x.Data));
+        return T(x.Shape, 0, PairMsb(AsPair(x)), pair: true);
     }
 
     /// <summary>[a &gt; b] as a secret 0/1 tensor.</summary>
@@ -42,7 +42,7 @@ public sealed partial class MpcContext
     /// <summary>DReLU: [x &gt;= 0].</summary>
     public SecretTensor DRelu(SecretTensor x) => OneMinus(LessThanZero(x));
 
-    private SecretTensor OneMinus(SecretTensor bit) => T(bit.Shape, 0, _scheme.AddPublic(bit.Data.Neg(), Fill(bit.Length, 1)));
+    private SecretTensor OneMinus(SecretTensor bit) => T(bit.Shape, 0, Of(bit).AddPublic(bit.Data.Neg(), Fill(bit.Length, 1)), bit.Pair);
 
     private static ulong[] Fill(int n, ulong v)
     {
@@ -71,7 +71,7 @@ public sealed partial class MpcContext
     private (Share Max, List<TreeLevel> Levels) MaxTree(SecretTensor x)
     {
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
-        var cur = x.Data;
+        var cur = InSchemeForm(x);
         int len = n;
         var levels = new List<TreeLevel>();
         while (len > 1)
@@ -156,7 +156,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("max");
         int rows = x.Length / Math.Max(1, x.LastDim);
-        return T(x.Shape[..^1], x.Scale, FromPair(MaxPair(ToPair(x.Data), rows, x.LastDim, MaxDiffBits)));
+        return T(x.Shape[..^1], x.Scale, MaxPair(AsPair(x), rows, x.LastDim, MaxDiffBits), pair: true);
     }
 
     /// <summary>Secret one-hot (scale 0) of the position of the maximum along the last axis; ties go to the lowest index.</summary>
@@ -219,7 +219,7 @@ public sealed partial class MpcContext
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k));
         using var scope = Scope("topk");
         ulong big = 1UL << (x.Scale + 24);
-        var cur = x;
+        var cur = T(x.Shape, x.Scale, InSchemeForm(x));
         var picks = new Share[k];
         for (int t = 0; t < k; t++)
         {

@@ -86,7 +86,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("exp");
         x = AtFracBits(x);
-        return T(x.Shape, FracBits, FromPair(Finish(ExpPair(ToPair(x.Data), FracBits))));
+        return T(x.Shape, FracBits, Finish(ExpPair(AsPair(x), FracBits)), pair: true);
     }
 
     /// <summary>e^x on the 2-out-of-2 form for x at <paramref name="scale"/> ≥ f, pending (its value at scale f once
@@ -140,7 +140,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("reciprocal");
         x = AtFracBits(x);
-        return T(x.Shape, ReciprocalScale(minLog2), FromPair(Finish(ReciprocalPair(Exact(ToPair(x.Data)), minLog2, maxLog2))));
+        return T(x.Shape, ReciprocalScale(minLog2), Finish(ReciprocalPair(Exact(AsPair(x)), minLog2, maxLog2)), pair: true);
     }
 
     /// <summary>1/x on the 2-out-of-2 form for a pending x (its value at scale f), pending at the reciprocal's scale.</summary>
@@ -212,7 +212,7 @@ public sealed partial class MpcContext
         var (e, y0, bits) = RsqrtStart(AtLeastFracBits(x, maxLog2), minLog2, maxLog2, null);
         var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
         var y = new Pending(Products((Exact(y0), p))[0], PolyScale);
-        return T(x.Shape, RsqrtScale(minLog2), FromPair(Finish(y)));
+        return T(x.Shape, RsqrtScale(minLog2), Finish(y), pair: true);
     }
 
     /// <summary>
@@ -228,11 +228,11 @@ public sealed partial class MpcContext
         int rows = s.Length, d = x.LastDim;
         if (x.Length != rows * d) throw new ArgumentException("one sum per row of x");
         var rowOf = Enumerable.Range(0, x.Length).Select(i => i / d).ToArray();
-        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s, maxLog2), minLog2, maxLog2, (ToPair(x.Data), rowOf));
+        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s, maxLog2), minLog2, maxLog2, (AsPair(x), rowOf));
         var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
         int sy = RsqrtScale(minLog2);
         var z = Products((new Pending(xy0!, FracBits), new Pending(p.Raw.Gather(rowOf), p.Bits)))[0];   // at sy + s
-        return T(x.Shape, FracBits, FromPair(_pair.Trunc(z, sy + PolyScale - FracBits)));
+        return T(x.Shape, FracBits, _pair.Trunc(z, sy + PolyScale - FracBits), pair: true);
     }
 
     /// <summary>A tensor at scale f or finer (a coarser one is lifted, locally), kept at its finer scale only while values
@@ -250,7 +250,7 @@ public sealed partial class MpcContext
         int sy = RsqrtScale(minLog2), n = x.Length, s = PolyScale;
         // y0^2 at scale sq: x y0^2 ≈ 1 ± 0.09, so the raw product 2^(f + sq) stays below 2^62 at sq = 60 - f - 1.
         int sq = 60 - FracBits - 1;
-        var xp = new Pending(ToPair(x.Data), x.Scale - FracBits);
+        var xp = new Pending(AsPair(x), x.Scale - FracBits);
         var bits = BinadeBits(xp.Raw, x.Scale, minLog2, maxLog2);
         var y0 = BinadeValue(bits, n, minLog2, maxLog2, sy, lo => Math.Sqrt(2 / (lo * (1 + SubBinadeRatio))));
         var y0Sq = BinadeValue(bits, n, minLog2, maxLog2, sq, lo => 2 / (lo * (1 + SubBinadeRatio)));
@@ -271,7 +271,7 @@ public sealed partial class MpcContext
         using var scope = Scope("sigmoid");
         x = AtFracBits(x);
         int n = x.Length;
-        var p = ToPair(x.Data);
+        var p = AsPair(x);
         var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n), Drop(FracBits));
         var abs = p.Sub(xNeg!.Scale(2));
         var e = ExpPair(abs.Neg(), FracBits);
@@ -280,7 +280,7 @@ public sealed partial class MpcContext
         int sr = ReciprocalScale(0);
         // s − [x < 0]·(2s − 1)
         var twoRMinus1 = _pair.AddPublic(r.Scale(2), Fill(n, 0 - (1UL << sr)));
-        return T(x.Shape, sr, FromPair(r.Sub(_pair.MulRaw(neg, twoRMinus1))));
+        return T(x.Shape, sr, r.Sub(_pair.MulRaw(neg, twoRMinus1)), pair: true);
     }
 
     /// <summary>
@@ -294,8 +294,8 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("silu");
         x = AtFracBits(x);
-        var (relu, h) = SiluParts(ToPair(x.Data), FracBits);
-        return T(x.Shape, FracBits, FromPair(relu.Sub(Finish(h))));
+        var (relu, h) = SiluParts(AsPair(x), FracBits);
+        return T(x.Shape, FracBits, relu.Sub(Finish(h)), pair: true);
     }
 
     /// <summary>
@@ -309,10 +309,10 @@ public sealed partial class MpcContext
         if (!Shapes.SameShape(a.Shape, b.Shape)) throw new ArgumentException("silu(a)·b needs a and b of one shape");
         a = AtLeastFracBits(a, NonlinearRangeLog2 + 1);
         b = AtLeastFracBits(b, NonlinearRangeLog2 + 1);
-        var (relu, h) = SiluParts(ToPair(a.Data), a.Scale);
-        var up = new Pending(ToPair(b.Data), b.Scale - FracBits);
+        var (relu, h) = SiluParts(AsPair(a), a.Scale);
+        var up = new Pending(AsPair(b), b.Scale - FracBits);
         var prods = Products((new Pending(relu, a.Scale - FracBits), up), (h, up));
-        return T(a.Shape, FracBits, FromPair(_pair.Trunc(prods[0].Sub(prods[1]), FracBits)));
+        return T(a.Shape, FracBits, _pair.Trunc(prods[0].Sub(prods[1]), FracBits), pair: true);
     }
 
     /// <summary>
@@ -353,7 +353,7 @@ public sealed partial class MpcContext
         // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
         x = AtLeastFracBits(x, NonlinearRangeLog2 + 7);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
-        var xp = ToPair(x.Data);
+        var xp = AsPair(x);
         ulong[]? keep = null;
         if (!valid.IsEmpty)
         {
@@ -383,7 +383,7 @@ public sealed partial class MpcContext
         var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
         var r = ReciprocalPair(sum, 0, hi + 1);
         var pv = Products((ev, new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
-        return T(x.Shape, FracBits, FromPair(_pair.Trunc(pv, sy).GatherOrZero(back)));
+        return T(x.Shape, FracBits, _pair.Trunc(pv, sy).GatherOrZero(back), pair: true);
     }
 
     /// <summary>The value a masked score takes before the maximum (never the maximum of a row with a valid entry).</summary>

@@ -14,7 +14,10 @@ public sealed partial class MpcContext
     public int ShareComponents => _scheme.Components;
 
     /// <summary>Copies of this party's components of <paramref name="x"/>.</summary>
-    public ulong[][] LocalShares(SecretTensor x) => x.Data.C.Select(c => (ulong[])c.Clone()).ToArray();
+    public ulong[][] LocalShares(SecretTensor x) =>
+        x.Pair
+            ? throw new InvalidOperationException("a tensor on the 2-out-of-2 form is not stored; store inputs in the scheme's form")
+            : x.Data.C.Select(c => (ulong[])c.Clone()).ToArray();
 
     /// <summary>A tensor from components this party stored earlier (<see cref="LocalShares"/>); throws
     /// <see cref="ArgumentException"/> when their count or lengths do not fit this party and shape.</summary>

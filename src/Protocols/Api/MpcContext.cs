@@ -62,7 +62,22 @@ public sealed partial class MpcContext : IDisposable
     /// <summary>Counts everything inside under <paramref name="label"/> (labels nest).</summary>
     public IDisposable Scope(string label) => Channel.Scope(label);
 
-    private SecretTensor T(int[] shape, int scale, Share s) => new(this, shape, scale, s);
+    private SecretTensor T(int[] shape, int scale, Share s, bool pair = false) => new(this, shape, scale, s, pair && TwoForms);
+
+    /// <summary>3pc: replicated shares and the 2-out-of-2 form differ (in 2pc they are one and the same).</summary>
+    private bool TwoForms => !ReferenceEquals(_pair, _scheme);
+
+    /// <summary>The protocols of x's form.</summary>
+    private IScheme Of(SecretTensor x) => x.Pair ? _pair : _scheme;
+
+    /// <summary>x on the 2-out-of-2 form (from replicated shares: local).</summary>
+    private Share AsPair(SecretTensor x) => x.Pair ? x.Data : _scheme.ToPair(x.Data);
+
+    /// <summary>x in the scheme's own form (from the 2-out-of-2 form in 3pc: one round).</summary>
+    private Share InSchemeForm(SecretTensor x) => x.Pair ? _scheme.FromPair(x.Data) : x.Data;
+
+    /// <summary>x's shares in the form an op on several operands runs on: the 2-out-of-2 one as soon as one of them is.</summary>
+    private Share InForm(SecretTensor x, bool pair) => pair ? AsPair(x) : x.Data;
 
     private Share Zeros(int n) => Share.Empty(n, _scheme.Components);
 
@@ -116,52 +131,58 @@ public sealed partial class MpcContext : IDisposable
     public ulong[]? RevealRing(SecretTensor x, int toParty)
     {
         using var scope = Scope("reveal");
-        return _scheme.Reveal(x.Data, toParty);
+        // The helper of the 2-out-of-2 form holds its masks, so a value goes to P2 only from replicated shares.
+        if (x.Pair && toParty != PartyIds.P2) return _pair.Reveal(x.Data, toParty);
+        return _scheme.Reveal(InSchemeForm(x), toParty);
     }
 
     // ---------------------------------------------------------------- linear, local
 
-    private (Share A, Share B, int[] Shape, int Scale) Align(SecretTensor a, SecretTensor b)
+    private (Share A, Share B, int[] Shape, int Scale, bool Pair) Align(SecretTensor a, SecretTensor b)
     {
         int scale = Math.Max(a.Scale, b.Scale);
         var shape = Shapes.Broadcast(a.Shape, b.Shape);
-        return (Upscale(Expand(a, shape), a.Scale, scale), Upscale(Expand(b, shape), b.Scale, scale), shape, scale);
+        bool pair = a.Pair || b.Pair;
+        return (Upscale(Expand(a, shape, pair), a.Scale, scale), Upscale(Expand(b, shape, pair), b.Scale, scale), shape, scale, pair);
     }
 
     private static Share Upscale(Share s, int from, int to) => from == to ? s : s.Scale(1UL << (to - from));
 
-    private static Share Expand(SecretTensor x, int[] shape) =>
-        Shapes.SameShape(x.Shape, shape) ? x.Data : x.Data.Gather(Shapes.BroadcastIndex(x.Shape, shape));
+    private Share Expand(SecretTensor x, int[] shape, bool pair)
+    {
+        var s = InForm(x, pair);
+        return Shapes.SameShape(x.Shape, shape) ? s : s.Gather(Shapes.BroadcastIndex(x.Shape, shape));
+    }
 
     public SecretTensor Add(SecretTensor a, SecretTensor b)
     {
-        var (x, y, shape, scale) = Align(a, b);
-        return T(shape, scale, x.Add(y));
+        var (x, y, shape, scale, pair) = Align(a, b);
+        return T(shape, scale, x.Add(y), pair);
     }
 
     public SecretTensor Sub(SecretTensor a, SecretTensor b)
     {
-        var (x, y, shape, scale) = Align(a, b);
-        return T(shape, scale, x.Sub(y));
+        var (x, y, shape, scale, pair) = Align(a, b);
+        return T(shape, scale, x.Sub(y), pair);
     }
 
-    public SecretTensor Neg(SecretTensor a) => T(a.Shape, a.Scale, a.Data.Neg());
+    public SecretTensor Neg(SecretTensor a) => T(a.Shape, a.Scale, a.Data.Neg(), a.Pair);
 
     public SecretTensor AddPublic(SecretTensor x, double c)
     {
         var v = new ulong[x.Length];
         Array.Fill(v, FixedPointEncoding.Encode(c, x.Scale));
-        return T(x.Shape, x.Scale, _scheme.AddPublic(x.Data, v));
+        return T(x.Shape, x.Scale, Of(x).AddPublic(x.Data, v), x.Pair);
     }
 
     /// <summary>Adds a public tensor broadcast to x's shape.</summary>
     public SecretTensor AddPublic(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
     {
-        return T(x.Shape, x.Scale, _scheme.AddPublic(x.Data, Broadcast(values, shape, x.Shape, x.Scale)));
+        return T(x.Shape, x.Scale, Of(x).AddPublic(x.Data, Broadcast(values, shape, x.Shape, x.Scale)), x.Pair);
     }
 
     /// <summary>Multiplication by a public integer: local, exact, no truncation.</summary>
-    public SecretTensor MulPublicInt(SecretTensor x, long c) => T(x.Shape, x.Scale, x.Data.Scale(unchecked((ulong)c)));
+    public SecretTensor MulPublicInt(SecretTensor x, long c) => T(x.Shape, x.Scale, x.Data.Scale(unchecked((ulong)c)), x.Pair);
 
     /// <summary>Multiplication by a public real: local product, then one truncation back to x's scale.</summary>
     public SecretTensor MulPublic(SecretTensor x, double c)
@@ -169,21 +190,21 @@ public sealed partial class MpcContext : IDisposable
         if (c == Math.Round(c) && Math.Abs(c) < 1 << 30) return MulPublicInt(x, (long)c);
         using var scope = Scope("mul_public");
         var prod = x.Data.Scale(FixedPointEncoding.Encode(c, FracBits));
-        return T(x.Shape, x.Scale, _scheme.Trunc(prod, FracBits));
+        return T(x.Shape, x.Scale, Of(x).Trunc(prod, FracBits), x.Pair);
     }
 
     /// <summary>Elementwise product with a public tensor broadcast to x's shape (one truncation).</summary>
     public SecretTensor MulPublic(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
     {
         using var scope = Scope("mul_public");
-        return T(x.Shape, x.Scale, _scheme.Trunc(x.Data.MulPublic(Broadcast(values, shape, x.Shape, FracBits)), FracBits));
+        return T(x.Shape, x.Scale, Of(x).Trunc(x.Data.MulPublic(Broadcast(values, shape, x.Shape, FracBits)), FracBits), x.Pair);
     }
 
     /// <summary>Elementwise product with a public tensor broadcast to x's shape, with no truncation: local, the result at
     /// x's scale plus f (for products whose truncation is folded into a later one).</summary>
     public SecretTensor MulPublicExact(SecretTensor x, ReadOnlySpan<double> values, int[] shape)
     {
-        return T(x.Shape, x.Scale + FracBits, x.Data.MulPublic(Broadcast(values, shape, x.Shape, FracBits)));
+        return T(x.Shape, x.Scale + FracBits, x.Data.MulPublic(Broadcast(values, shape, x.Shape, FracBits)), x.Pair);
     }
 
     /// <summary>A public tensor of <paramref name="shape"/>, encoded at <paramref name="scale"/> and broadcast to <paramref name="to"/>.</summary>
@@ -200,27 +221,27 @@ public sealed partial class MpcContext : IDisposable
     public SecretTensor Rescale(SecretTensor x, int scale)
     {
         if (scale == x.Scale) return x;
-        if (scale > x.Scale) return T(x.Shape, scale, x.Data.Scale(1UL << (scale - x.Scale)));
+        if (scale > x.Scale) return T(x.Shape, scale, x.Data.Scale(1UL << (scale - x.Scale)), x.Pair);
         using var scope = Scope("trunc");
-        return T(x.Shape, scale, _scheme.Trunc(x.Data, x.Scale - scale));
+        return T(x.Shape, scale, Of(x).Trunc(x.Data, x.Scale - scale), x.Pair);
     }
 
     /// <summary>x / 2^bits at the same scale, exact up to rounding down by one unit (docs/protocols.md).</summary>
     public SecretTensor Truncate(SecretTensor x, int bits)
     {
         using var scope = Scope("trunc");
-        return T(x.Shape, x.Scale, _scheme.Trunc(x.Data, bits));
+        return T(x.Shape, x.Scale, Of(x).Trunc(x.Data, bits), x.Pair);
     }
 
     /// <summary>Same shares read at another scale (x / 2^(scale - x.Scale) for free).</summary>
-    internal SecretTensor WithScale(SecretTensor x, int scale) => T(x.Shape, scale, x.Data);
+    internal SecretTensor WithScale(SecretTensor x, int scale) => T(x.Shape, scale, x.Data, x.Pair);
 
     // ---------------------------------------------------------------- shape, local
 
     public SecretTensor Reshape(SecretTensor x, params int[] shape)
     {
         if (Count(shape) != x.Length) throw new ArgumentException("reshape must keep the element count");
-        return T(shape, x.Scale, x.Data);
+        return T(shape, x.Scale, x.Data, x.Pair);
     }
 
     /// <summary>Swaps the last two axes.</summary>
@@ -230,7 +251,7 @@ public sealed partial class MpcContext : IDisposable
         int rows = x.Shape[^2], cols = x.Shape[^1], batch = x.Length / Math.Max(1, rows * cols);
         var shape = (int[])x.Shape.Clone();
         (shape[^2], shape[^1]) = (cols, rows);
-        return T(shape, x.Scale, x.Data.Map((s, d) => RingMatMul.Transpose(s, d, batch, rows, cols)));
+        return T(shape, x.Scale, x.Data.Map((s, d) => RingMatMul.Transpose(s, d, batch, rows, cols)), x.Pair);
     }
 
     /// <summary>x[..., start:start+length, ...] along <paramref name="axis"/>.</summary>
@@ -240,7 +261,7 @@ public sealed partial class MpcContext : IDisposable
         var shape = (int[])x.Shape.Clone();
         shape[axis] = length;
         var idx = Shapes.SliceIndex(x.Shape, axis, start, length);
-        return T(shape, x.Scale, x.Data.Gather(idx));
+        return T(shape, x.Scale, x.Data.Gather(idx), x.Pair);
     }
 
     /// <summary>Local rearrangement by public indices: element i of the result (of <paramref name="shape"/>) is x's
@@ -251,7 +272,7 @@ public sealed partial class MpcContext : IDisposable
         if (Count(shape) != indices.Length) throw new ArgumentException("the shape must hold one element per index");
         foreach (var i in indices)
             if (i < -1 || i >= x.Length) throw new ArgumentOutOfRangeException(nameof(indices), $"index {i} is outside −1..{x.Length - 1}");
-        return T(shape, x.Scale, x.Data.GatherOrZero(indices));
+        return T(shape, x.Scale, x.Data.GatherOrZero(indices), x.Pair);
     }
 
     /// <summary>Concatenation along <paramref name="axis"/>; scales are aligned up.</summary>
@@ -264,7 +285,8 @@ public sealed partial class MpcContext : IDisposable
         int outer = 1, inner = 1;
         for (int i = 0; i < axis; i++) outer *= shape[i];
         for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
-        var all = Share.Concat(parts.Select(p => Upscale(p.Data, p.Scale, scale)).ToArray());
+        bool pair = parts.Any(p => p.Pair);
+        var all = Share.Concat(parts.Select(p => Upscale(InForm(p, pair), p.Scale, scale)).ToArray());
         var idx = new int[all.Length];
         int o = 0;
         for (int b = 0; b < outer; b++)
@@ -277,7 +299,7 @@ public sealed partial class MpcContext : IDisposable
                 baseOff += p.Length;
             }
         }
-        return T(shape, scale, all.Gather(idx));
+        return T(shape, scale, all.Gather(idx), pair);
     }
 
     /// <summary>Sum along the last axis (local); <paramref name="keepDim"/> keeps it as size 1 for broadcasting back.</summary>
@@ -285,7 +307,7 @@ public sealed partial class MpcContext : IDisposable
     {
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
         var shape = keepDim ? [.. x.Shape[..^1], 1] : x.Shape[..^1];
-        return T(shape, x.Scale, x.Data.Map(rows, (s, d) => RingOps.RowSums(s, n, d)));
+        return T(shape, x.Scale, x.Data.Map(rows, (s, d) => RingOps.RowSums(s, n, d)), x.Pair);
     }
 
     public void Dispose()

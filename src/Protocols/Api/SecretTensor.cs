@@ -9,7 +9,7 @@ namespace PrivateInference.Protocols;
 /// </summary>
 public sealed class SecretTensor
 {
-    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data)
+    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data, bool pair = false)
     {
         long len = 1;
         foreach (var d in shape) { if (d < 0) throw new ArgumentException("negative dimension"); len *= d; }
@@ -18,6 +18,7 @@ public sealed class SecretTensor
         Shape = shape;
         Scale = scale;
         Data = data;
+        Pair = pair;
     }
 
     public MpcContext Context { get; }
@@ -28,6 +29,10 @@ public sealed class SecretTensor
     public int Length => Data.Length;
     public int Rank => Shape.Length;
     internal Share Data { get; }
+    /// <summary>3pc only: the shares are in the 2-out-of-2 form between P0 and P1 (P2 the helper, holding nothing),
+    /// where the nonlinear gates leave their results and the linear layers run as dealer products (docs/protocols.md,
+    /// "One form for the model's arithmetic"). Always false in 2pc, whose scheme is that form.</summary>
+    internal bool Pair { get; }
 
     /// <summary>Size of the last axis.</summary>
     public int LastDim => Shape.Length == 0 ? 1 : Shape[^1];
@@ -44,23 +49,27 @@ public sealed class SecretTensor
     public static SecretTensor operator *(double c, SecretTensor a) => a.Context.MulPublic(a, c);
 }
 
-/// <summary>A right-hand matrix prepared for repeated products (a weight): in 2pc its Beaver mask is opened once.</summary>
+/// <summary>A right-hand matrix prepared for repeated products (a weight): its Beaver mask is opened once (in 3pc for
+/// its copy on the 2-out-of-2 form, on which the products run).</summary>
 public sealed class PreparedMatrix
 {
-    internal PreparedMatrix(SecretTensor matrix, PreparedRhs? prepared)
+    internal PreparedMatrix(SecretTensor matrix, PreparedRhs? prepared, Share? pairShare = null)
     {
         Matrix = matrix;
         Prepared = prepared;
+        PairShare = pairShare;
     }
 
     public SecretTensor Matrix { get; }
     internal PreparedRhs? Prepared { get; }
+    /// <summary>3pc: the matrix on the 2-out-of-2 form that <see cref="Prepared"/> belongs to (null: the scheme's own form).</summary>
+    internal Share? PairShare { get; }
 }
 
 /// <summary>
 /// A secret matrix per batch entry [batch, rows, cols] that grows by rows and is multiplied at every step (a KV
-/// cache): in 2pc each row's Beaver mask is opened once, when the row is appended, so a product opens only its other
-/// operand; in 3pc it is an ordinary tensor. <see cref="Value"/> is the whole matrix as a tensor.
+/// cache): each row's Beaver mask is opened once, when the row is appended (in 3pc on the 2-out-of-2 form), so a
+/// product opens only its other operand. <see cref="Value"/> is the whole matrix as a tensor.
 /// </summary>
 public sealed class GrowingMatrix
 {

@@ -79,73 +79,73 @@ public class CostTests
     /// <summary>
     /// The helper comparison per element at width k = 63 (every ring value): P0 and P1 each open one word (8 B) and send
     /// the helper k bytes of per-bit vectors; the helper sends P1 k bytes of bit shares (preprocessing) and one result
-    /// word. Three rounds; in 3pc one more to turn the 2-out-of-2 result back into replicated shares (8 B each from P0, P1).
+    /// word. Three rounds in both schemes: the result stays on the 2-out-of-2 form (in 3pc too), where its consumers run.
     /// </summary>
     [Theory]
-    [InlineData(SchemeKind.TwoPcDealer, 3, 0)]
-    [InlineData(SchemeKind.ThreePc, 4, 8)]
-    public void Comparison_takes_three_rounds_on_the_pair_form_and_one_more_back_to_replicated(SchemeKind scheme, int rounds, int back)
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Comparison_takes_three_rounds_on_the_pair_form(SchemeKind scheme)
     {
         var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
-        AssertCost(s[0], rounds, 8 + 63 + back, N, "P0");
-        AssertCost(s[1], rounds, 8 + 63 + back, N, "P1");
-        AssertCost(s[2], rounds, 63 + 8, N, "helper");
+        AssertCost(s[0], 3, 8 + 63, N, "P0");
+        AssertCost(s[1], 3, 8 + 63, N, "P1");
+        AssertCost(s[2], 3, 63 + 8, N, "helper");
         Assert.Equal(63 * N, s[2].PreprocessingBytesSent);
         Assert.Equal(0, s[0].PreprocessingBytesSent);
         Assert.Equal(2 * 63 * N, s[2].BytesReceived);
     }
 
     [Theory]
-    [InlineData(SchemeKind.TwoPcDealer, 0)]
-    [InlineData(SchemeKind.ThreePc, 1)]
-    public void Exp_takes_the_clamp_gate_three_polynomial_rounds_three_squarings_and_a_truncation(SchemeKind scheme, int back)
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Exp_takes_the_clamp_gate_three_polynomial_rounds_three_squarings_and_a_truncation(SchemeKind scheme)
     {
         var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        Assert.Equal(3 + 3 + 3 + 1 + back, s[0].Rounds);
+        Assert.Equal(3 + 3 + 3 + 1, s[0].Rounds);
         Assert.Equal(s[0].Rounds, s[1].Rounds);
     }
 
     [Theory]
-    [InlineData(SchemeKind.TwoPcDealer, 0)]
-    [InlineData(SchemeKind.ThreePc, 1)]
-    public void Silu_takes_one_fused_comparison_batch_three_polynomial_rounds_and_a_truncation(SchemeKind scheme, int back)
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Silu_takes_one_fused_comparison_batch_three_polynomial_rounds_and_a_truncation(SchemeKind scheme)
     {
         var silu = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Silu(t[0]));
         var swiglu = Measure(scheme, c => Two(c, 16, N), (c, t) => c.SiluMul(t[0], t[1]));
-        Assert.Equal(3 + 3 + 1 + back, silu[0].Rounds);
-        Assert.Equal(3 + 3 + 1 + 1 + back, swiglu[0].Rounds);           // silu(a)·b: one product round more, not two
+        Assert.Equal(3 + 3 + 1, silu[0].Rounds);
+        Assert.Equal(3 + 3 + 1 + 1, swiglu[0].Rounds);           // silu(a)·b: one product round more, not two
     }
 
     /// <summary>A tournament level: three rounds whatever the group size. Per member P0 and P1 open one word; per pair
     /// of a group they send k bytes of per-bit vectors; the helper returns a word per member and per group.</summary>
     [Theory]
-    [InlineData(SchemeKind.TwoPcDealer, 0)]
-    [InlineData(SchemeKind.ThreePc, 1)]
-    public void Max_takes_three_rounds_per_tournament_level(SchemeKind scheme, int back)
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Max_takes_three_rounds_per_tournament_level(SchemeKind scheme)
     {
         // 1024 -> 256 -> 64 (groups of 4) -> 8 (groups of 8) -> 1: four levels.
         var s = Measure(scheme, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
-        Assert.Equal(4 * 3 + back, s[0].Rounds);
+        Assert.Equal(4 * 3, s[0].Rounds);
         // One level of groups of 8 over 2 rows: 2·28 pairs of keys 8·x + index, 57 + 3 + 1 = 61 bits wide.
         var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.Max(t[0]));
-        Assert.Equal(3 + back, one[0].Rounds);
-        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61 + 8 * 2 * back, one[0].BytesSent);
+        Assert.Equal(3, one[0].Rounds);
+        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61 , one[0].BytesSent);
         Assert.Equal(2 * 28 * 61 + (2 * 8 + 2) * 8, one[2].BytesSent);
     }
 
     [Theory]
-    [InlineData(SchemeKind.TwoPcDealer, 0)]
-    [InlineData(SchemeKind.ThreePc, 1)]
-    public void Reciprocal_and_rsqrt_take_the_sub_binade_gate_plus_one_round_per_product_level(SchemeKind scheme, int back)
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Reciprocal_and_rsqrt_take_the_sub_binade_gate_plus_one_round_per_product_level(SchemeKind scheme)
     {
         var rec = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Reciprocal(t[0], 0, 12));
         var rs = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Rsqrt(t[0]));
         var norm = Measure(scheme, c => Two(c, 16, 8, 32), (c, t) => c.MulRsqrt(t[0], c.Sum(c.MulExact(t[1], t[1]), keepDim: true)));
         for (int p = 0; p < 2; p++)
         {
-            Assert.Equal(3 + 1 + 2 + 1 + back, rec[p].Rounds);        // gate, e = 1 − x y0, two Goldschmidt levels, truncation
-            Assert.Equal(3 + 1 + 2 + 1 + 1 + back, rs[p].Rounds);     // gate, e, degree-4 series, times y0, truncation
-            Assert.Equal(1 + 3 + 1 + 2 + 1 + 1 + back, norm[p].Rounds); // Σx², gate, e and x·y0, series, (x·y0)·p, truncation
+            Assert.Equal(3 + 1 + 2 + 1, rec[p].Rounds);        // gate, e = 1 − x y0, two Goldschmidt levels, truncation
+            Assert.Equal(3 + 1 + 2 + 1 + 1, rs[p].Rounds);     // gate, e, degree-4 series, times y0, truncation
+            Assert.Equal(1 + 3 + 1 + 2 + 1 + 1, norm[p].Rounds); // Σx², gate, e and x·y0, series, (x·y0)·p, truncation
         }
     }
 
