@@ -37,7 +37,9 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         return ctx.MatMul(Norm(last), w.Classifier ?? throw new InvalidOperationException("the classifier was not shared"));  // [1 or T, vocab]
     }
 
-    /// <summary>The decoder stack alone on hidden states [T, d] at positions Length..Length+T-1.</summary>
+    /// <summary>The decoder stack alone on hidden states [T, d] at positions Length..Length+T-1. The residual stream
+    /// is left at the output projections' scale (2f where <see cref="UntruncatedProducts"/> allow): each norm
+    /// truncates its copy in the opening it needs anyway.</summary>
     public SecretTensor Layers(SecretTensor x)
     {
         int t = x.Shape[0], start = Length;
@@ -63,13 +65,13 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         Length = length;
     }
 
-    /// <summary>x · rsqrt(Σx² + d·eps): RMSNorm with its gain and √d folded into the next matrix. Σx² stays
-    /// untruncated (scale 2f): rsqrt folds its truncation into its first product.</summary>
+    /// <summary>x · rsqrt(Σx² + d·eps): RMSNorm with its gain and √d folded into the next matrix. x may be the
+    /// untruncated residual stream (2f): its truncation rides in the opening of x·x, and Σx² stays at 2f for rsqrt's
+    /// first product to truncate.</summary>
     private SecretTensor Norm(SecretTensor x)
     {
         using var scope = ctx.Scope("rmsnorm");
-        var sumSquares = ctx.AddPublic(ctx.Sum(Fold ? ctx.MulExact(x, x) : x * x), _c.Dim * (double)_c.RmsEps);
-        return ctx.MulRsqrt(x, sumSquares, NormMinLog2, NormMaxLog2);
+        return ctx.RmsNormalize(x, _c.Dim * (double)_c.RmsEps, NormMinLog2, NormMaxLog2);
     }
 
     private SecretTensor Attention(int l, SecretTensor xn, int start)
@@ -87,7 +89,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         // The query heads of one KV head are stacked, so each KV head is one batch entry: [kvh, G·T, hs].
         var heads = _cache.Attend(l, ctx.Reshape(ToHeads(q, _c.Heads), _c.KvHeads, g * t, hs), start, t);
         var o = FromHeads(ctx.Reshape(heads, _c.Heads, t, hs));               // [T, d]
-        return ctx.MatMul(o, w.Wo[l]);
+        return ctx.MatMul(o, w.Wo[l], truncate: !Fold);                       // at 2f: the next norm truncates
     }
 
     private SecretTensor FeedForward(int l, SecretTensor xn)
@@ -96,7 +98,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         int h = _c.HiddenDim;
         var h13 = ctx.MatMul(xn, w.W13[l], truncate: !Fold);                  // [T, 2·hidden] at 2f: SwiGLU truncates
         var gate = ctx.SiluMul(ctx.Slice(h13, 1, 0, h), ctx.Slice(h13, 1, h, h));
-        return ctx.MatMul(gate, w.W2[l]);
+        return ctx.MatMul(gate, w.W2[l], truncate: !Fold);                    // at 2f: the next norm truncates
     }
 
     /// <summary>RoPE on adjacent pairs with public angles: (a, b) → (a·cos − b·sin, a·sin + b·cos), both outputs from

@@ -97,13 +97,14 @@ public sealed partial class MpcContext
     }
 
     /// <summary>
-    /// Appends <paramref name="rows"/> [batch, r, cols] to a growing matrix (null: starts one). The new rows' Beaver
-    /// masks are opened here (one round, batch·r·cols elements per party; in 3pc on the 2-out-of-2 form, where the
-    /// products with the matrix run); earlier rows are not touched.
+    /// Appends <paramref name="rows"/> [batch, r, cols] to a growing matrix (null: starts one). The new rows get fresh
+    /// Beaver masks, opened (batch·r·cols elements per party) in the same exchange as the next product with the
+    /// matrix, so an append costs no round of its own (in 3pc on the 2-out-of-2 form, where the products with the
+    /// matrix run); earlier rows are not touched.
     /// </summary>
     public GrowingMatrix Grow(GrowingMatrix? matrix, SecretTensor rows) => Grow([matrix], [rows])[0];
 
-    /// <summary>Several <see cref="Grow(GrowingMatrix?, SecretTensor)"/> in one round (the keys and the values of a layer).</summary>
+    /// <summary>Several <see cref="Grow(GrowingMatrix?, SecretTensor)"/> at once (the keys and the values of a layer).</summary>
     public GrowingMatrix[] Grow(IReadOnlyList<GrowingMatrix?> matrices, IReadOnlyList<SecretTensor> rows)
     {
         if (matrices.Count != rows.Count) throw new ArgumentException("one block of rows per matrix");

@@ -225,14 +225,38 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("rsqrt");
         x = AtFracBits(x);
-        int rows = s.Length, d = x.LastDim;
+        return T(x.Shape, FracBits, MulRsqrtPair(AsPair(x), x.Shape, s, minLog2, maxLog2), pair: true);
+    }
+
+    /// <summary>
+    /// RMSNorm's scaling x · rsqrt(Σx² + addend) along the last axis, for x at scale f or finer: a residual stream
+    /// left untruncated (its last summand a matmul output at 2f) has its truncation folded into the opening of x·x,
+    /// which yields x truncated as well (<see cref="TruncatedProducts"/>), so the truncation costs no round. Then as
+    /// <see cref="MulRsqrt"/>: 1 + 3 + 1 + 2 + 1 + 1 rounds in all. Σx² + addend must lie in [2^minLog2, 2^maxLog2).
+    /// </summary>
+    public SecretTensor RmsNormalize(SecretTensor x, double addend, int minLog2 = -10, int maxLog2 = 14)
+    {
+        using var scope = Scope("rsqrt");
+        if (x.Scale < FracBits) x = Rescale(x, FracBits);
+        int d = x.LastDim, rows = x.Length / Math.Max(1, d);
+        var xp = new Pending(AsPair(x), x.Scale - FracBits);
+        var (squares, truncated) = _prod.Run([(xp, xp)]);
+        var sums = squares[0].Map(rows, (q, dst) => Kernels.Ring.RingOps.RowSums(q, d, dst));
+        var s = T([.. x.Shape[..^1], 1], 2 * FracBits, PairAddPublic(sums, addend, 2 * FracBits), pair: true);
+        return T(x.Shape, FracBits, MulRsqrtPair(truncated[xp], x.Shape, s, minLog2, maxLog2), pair: true);
+    }
+
+    /// <summary>x (on the 2-out-of-2 form, at f) times rsqrt(s) broadcast over its last axis.</summary>
+    private Share MulRsqrtPair(Share x, int[] shape, SecretTensor s, int minLog2, int maxLog2)
+    {
+        int rows = s.Length, d = shape.Length == 0 ? 1 : shape[^1];
         if (x.Length != rows * d) throw new ArgumentException("one sum per row of x");
         var rowOf = Enumerable.Range(0, x.Length).Select(i => i / d).ToArray();
-        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s, maxLog2), minLog2, maxLog2, (AsPair(x), rowOf));
+        var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s, maxLog2), minLog2, maxLog2, (x, rowOf));
         var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
         int sy = RsqrtScale(minLog2);
         var z = Products((new Pending(xy0!, FracBits), new Pending(p.Raw.Gather(rowOf), p.Bits)))[0];   // at sy + s
-        return T(x.Shape, FracBits, _pair.Trunc(z, sy + PolyScale - FracBits), pair: true);
+        return _pair.Trunc(z, sy + PolyScale - FracBits);
     }
 
     /// <summary>A tensor at scale f or finer (a coarser one is lifted, locally), kept at its finer scale only while values

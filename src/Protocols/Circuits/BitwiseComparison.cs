@@ -109,7 +109,6 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
             }
         }
         Ch.Send(Helper, d);
-        Ch.Round();
     }
 
     /// <summary>Helper: adds the two vectors of every element; true where one entry is zero (z = [r &gt; a] ⊕ β).</summary>
@@ -119,7 +118,6 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
         var d1 = new byte[n * k];
         Ch.Receive(0, d0);
         Ch.Receive(1, d1);
-        Ch.Round();
         var z = new bool[n];
         for (int e = 0; e < n; e++)
             for (int i = 0; i < k && !z[e]; i++)

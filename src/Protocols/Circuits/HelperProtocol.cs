@@ -57,9 +57,22 @@ internal abstract class HelperProtocol(Channel channel, PairwiseKeys keys)
     protected ulong[] Open(ulong[] mine)
     {
         if (!IsCompute) { if (IsHelper) Ch.Round(); return []; }
-        Ch.Send(Other, mine);
-        var theirs = Ch.ReceiveUlongs(Other, mine.Length);
+        SendOpen(mine);
         Ch.Round();
+        return ReceiveOpen(mine);
+    }
+
+    /// <summary>The first half of <see cref="Open"/>, for a gate written as round steps: P0 and P1 send their masked values.</summary>
+    protected void SendOpen(ulong[] mine)
+    {
+        if (IsCompute) Ch.Send(Other, mine);
+    }
+
+    /// <summary>The second half of <see cref="Open"/>, in the step after <see cref="SendOpen"/>: the sums.</summary>
+    protected ulong[] ReceiveOpen(ulong[] mine)
+    {
+        if (!IsCompute) return [];
+        var theirs = Ch.ReceiveUlongs(Other, mine.Length);
         for (int i = 0; i < mine.Length; i++) theirs[i] += mine[i];
         return theirs;
     }

@@ -24,14 +24,36 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     /// w = answer ⊕ flip, so this is a choice of accuracy, not of privacy.</summary>
     public (Share Bits, Share? Products) Sign(Share x, int k, Share? v = null, int[]? vIndex = null, int drop = 0)
     {
+        var result = new RoundSteps.Outcome<(Share, Share?)>();
+        RoundSteps.Run(Ch, SignSteps(x, k, result, v, vIndex, drop));
+        return result.Value;
+    }
+
+    /// <summary><see cref="Sign"/> as round steps (<see cref="RoundSteps"/>): the same three rounds, for a lockstep
+    /// beside other gates. Its helper side waits on P0's and P1's vectors in the third step.</summary>
+    public IEnumerable<int> SignSteps(Share x, int k, RoundSteps.Outcome<(Share Bits, Share? Products)> result, Share? v = null,
+        int[]? vIndex = null, int drop = 0)
+    {
         if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
         if (drop < 0 || drop >= k) throw new ArgumentOutOfRangeException(nameof(drop), "the skipped low bits must be fewer than the width");
         int n = x.Length, m = v?.Length ?? 0;
         bool fused = v is not null;
         if (fused && (vIndex is null || vIndex.Length != n)) throw new ArgumentException("one factor index per compared element");
-        if (IsHelper) { RunHelper(n, m, k, drop, fused, vIndex); return (None(n), fused ? None(n) : null); }
-        if (!IsCompute) return (None(n), fused ? None(n) : null);
+        return IsHelper ? HelperSteps(n, m, k, drop, fused, vIndex, result)
+            : IsCompute ? ComputeSteps(x, k, v, vIndex, drop, result)
+            : NoSteps(n, fused, result);
+    }
 
+    private IEnumerable<int> NoSteps(int n, bool fused, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    {
+        result.Value = (None(n), fused ? None(n) : null);
+        yield break;
+    }
+
+    private IEnumerable<int> ComputeSteps(Share x, int k, Share? v, int[]? vIndex, int drop, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    {
+        int n = x.Length, m = v?.Length ?? 0;
+        bool fused = v is not null;
         var rho = Draw(Helper, n);
         var rBits = _bits.ReceiveBits(n, k - drop);
         var mask = fused ? Draw(Helper, m) : [];
@@ -39,7 +61,9 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         ulong offset = Me == 0 ? 1UL << k : 0;
         for (int e = 0; e < n; e++) mine[e] = x.C[0][e] + offset + rho[e];
         for (int j = 0; j < m; j++) mine[n + j] = v!.C[0][j] - mask[j];
-        var open = Open(mine);
+        SendOpen(mine);
+        yield return 1;
+        var open = ReceiveOpen(mine);
         var c = open.AsSpan(0, n).ToArray();
         var flip = new bool[n];
         var fl = new ulong[n];
@@ -54,12 +78,12 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         var kept = new ulong[n];
         for (int e = 0; e < n; e++) kept[e] = (c[e] & low) >> drop;
         _bits.SendDigits(kept, rBits, k - drop, beta);
+        yield return 2;
+        yield return 3;                                     // the helper answers
 
         ulong[] w, wm = [];
         if (Me == 0) { w = Draw(Helper, n); if (fused) wm = Draw(Helper, n); }
         else { w = Ch.ReceiveUlongs(Helper, n); if (fused) wm = Ch.ReceiveUlongs(Helper, n); }
-        Ch.Round();
-
         var bits = new ulong[n];
         var prod = fused ? new ulong[n] : null;
         for (int e = 0; e < n; e++)
@@ -72,10 +96,10 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
                 prod[e] = f * v!.C[0][j] + sign * (open[n + j] * w[e] + wm[e]);
             }
         }
-        return (One(bits), prod is null ? null : One(prod));
+        result.Value = (One(bits), prod is null ? null : One(prod));
     }
 
-    private void RunHelper(int n, int m, int k, int drop, bool fused, int[]? vIndex)
+    private IEnumerable<int> HelperSteps(int n, int m, int k, int drop, bool fused, int[]? vIndex, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
         var rho = Draw(0, n);
         var rho1 = Draw(1, n);
@@ -91,7 +115,8 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
             var m1 = Draw(1, m);
             for (int j = 0; j < m; j++) mask[j] += m1[j];
         }
-        Open([]);
+        yield return 1;                                     // P0 and P1 open
+        yield return 2;                                     // they send the per-bit vectors
         var z = _bits.ReceiveZeros(n, k - drop);
         var w0 = Draw(0, n);
         var wm0 = fused ? Draw(0, n) : [];
@@ -105,6 +130,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         }
         Ch.Send(1, w1);
         if (fused) Ch.Send(1, wm1);
-        Ch.Round();
+        result.Value = (None(n), fused ? None(n) : null);
+        yield return 3;
     }
 }

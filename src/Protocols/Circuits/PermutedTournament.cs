@@ -82,6 +82,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                     }
             }
         _bits.SendDigits(diff, rBits, k, beta);
+        Ch.Round();
 
         ulong[] oh, rw;
         if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); }
@@ -119,6 +120,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         _bits.DealBits(mask, k);
         Open([]);
         var z = _bits.ReceiveZeros(mask.Length, k);
+        Ch.Round();
         var oh0 = Draw(0, slots);
         var rw0 = Draw(0, rows * groups);
         var oh1 = new ulong[slots];

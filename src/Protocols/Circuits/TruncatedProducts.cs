@@ -27,9 +27,24 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     /// − e, e ∈ {0, 1}), which come for free from the same opening.</summary>
     public (Share[] Products, Dictionary<Pending, Share> Truncated) Run(IReadOnlyList<(Pending A, Pending B)> pairs)
     {
+        var result = new RoundSteps.Outcome<(Share[], Dictionary<Pending, Share>)>();
+        RoundSteps.Run(Ch, RunSteps(pairs, [], result));
+        return result.Value;
+    }
+
+    /// <summary>
+    /// As <see cref="Run"/>, as one round step, with products of three operands a'²·c' as well (<paramref name="cubes"/>,
+    /// after the pairs' products): a square times a factor in the same round, for the clamp of exp applied to its
+    /// first squaring. a'²c' = P_a²P_c − P_a²M_c − 2P_aP_c M_a + 2P_a M_aM_c + P_c M_a² − M_a²M_c, so the helper deals
+    /// ten mask products per element (R_aR_c, R_aρ_c, ρ_aR_c, ρ_aρ_c, R_a², R_aρ_a, R_a²R_c, R_a²ρ_c, R_aρ_aR_c,
+    /// R_aρ_aρ_c). The helper never waits on data here.
+    /// </summary>
+    public IEnumerable<int> RunSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
+        RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
+    {
         var operands = new List<Pending>();
         var at = new Dictionary<Pending, int>(ReferenceEqualityComparer.Instance);
-        foreach (var (a, b) in pairs)
+        foreach (var (a, b) in pairs.Concat(cubes))
         {
             if (a.Raw.Length != b.Raw.Length) throw new ArgumentException("a product's operands must have the same length");
             foreach (var o in new[] { a, b })
@@ -38,19 +53,32 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 if (at.TryAdd(o, operands.Count)) operands.Add(o);
             }
         }
-        if (!IsCompute)
-        {
-            if (IsHelper) RunHelper(pairs, operands, at);
-            var none = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
-            foreach (var o in operands) none[o] = None(o.Raw.Length);
-            return ([.. pairs.Select(p => None(p.A.Raw.Length))], none);
-        }
+        if (cubes.Any(c => ReferenceEquals(c.Square, c.Factor))) throw new ArgumentException("a cube's factor must differ from its square");
+        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result);
+        return HelperOrIdle(pairs, cubes, operands, at, result);
+    }
 
+    private const int CubeTerms = 10;
+
+    private IEnumerable<int> HelperOrIdle(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
+        List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
+    {
+        var none = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
+        foreach (var o in operands) none[o] = None(o.Raw.Length);
+        result.Value = ([.. pairs.Select(p => None(p.A.Raw.Length)), .. cubes.Select(c => None(c.Square.Raw.Length))], none);
+        if (!IsHelper) yield break;
+        RunHelper(pairs, cubes, operands, at);
+        yield return 1;
+    }
+
+    private IEnumerable<int> ComputeSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
+        List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
+    {
         // Draws in the helper's order: per operand (r, ρ, R) at P0 and r at P1; per product its mask terms at P0.
         var r = new ulong[operands.Count][];
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
-        var terms = new ulong[pairs.Count][];
+        var terms = new ulong[pairs.Count + cubes.Count][];
         int corrections = 0;
         for (int u = 0; u < operands.Count; u++)
         {
@@ -62,10 +90,11 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
             else { r[u] = Draw(Helper, n); corrections += 2 * n; }
         }
-        for (int q = 0; q < pairs.Count; q++)
+        int TermCount(int q) => q >= pairs.Count ? CubeTerms : Square(pairs[q]) ? 2 : 4;
+        int Len(int q) => q >= pairs.Count ? cubes[q - pairs.Count].Square.Raw.Length : pairs[q].A.Raw.Length;
+        for (int q = 0; q < terms.Length; q++)
         {
-            int n = pairs[q].A.Raw.Length, t = Square(pairs[q]) ? 2 : 4;
-            if (Me == 0) terms[q] = Draw(Helper, t * n); else corrections += t * n;
+            if (Me == 0) terms[q] = Draw(Helper, TermCount(q) * Len(q)); else corrections += TermCount(q) * Len(q);
         }
         if (Me == 1)
         {
@@ -76,9 +105,9 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 int n = operands[u].Raw.Length;
                 rho[u] = got[o..(o + n)]; big[u] = got[(o + n)..(o + 2 * n)]; o += 2 * n;
             }
-            for (int q = 0; q < pairs.Count; q++)
+            for (int q = 0; q < terms.Length; q++)
             {
-                int len = (Square(pairs[q]) ? 2 : 4) * pairs[q].A.Raw.Length;
+                int len = TermCount(q) * Len(q);
                 terms[q] = got[o..(o + len)]; o += len;
             }
         }
@@ -90,7 +119,9 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             var z = operands[u].Raw.C[0];
             for (int i = 0; i < z.Length; i++) masked[o + i] = z[i] + r[u][i];
         }
-        var c = Open(masked);
+        SendOpen(masked);
+        yield return 1;
+        var c = ReceiveOpen(masked);
 
         // Per operand: P(c) (public), κ (public) and this party's share of M = R − κρ.
         var pub = new ulong[operands.Count][];
@@ -113,7 +144,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
             truncated[operands[u]] = One(own);
         }
-        var products = new Share[pairs.Count];
+        var products = new Share[pairs.Count + cubes.Count];
         for (int q = 0; q < pairs.Count; q++)
         {
             int a = at[pairs[q].A], b = at[pairs[q].B], n = pairs[q].A.Raw.Length;
@@ -132,12 +163,32 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
             products[q] = One(z);
         }
-        return (products, truncated);
+        for (int q = 0; q < cubes.Count; q++)
+        {
+            int a = at[cubes[q].Square], f = at[cubes[q].Factor], n = cubes[q].Square.Raw.Length;
+            var t = terms[pairs.Count + q];
+            var z = new ulong[n];
+            for (int i = 0; i < n; i++)
+            {
+                ulong ka = kappa[a][i], kc = kappa[f][i], pa = pub[a][i], pc = pub[f][i];
+                ulong t0 = t[i], t1 = t[n + i], t2 = t[2 * n + i], t3 = t[3 * n + i], t4 = t[4 * n + i], t5 = t[5 * n + i];
+                ulong t6 = t[6 * n + i], t7 = t[7 * n + i], t8 = t[8 * n + i], t9 = t[9 * n + i];
+                ulong mac = t0 - kc * t1 - ka * t2 + ka * kc * t3;                                   // M_a M_c
+                ulong maa = t4 - 2 * ka * t5 + ka * ka * rho[a][i];                                  // M_a²
+                ulong maac = t6 - kc * t7 - 2 * ka * t8 + 2 * ka * kc * t9 + ka * ka * t2 - ka * ka * kc * t3;   // M_a² M_c
+                ulong v = 0 - pa * pa * m[f][i] - 2 * pa * pc * m[a][i] + 2 * pa * mac + pc * maa - maac;
+                if (Me == 0) v += pa * pa * pc;
+                z[i] = v;
+            }
+            products[pairs.Count + q] = One(z);
+        }
+        result.Value = (products, truncated);
     }
 
     private static bool Square((Pending A, Pending B) p) => ReferenceEquals(p.A, p.B);
 
-    private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, List<Pending> operands, Dictionary<Pending, int> at)
+    private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
+        List<Pending> operands, Dictionary<Pending, int> at)
     {
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
@@ -180,6 +231,19 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                     c1[2 * n + i] = rho[a][i] * big[b][i] - s0[2 * n + i];
                     c1[3 * n + i] = rho[a][i] * rho[b][i] - s0[3 * n + i];
                 }
+            }
+            send.Add(c1);
+        }
+        foreach (var (sqOp, factor) in cubes)
+        {
+            int a = at[sqOp], f = at[factor], n = sqOp.Raw.Length;
+            var s0 = Draw(0, CubeTerms * n);
+            var c1 = new ulong[CubeTerms * n];
+            for (int i = 0; i < n; i++)
+            {
+                ulong ra = big[a][i], pa = rho[a][i], rc = big[f][i], pc = rho[f][i];
+                ReadOnlySpan<ulong> v = [ra * rc, ra * pc, pa * rc, pa * pc, ra * ra, ra * pa, ra * ra * rc, ra * ra * pc, ra * pa * rc, ra * pa * pc];
+                for (int j = 0; j < CubeTerms; j++) c1[j * n + i] = v[j] - s0[j * n + i];
             }
             send.Add(c1);
         }

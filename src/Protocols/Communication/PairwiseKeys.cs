@@ -18,8 +18,35 @@ public sealed class PairwiseKeys : IDisposable
 {
     private readonly Dictionary<int, Aes> _keys = new();
     private readonly Dictionary<int, ulong> _uses = new();
+    /// <summary>A fork's last usable nonce (exclusive) per pair; null for the session's own keys.</summary>
+    private readonly Dictionary<int, ulong>? _limit;
 
-    private PairwiseKeys() { }
+    private PairwiseKeys(Dictionary<int, ulong>? limit = null) => _limit = limit;
+
+    /// <summary>Streams per fork: its nonces are 2^63 + (the parent's use counter)·2^20 + i for i below this.</summary>
+    private const int ForkStreams = 1 << 20;
+
+    /// <summary>
+    /// Keys for a protocol that runs beside others in the same rounds (<c>Circuits.RoundSteps.Lockstep</c>): the same
+    /// pair keys over a nonce range of its own, taken from one use of each pair's counter, so the interleaving of
+    /// the branches' draws does not matter. Every participant forks at the same point of the program (SPMD), and the
+    /// session's own nonces stay below 2^63, so no stream repeats.
+    /// </summary>
+    public PairwiseKeys Fork()
+    {
+        if (_limit is not null) throw new InvalidOperationException("a forked key set is not forked again");
+        var limit = new Dictionary<int, ulong>();
+        var child = new PairwiseKeys(limit);
+        foreach (var (peer, aes) in _keys)
+        {
+            ulong n = _uses[peer]++;
+            ulong start = (1UL << 63) + n * ForkStreams;
+            child._keys[peer] = aes;
+            child._uses[peer] = start;
+            limit[peer] = start + ForkStreams;
+        }
+        return child;
+    }
 
     /// <summary>Runs the key agreement with every other participant over <paramref name="channel"/> (one round).</summary>
     public static PairwiseKeys Establish(Channel channel, IReadOnlyCollection<int> participants, string sessionLabel = "")
@@ -59,12 +86,14 @@ public sealed class PairwiseKeys : IDisposable
     {
         if (!_keys.TryGetValue(peer, out var aes)) throw new InvalidOperationException($"no key shared with party {peer}");
         ulong n = _uses[peer];
+        if (_limit is not null && n >= _limit[peer]) throw new InvalidOperationException("a forked key set ran out of streams");
         _uses[peer] = n + 1;
         return new AesCtrPrg(aes, n);
     }
 
     public void Dispose()
     {
+        if (_limit is not null) return;   // a fork borrows its parent's keys
         foreach (var a in _keys.Values) a.Dispose();
     }
 }

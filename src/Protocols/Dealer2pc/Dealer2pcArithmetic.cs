@@ -124,7 +124,7 @@ internal sealed partial class Dealer2pcScheme
     /// the lengths of X and of the product.
     /// </summary>
     private Share ProductWithStoredRhs(Share x, int la, int lc, int truncBits, Action<ulong[], ulong[]> dealerProduct,
-        Action<ulong[], ulong[], ulong[]> partyTerms)
+        Action<ulong[], ulong[], ulong[]> partyTerms, Growing? settle = null)
     {
         Share z;
         if (IsDealer)
@@ -143,28 +143,60 @@ internal sealed partial class Dealer2pcScheme
             var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
             var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
             var a = s.AsSpan(0, la).ToArray();
-            var d = new ulong[la];
-            RingOps.Sub(x.C[0], a, d);
-            partyTerms(Exchange(d), a, c);
+            int pending = settle?.PendingLength ?? 0;
+            var d = new ulong[la + pending];
+            RingOps.Sub(x.C[0], a, d.AsSpan(0, la));
+            if (pending > 0) settle!.PendingShares().CopyTo(d, la);
+            var opened = Exchange(d);
+            if (pending > 0) settle!.Settle(opened.AsSpan(la));
+            partyTerms(pending > 0 ? opened[..la] : opened, a, c);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);
         return truncBits > 0 ? Trunc(z, truncBits) : z;
     }
 
-    private sealed class Growing(int batch, int rows, int cols, ulong[]? open, ulong[] mask) : GrowingRhs
+    /// <summary>
+    /// A growing right side. Rows from <see cref="OpenFrom"/> on are appended but not yet opened: <see cref="Open"/> holds
+    /// this party's share of their E there, and the next product with the matrix opens them in its own exchange (so an
+    /// append costs no round of its own: a KV cache's new row rides with the attention product's opening).
+    /// </summary>
+    private sealed class Growing(int batch, int rows, int cols, ulong[]? open, ulong[] mask, int openFrom) : GrowingRhs
     {
         public override int Batch => batch;
         public override int Rows => rows;
         public override int Cols => cols;
-        /// <summary>E = W − B [batch, rows, cols], public to P0 and P1 (null at the dealer).</summary>
+        /// <summary>E = W − B [batch, rows, cols], public to P0 and P1 (null at the dealer); shares of it from
+        /// <see cref="OpenFrom"/> on.</summary>
         public ulong[]? Open { get; } = open;
         /// <summary>This party's share of B; the whole B at the dealer.</summary>
         public ulong[] Mask { get; } = mask;
+        /// <summary>First row (per batch entry) whose E is still this party's share only.</summary>
+        public int OpenFrom { get; private set; } = openFrom;
+
+        public int PendingLength => batch * (rows - OpenFrom) * cols;
+
+        /// <summary>This party's shares of the unopened rows' E, batch entry after batch entry.</summary>
+        public ulong[] PendingShares()
+        {
+            int per = (rows - OpenFrom) * cols;
+            var r = new ulong[batch * per];
+            for (int b = 0; b < batch; b++) Open!.AsSpan((b * rows + OpenFrom) * cols, per).CopyTo(r.AsSpan(b * per));
+            return r;
+        }
+
+        /// <summary>Writes the opened E of the pending rows back (the layout of <see cref="PendingShares"/>).</summary>
+        public void Settle(ReadOnlySpan<ulong> opened)
+        {
+            int per = (rows - OpenFrom) * cols;
+            for (int b = 0; b < batch; b++) opened.Slice(b * per, per).CopyTo(Open.AsSpan((b * rows + OpenFrom) * cols));
+            OpenFrom = rows;
+        }
     }
 
-    /// <summary>Opens E = W − B for the new rows only (fresh dealer masks B), all parts in one exchange; the earlier rows
-    /// keep theirs.</summary>
+    /// <summary>Appends the new rows with fresh dealer masks B. Their E = W − B is not opened here: the next product with
+    /// the matrix opens it together with its own operand (<see cref="ProductWithStoredRhs"/>); the earlier rows keep
+    /// theirs.</summary>
     public GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts)
     {
         var masks = new ulong[parts.Count][];
@@ -187,7 +219,7 @@ internal sealed partial class Dealer2pcScheme
                 RingOps.Sub(parts[i].Rows.C[0], masks[i], e.AsSpan(at, masks[i].Length));
                 at += masks[i].Length;
             }
-            open = Exchange(e);
+            open = e;
         }
         var result = new GrowingRhs[parts.Count];
         for (int i = 0, at = 0; i < parts.Count; i++)
@@ -197,7 +229,8 @@ internal sealed partial class Dealer2pcScheme
             int oldRows = old?.Rows ?? 0, len = batch * newRows * cols;
             result[i] = new Growing(batch, oldRows + newRows, cols,
                 open is null ? null : AppendRows(old?.Open, open.AsSpan(at, len).ToArray(), batch, oldRows, newRows, cols),
-                masks[i] is { } m ? AppendRows(old?.Mask, m, batch, oldRows, newRows, cols) : []);
+                masks[i] is { } m ? AppendRows(old?.Mask, m, batch, oldRows, newRows, cols) : [],
+                old?.OpenFrom ?? 0);
             at += len;
         }
         return result;
@@ -239,7 +272,7 @@ internal sealed partial class Dealer2pcScheme
                 var eb = Me == 0 ? new ulong[mask.Length] : mask;
                 if (Me == 0) RingOps.Add(mask, e, eb);
                 Ring.MatMulAccumulate2(d, eb, a, e, c, batch, m, k, n, bShared: false);
-            });
+            }, settle: g);
     }
 
     /// <summary>
