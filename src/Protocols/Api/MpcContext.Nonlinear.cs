@@ -49,10 +49,20 @@ public sealed partial class MpcContext
     /// </summary>
     private Pending Poly(Pending v, double[] c, double vMax, int outScale)
     {
+        var result = new RoundSteps.Outcome<Pending>();
+        RoundSteps.Run(Channel, PolySteps(_prod, v, c, vMax, outScale, result));
+        return result.Value;
+    }
+
+    /// <summary><see cref="Poly"/> as round steps on the given products gate (a fork's, in a lockstep).</summary>
+    private IEnumerable<int> PolySteps(TruncatedProducts prod, Pending v, double[] c, double vMax, int outScale, RoundSteps.Outcome<Pending> result)
+    {
         const int s = PolyScale, sf = PolyRawScale;
         int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
         if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
-        var (first, truncated) = _prod.Run([(v, v)]);
+        var level = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
+        foreach (var step in prod.RunSteps([(v, v)], [], level)) yield return step;
+        var (first, truncated) = level.Value;
         var vt = truncated[v];
         var v2 = new Pending(first[0], s);
         // Raw powers at scale 2s (v itself at s): pw[j] for j = 1..split.
@@ -61,9 +71,9 @@ public sealed partial class MpcContext
         pw[2] = v2.Raw;
         if (deg == 8)
         {
-            var level2 = Products((v2, Exact(vt)), (v2, v2));
-            pw[3] = level2[0];
-            pw[4] = level2[1];
+            foreach (var step in prod.RunSteps([(v2, Exact(vt)), (v2, v2)], [], level)) yield return step;
+            pw[3] = level.Value.Products[0];
+            pw[4] = level.Value.Products[1];
         }
         double maxB = Enumerable.Range(split, deg - split + 1).Sum(j => Math.Abs(c[j]) * Math.Pow(vMax, j - split));
         int t = Math.Min(sf - 2 * s, 61 - 2 * s - (int)Math.Ceiling(Math.Log2(Math.Max(maxB, 1e-9))));
@@ -72,15 +82,19 @@ public sealed partial class MpcContext
         for (int j = 2; j <= deg - split; j++) b = b.Add(pw[j].Scale(FixedPointEncoding.Encode(c[split + j], t)));
         var a = PairConst(n, c[0], sf).Add(vt.Scale(FixedPointEncoding.Encode(c[1], sf - s)));
         for (int j = 2; j < split; j++) a = a.Add(pw[j].Scale(FixedPointEncoding.Encode(c[j], sf - 2 * s)));
-        var last = Products((new Pending(pw[split], split == 1 ? 0 : s), new Pending(b, 2 * s + t - sb)))[0];
-        return new Pending(last.Add(a), sf - outScale);
+        foreach (var step in prod.RunSteps([(new Pending(pw[split], split == 1 ? 0 : s), new Pending(b, 2 * s + t - sb))], [], level))
+            yield return step;
+        result.Value = new Pending(level.Value.Products[0].Add(a), sf - outScale);
     }
 
     /// <summary>
-    /// e^x for x in [−2^20, 5] (inputs below −16 are treated as −16). x is clamped by one fused comparison and product
-    /// (x + [x &lt; −16]·(−16 − x)), read as x / 8 at scale f + 3 for free and shifted to u = x/8 + 11/16 ∈ [−1.31, 1.31];
-    /// e^(x/8) = e^(u − 11/16) by its degree-8 Chebyshev interpolant (<see cref="Poly"/>: three rounds, relative error
-    /// 1.6e-7), then squared three times at one round each.
+    /// e^x for x in [−2^20, 5] (inputs below −16 give 0, e^-16 being below 2^-16 anyway). x is read as x / 8 at scale
+    /// f + 3 for free and shifted to u = x/8 + 11/16, and e^(x/8) = e^(u − 11/16) comes from its degree-8 Chebyshev
+    /// interpolant (<see cref="Poly"/>: three rounds, relative error 1.6e-7 for u ∈ ±1.31, that is x ∈ [−16, 5]);
+    /// in the same three rounds the sign gate gives [x &lt; −16] (a lockstep, <see cref="RoundSteps"/>). The first of
+    /// three squarings multiplies by 1 − [x &lt; −16] in its one round (a square times a factor), so the
+    /// interpolant's value outside its interval, whatever it is, becomes an exact 0; two squarings follow. Six rounds
+    /// where clamping first took nine.
     /// </summary>
     public SecretTensor Exp(SecretTensor x)
     {
@@ -93,14 +107,22 @@ public sealed partial class MpcContext
     /// truncated): a finer input scale is dropped inside the first product's opening, at no extra round.</summary>
     private Pending ExpPair(Share x, int scale)
     {
-        var shifted = PairAddPublic(x, -ExpClamp, scale);
-        var (_, lift) = _cmp.Sign(shifted, WidthAt(NonlinearRangeLog2 + 1, scale), shifted.Neg(), Identity(x.Length), Drop(scale));
-        var xc = x.Add(lift!);
-        int sq = Approximations.ExpSquarings;
-        var u = PairAddPublic(xc, Approximations.ExpShift, scale + sq);
-        var p = Poly(AtPolyScale(u, scale + sq), Approximations.Exp, Approximations.ExpHalfWidth, PolyScale);
+        int n = x.Length, sq = Approximations.ExpSquarings;
+        var u = PairAddPublic(x, Approximations.ExpShift, scale + sq);
+        var poly = new RoundSteps.Outcome<Pending>();
+        var below = new RoundSteps.Outcome<(Share Bits, Share? Products)>();
+        var prod = new TruncatedProducts(Channel, _keys.Fork());
+        var cmp = new MaskedComparison(Channel, _keys.Fork());
+        RoundSteps.Lockstep(Channel,
+            PolySteps(prod, AtPolyScale(u, scale + sq), Approximations.Exp, Approximations.ExpHalfWidth, PolyScale, poly),
+            cmp.SignSteps(PairAddPublic(x, -ExpClamp, scale), WidthAt(NonlinearRangeLog2 + 1, scale), below, drop: Drop(scale)));
+        var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
+        var p = poly.Value;
         for (int i = 0; i < sq; i++)
-            p = new Pending(Products((p, p))[0], i == sq - 1 ? 2 * PolyScale - FracBits : PolyScale);
+        {
+            var raw = i == 0 ? SquareTimes(p, inside) : Products((p, p))[0];
+            p = new Pending(raw, i == sq - 1 ? 2 * PolyScale - FracBits : PolyScale);
+        }
         return p;
     }
 

@@ -28,6 +28,14 @@ public sealed partial class MpcContext
     /// <summary>Products of pending values in one round (<see cref="TruncatedProducts"/>), each result raw.</summary>
     private Share[] Products(params (Pending A, Pending B)[] pairs) => _prod.Run(pairs).Products;
 
+    /// <summary>a'²·c' in one round (<see cref="TruncatedProducts.RunSteps"/>), raw.</summary>
+    private Share SquareTimes(Pending square, Pending factor)
+    {
+        var result = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
+        RoundSteps.Run(Channel, _prod.RunSteps([], [(square, factor)], result));
+        return result.Value.Products[0];
+    }
+
     /// <summary>The pending truncation done on its own (one round; nothing when none is due).</summary>
     private Share Finish(Pending p) => p.Bits == 0 ? p.Raw : _pair.Trunc(p.Raw, p.Bits);
 

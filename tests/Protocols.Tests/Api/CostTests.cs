@@ -98,10 +98,10 @@ public class CostTests
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
     [InlineData(SchemeKind.ThreePc)]
-    public void Exp_takes_the_clamp_gate_three_polynomial_rounds_three_squarings_and_a_truncation(SchemeKind scheme)
+    public void Exp_runs_its_clamp_gate_beside_the_polynomial_then_three_squarings_and_a_truncation(SchemeKind scheme)
     {
         var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
-        Assert.Equal(3 + 3 + 3 + 1, s[0].Rounds);
+        Assert.Equal(3 + 3 + 1, s[0].Rounds);                          // gate ‖ polynomial, squarings (the first times the clamp), truncation
         Assert.Equal(s[0].Rounds, s[1].Rounds);
     }
 

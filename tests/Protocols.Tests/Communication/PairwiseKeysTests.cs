@@ -27,6 +27,20 @@ public class PairwiseKeysTests
     }
 
     [Fact]
+    public void A_fork_draws_streams_of_its_own_that_both_holders_share()
+    {
+        var k = Establish([0, 1]);
+        var f0 = k[0].Fork();
+        var f1 = k[1].Fork();
+        var forked = f0.Stream(1).NextUlongs(4);
+        Assert.Equal(forked, f1.Stream(0).NextUlongs(4));
+        var after = k[0].Stream(1).NextUlongs(4);
+        Assert.Equal(after, k[1].Stream(0).NextUlongs(4));
+        Assert.NotEqual(forked, after);
+        Assert.Throws<InvalidOperationException>(() => f0.Fork());
+    }
+
+    [Fact]
     public void Each_use_of_a_pair_key_opens_a_fresh_stream()
     {
         var k = Establish([0, 1]);
