@@ -158,8 +158,10 @@ public sealed class PartyFailureTests
             Assert.False(outcome.Parties[0].Ok);
             Assert.False(outcome.Parties[2].Ok);
             var errors = string.Join(" ", outcome.All.Select(r => r.Error));
-            // A survivor notices a dead party when receiving (the link went down) or when sending (the link is down).
-            Assert.Matches(freeze ? "neither data nor a heartbeat for 6 s" : "link to party 1 (went|is) down", errors);
+            // A survivor notices a dead party when receiving (the link went down) or when sending (the link is down, or
+            // already removed: "no link from party 0 to party 1", more frequent since P0 and P1 exchange in most rounds).
+            var expected = freeze ? "neither data nor a heartbeat for 6 s" : "link to party 1 (went|is) down|no link from party [02] to party 1";
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(errors, expected), $"expected /{expected}/ in: {errors}");
         }
     }
 
