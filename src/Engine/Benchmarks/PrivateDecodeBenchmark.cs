@@ -35,9 +35,6 @@ public static class PrivateDecodeBenchmark
         // `steps` positions up to context − 1, the last one attending over exactly `context` tokens.
         int filled = point.Context - 1 - point.Steps;
         var cache = point.Cache is { Kind: not CachePolicies.CachePolicyKind.Full } c0 ? c0 : null;
-        if (cache is { UsesStaticEviction: true, StaticThreshold: not null })
-            throw new InputException($"cache policy {cache.Spec}: static eviction by threshold keeps a number of tokens that depends on the prompt, " +
-                                     "which a benchmark of random keys has not; benchmark the share it keeps with keep=RATIO");
         int kept = cache is { UsesStaticEviction: true } ? CachePolicies.CacheBudgets.StaticKept(cache, filled) : filled;
         var policy = cache is null ? null : new CachePolicies.PrivateCachePolicy(ctx, c, cache, promptLength: filled);
         var rng = new Random(17);

@@ -10,35 +10,9 @@ public static class CacheBudgets
     public static int ObservationQueries(CachePolicyOptions o, int promptLength) =>
         Math.Clamp((int)Math.Ceiling(o.ObservationWindow * promptLength), 1, promptLength);
 
-    /// <summary>Prompt tokens kept by static eviction by ratio (by threshold: <see cref="StaticKeptAtThreshold"/>).</summary>
+    /// <summary>Prompt tokens kept by static eviction.</summary>
     public static int StaticKept(CachePolicyOptions o, int promptLength) =>
         Math.Clamp(Math.Max((int)Math.Ceiling(o.StaticKeep * promptLength), o.MinTokens), 1, promptLength);
-
-    /// <summary>The counts static eviction by threshold may keep, ascending: the token floor (at least one token), every
-    /// multiple of the child cluster size above it, and the whole prompt. A prompt of P tokens has at most
-    /// ⌈P / child⌉ + 1 of them; a single one (the floor covers the prompt) means nothing is evicted or compared.</summary>
-    public static int[] StaticKeptSteps(CachePolicyOptions o, int promptLength)
-    {
-        int floor = Math.Clamp(o.MinTokens, 1, promptLength), step = o.ChildClusterSize;
-        var steps = new List<int> { floor };
-        for (int k = (floor / step + 1) * step; k < promptLength; k += step) steps.Add(k);
-        if (floor < promptLength) steps.Add(promptLength);
-        return [.. steps];
-    }
-
-    /// <summary>Prompt tokens kept by static eviction by threshold when <paramref name="passing"/> of them pass it: the
-    /// smallest of <see cref="StaticKeptSteps"/> that holds them all (the rest of it filled with the next-best scores).</summary>
-    public static int StaticKeptAtThreshold(CachePolicyOptions o, int promptLength, int passing)
-    {
-        if (passing < 0 || passing > promptLength) throw new ArgumentOutOfRangeException(nameof(passing));
-        return StaticKeptSteps(o, promptLength).First(k => k >= passing);
-    }
-
-    /// <summary>Layer whose static-eviction count <paramref name="layer"/> keeps (by threshold the count depends on the
-    /// layer's scores): the layer whose selection it uses, so that layers sharing a selection hold caches of one
-    /// length; with no dynamic selection, its own.</summary>
-    public static int StaticCountLayer(CachePolicyOptions o, int layer, int layers) =>
-        o.UsesDynamicSelection ? SelectingLayer(o, layer, layers) : layer;
 
     public static int Clusters(int length, int clusterSize) => (length + clusterSize - 1) / clusterSize;
 

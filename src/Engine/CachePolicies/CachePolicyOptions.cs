@@ -47,11 +47,6 @@ public sealed record CachePolicyOptions
     /// with level 2's 20%, attends about 6% of a long context, the paper's 3–6%; short prompts are protected by
     /// <see cref="MinTokens"/>.</summary>
     public double StaticKeep { get; init; } = 0.3;
-    /// <summary>Static eviction by threshold (the paper's) instead of <see cref="StaticKeep"/>: keep the prompt tokens
-    /// whose score (their attention averaged over heads and the window's queries) is at least this, padded by score to
-    /// the next public step (<see cref="CacheBudgets.StaticKeptSteps"/>); null: by ratio. On shares the step each layer
-    /// lands on becomes public (docs/protocols.md, "Static eviction by threshold").</summary>
-    public double? StaticThreshold { get; init; }
     /// <summary>Level-1 cluster size (tokens).</summary>
     public int ClusterSize { get; init; } = 32;
     /// <summary>Level-2 (child) cluster size; must divide <see cref="ClusterSize"/>.</summary>
@@ -87,8 +82,7 @@ public sealed record CachePolicyOptions
     public bool UsesDynamicSelection => Kind is CachePolicyKind.MpCache or CachePolicyKind.Dynamic;
 
     /// <summary>Parses `full`, `mpcache`, `static`, `dynamic`, `topk`, `h2o`, optionally with `:key=value,...`
-    /// overrides (keys: keep, threshold, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline, min,
-    /// select). keep and threshold are the two forms of static eviction: give one.</summary>
+    /// overrides (keys: keep, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline, min, select).</summary>
     public static CachePolicyOptions Parse(string spec)
     {
         var (name, args) = spec.IndexOf(':') is int i and >= 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
@@ -106,17 +100,14 @@ public sealed record CachePolicyOptions
                 _ => throw new InputException($"unknown cache policy '{name}'; known: full, mpcache, static, dynamic, topk, h2o"),
             },
         };
-        bool keepGiven = false;
         foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var kv = part.Split('=', 2);
             if (kv.Length != 2) throw new InputException($"cache policy option '{part}' is not key=value");
             string key = kv[0].Trim(), value = kv[1].Trim();
-            keepGiven |= key == "keep";
             options = key switch
             {
                 "keep" => options with { StaticKeep = Fraction(key, value) },
-                "threshold" => options with { StaticThreshold = Fraction(key, value) },
                 "window" => options with { ObservationWindow = Fraction(key, value) },
                 "cluster" => options with { ClusterSize = Count(key, value) },
                 "child" => options with { ChildClusterSize = Count(key, value) },
@@ -135,13 +126,6 @@ public sealed record CachePolicyOptions
                 } },
                 _ => throw new InputException($"unknown cache policy option '{key}'"),
             };
-        }
-        if (options.StaticThreshold is not null)
-        {
-            if (!options.UsesStaticEviction)
-                throw new InputException($"cache policy option threshold is for static eviction (mpcache, static), not {options.Kind.ToString().ToLowerInvariant()}");
-            if (keepGiven)
-                throw new InputException("cache policy options keep and threshold are alternatives (static eviction by ratio or by threshold): give one");
         }
         options.Validate();
         return options;
@@ -164,7 +148,7 @@ public sealed record CachePolicyOptions
         CachePolicyKind.Full => "full",
         CachePolicyKind.TopK => $"topk(keep {BaselineKeep})",
         CachePolicyKind.H2O => $"h2o(keep {BaselineKeep})",
-        _ => $"{Kind.ToString().ToLowerInvariant()}(static {(StaticThreshold is { } t ? $"attention >= {t}" : $"{StaticKeep} of prompt")}, window {ObservationWindow}, clusters {ClusterSize}/{ChildClusterSize}, " +
+        _ => $"{Kind.ToString().ToLowerInvariant()}(static {StaticKeep} of prompt, window {ObservationWindow}, clusters {ClusterSize}/{ChildClusterSize}, " +
              $"l1 {Level1Keep}, l2 {Level2Keep}, a {Alpha}, at least {MinTokens} tokens, {Selection.ToString().ToLowerInvariant()} selection{(Hierarchy ? "" : ", no hierarchy")}{(IndexSharing ? "" : ", no index sharing")})",
     };
 

@@ -16,7 +16,6 @@ public sealed class PlainCachePolicy : IAttentionPolicy
     private readonly int _window;
     private readonly double[][] _scores;          // [layer][position]: static-eviction or H2O accumulated attention
     private readonly List<int>?[] _kept;           // [layer]: kept cache positions, ascending (after static eviction)
-    private readonly int[] _staticCount;           // [layer]: prompt tokens static eviction kept (0: not yet decided)
     private readonly ClusterBounds[][] _bounds;    // [layer][kv head] over the kept cache
     private readonly HashSet<int>[] _h2oEvicted;
     private readonly List<int>[][] _selectedIndices; // [layer][kv head]: selection as indices into the kept cache
@@ -33,7 +32,6 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         _window = CacheBudgets.ObservationQueries(options, promptLength);
         _scores = Enumerable.Range(0, config.Layers).Select(_ => new double[config.SeqLen]).ToArray();
         _kept = new List<int>?[config.Layers];
-        _staticCount = new int[config.Layers];
         _bounds = Enumerable.Range(0, config.Layers)
             .Select(_ => Enumerable.Range(0, config.KvHeads).Select(_ => new ClusterBounds(config.HeadSize, options.ChildClusterSize)).ToArray()).ToArray();
         _h2oEvicted = Enumerable.Range(0, config.Layers).Select(_ => new HashSet<int>()).ToArray();
@@ -101,16 +99,9 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         var kept = _kept[layer];
         if (kept == null)
         {
-            if (_o.UsesStaticEviction)
-            {
-                // By threshold, layers that share a selection keep the count of the layer that selects (an earlier one).
-                int from = CacheBudgets.StaticCountLayer(_o, layer, _c.Layers);
-                int count = from == layer ? StaticCount(_o, _scores[layer], _prompt)
-                    : _staticCount[from] is > 0 and var shared ? shared : throw new InvalidOperationException($"layer {from}'s static eviction has not run before layer {layer}'s");
-                _staticCount[layer] = count;
-                kept = TopPositions(_scores[layer], _prompt, count);
-            }
-            else kept = Enumerable.Range(0, _prompt).ToList();
+            kept = _o.UsesStaticEviction
+                ? TopPositions(_scores[layer], _prompt, CacheBudgets.StaticKept(_o, _prompt))
+                : Enumerable.Range(0, _prompt).ToList();
             _kept[layer] = kept;
             foreach (var p in kept) AppendBounds(layer, p, keys);
         }
@@ -168,19 +159,6 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         var kept = keep.ToList();
         kept.Sort();
         for (int g = 0; g < _c.KvHeads; g++) SetPositions(g, kept, null);
-    }
-
-    /// <summary>How many of the prompt's tokens static eviction keeps given their <paramref name="scores"/> (attention
-    /// averaged over heads and the window's queries): the ratio's public budget, or by threshold the smallest public
-    /// step (<see cref="CacheBudgets.StaticKeptSteps"/>) that holds every token scoring at least the threshold; the
-    /// tokens kept are then the count's highest-scoring (<see cref="TopPositions"/>), so the step's remainder is filled
-    /// with the next-best.</summary>
-    public static int StaticCount(CachePolicyOptions o, double[] scores, int promptLength)
-    {
-        if (o.StaticThreshold is not { } threshold) return CacheBudgets.StaticKept(o, promptLength);
-        int passing = 0;
-        for (int p = 0; p < promptLength; p++) if (scores[p] >= threshold) passing++;
-        return CacheBudgets.StaticKeptAtThreshold(o, promptLength, passing);
     }
 
     /// <summary>The <paramref name="budget"/> highest-scoring of positions [0, length), ties to the earlier, ascending.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using PrivateInference.Engine.Models;
 using PrivateInference.Protocols;
 
@@ -23,7 +22,6 @@ public sealed class PrivateCachePolicy
     private readonly int _prompt;
     private readonly ClusterKeyBounds?[] _bounds;            // [layer]: bounds of every child and parent cluster
     private readonly int[] _boundsLength;                    // [layer]: cache length the bounds describe
-    private readonly int[] _staticCount;                     // [layer]: prompt tokens static eviction kept (0: not yet)
     private readonly Selection?[] _selections;               // [layer]: this step's selection, for the layers that share it
     private int _step;
 
@@ -48,66 +46,24 @@ public sealed class PrivateCachePolicy
         _prompt = promptLength;
         _bounds = new ClusterKeyBounds?[config.Layers];
         _boundsLength = new int[config.Layers];
-        _staticCount = new int[config.Layers];
         _selections = new Selection?[config.Layers];
     }
 
     public int PromptLength => _prompt;
 
-    /// <summary>Look-once static eviction at the end of the private prefill of <paramref name="layer"/>: scores each
-    /// prompt token by the attention the window's queries give it (summed over heads and queries; the plaintext
-    /// averages, which ranks the same), keeps the public count (the ratio's budget, or by threshold the public step the
-    /// secret number of passing tokens lands on, <see cref="CountAtThreshold"/>) of the highest-scoring, and compacts
-    /// keys and values [kvh, P, hs] in position order.</summary>
-    public (SecretTensor Keys, SecretTensor Values) AfterPrefill(int layer, SecretTensor probs, SecretTensor keys, SecretTensor values)
+    /// <summary>Look-once static eviction at the end of the private prefill: scores each prompt token by the attention
+    /// the window's queries give it (summed over heads and queries; the plaintext averages, which ranks the same),
+    /// keeps the public budget, and compacts keys and values [kvh, P, hs] in position order.</summary>
+    public (SecretTensor Keys, SecretTensor Values) AfterPrefill(SecretTensor probs, SecretTensor keys, SecretTensor values)
     {
         if (!_o.UsesStaticEviction) return (keys, values);
         using var scope = _ctx.Scope("static_eviction");
-        int p = _prompt, w = CacheBudgets.ObservationQueries(_o, p), h = _c.Heads;
-        // Local: no communication.
+        int p = _prompt, w = CacheBudgets.ObservationQueries(_o, p), budget = CacheBudgets.StaticKept(_o, p), h = _c.Heads;
+        if (budget >= p) return (keys, values);
         var window = _ctx.Slice(_ctx.Reshape(probs, h, p, p), 1, p - w, w);           // [H, W, P]
         var score = _ctx.Sum(_ctx.Transpose(_ctx.Reshape(window, h * w, p)));          // [P]
-        int from = CacheBudgets.StaticCountLayer(_o, layer, _c.Layers);
-        int budget = from != layer
-            ? _staticCount[from] is > 0 and var shared ? shared : throw new InvalidOperationException($"layer {from}'s static eviction has not run before layer {layer}'s")
-            : _o.StaticThreshold is { } threshold ? CountAtThreshold(score, threshold * h * w) : CacheBudgets.StaticKept(_o, p);
-        _staticCount[layer] = budget;
-        if (budget >= p) return (keys, values);
         var oneHot = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget);
         return GatherTokens(_ctx.Reshape(oneHot, budget, p), keys, values);
-    }
-
-    /// <summary>Prompt tokens kept by threshold, as <see cref="PlainCachePolicy.StaticCount"/>: the secret number c of
-    /// tokens whose summed score reaches <paramref name="bound"/> (threshold · heads · window) is compared with the public
-    /// steps v_0 &lt; … &lt; v_m (<see cref="CacheBudgets.StaticKeptSteps"/>), [c ≤ v_i] for i &lt; m in one comparison
-    /// batch with the P threshold comparisons, and only the number of steps that hold c is opened, to the client, which
-    /// announces it to the compute parties (as it announces the stop bit): the step index j, i.e. k = v_j, becomes
-    /// public, and nothing else (neither c within the step nor which tokens pass). With one step nothing is compared or
-    /// opened.</summary>
-    private int CountAtThreshold(SecretTensor score, double bound)
-    {
-        int p = _prompt;
-        var steps = CacheBudgets.StaticKeptSteps(_o, p);
-        int m = steps.Length - 1;
-        if (m == 0) return steps[0];
-        using var scope = _ctx.Scope("static_threshold");
-        var failing = _ctx.Sum(_ctx.Reshape(_ctx.LessThanZero(_ctx.AddPublic(score, -bound)), 1, p));   // [1]: #[score < bound]
-        var passing = _ctx.AddPublic(_ctx.Neg(failing), p);                                              // [1], scale 0
-        var offsets = new double[m];
-        for (int i = 0; i < m; i++) offsets[i] = -(steps[i] + 1);
-        // [c − v_i − 1 < 0] = [c ≤ v_i]: their sum is the number of steps below v_m that hold c.
-        var holding = _ctx.LessThanZero(_ctx.AddPublic(_ctx.Rearrange(passing, new int[m], m), offsets, [m]));
-        var opened = _ctx.Reveal(_ctx.Sum(_ctx.Reshape(holding, 1, m)), PartyIds.Client);
-        Span<byte> index = stackalloc byte[4];
-        if (_ctx.PartyId == PartyIds.Client)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(index, m - (int)Math.Round(opened![0]));
-            foreach (var party in PartyIds.ComputeParties) _ctx.Channel.Send(party, index);
-        }
-        else _ctx.Channel.Receive(PartyIds.Client, index);
-        int j = BinaryPrimitives.ReadInt32LittleEndian(index);
-        if (j < 0 || j > m) throw new InvalidOperationException($"static eviction by threshold: step {j} announced of {m + 1}");
-        return steps[j];
     }
 
     /// <summary>The child clusters a decode step attends to (null: all of them, decided publicly). <paramref name="queries"/>

@@ -50,7 +50,7 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
         if (policy is not null && start == 0 && t == policy.PromptLength)
         {
             // The compacted cache is a new matrix: its rows' masks are opened once, here.
-            var (kept, keptValues) = policy.AfterPrefill(layer, probs, keys.Value, values.Value);
+            var (kept, keptValues) = policy.AfterPrefill(probs, keys.Value, values.Value);
             if (!ReferenceEquals(kept, keys.Value)) (_keys[layer], _values[layer]) = Grow(null, null, kept, keptValues);
         }
         return heads;

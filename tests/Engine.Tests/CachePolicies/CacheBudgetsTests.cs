@@ -39,25 +39,5 @@ public sealed class CacheBudgetsTests
     }
 
     [Fact]
-    public void ThresholdCountsLandOnTheFloorMultiplesOfTheChildOrThePrompt()
-    {
-        var o = Defaults with { MinTokens = 40, StaticThreshold = 0.01 };
-        Assert.Equal([40, 48, 64, 80, 96, 100], CacheBudgets.StaticKeptSteps(o, 100));
-        Assert.Equal(40, CacheBudgets.StaticKeptAtThreshold(o, 100, 0));      // the floor
-        Assert.Equal(40, CacheBudgets.StaticKeptAtThreshold(o, 100, 40));
-        Assert.Equal(48, CacheBudgets.StaticKeptAtThreshold(o, 100, 41));     // the passing tokens and 7 next-best
-        Assert.Equal(100, CacheBudgets.StaticKeptAtThreshold(o, 100, 97));    // the whole prompt
-        Assert.Equal([1, 16, 32, 40], CacheBudgets.StaticKeptSteps(o with { MinTokens = 0 }, 40));
-        Assert.Equal([30], CacheBudgets.StaticKeptSteps(o, 30));              // the floor covers the prompt: nothing evicted
-    }
-
-    [Fact]
-    public void LayersThatShareASelectionShareTheStaticCount()
-    {
-        Assert.Equal([0, 1, 2, 2, 4, 4, 6, 7], Enumerable.Range(0, 8).Select(l => CacheBudgets.StaticCountLayer(Defaults, l, 8)));
-        Assert.Equal([0, 1, 2, 3, 4, 5], Enumerable.Range(0, 6).Select(l => CacheBudgets.StaticCountLayer(Defaults with { Kind = CachePolicyKind.Static }, l, 6)));
-    }
-
-    [Fact]
     public void ShortCachesAreNotSelectedFrom() => Assert.True(CacheBudgets.SelectsEverything(Defaults, 20));
 }

@@ -59,52 +59,6 @@ public sealed class PrivateCachePolicyTests
     [Theory]
     [InlineData(SchemeKind.ThreePc)]
     [InlineData(SchemeKind.TwoPcDealer)]
-    public void PrivateStaticEvictionByThresholdKeepsThePlaintextTokens(SchemeKind scheme)
-    {
-        // 64 prompt tokens whose window score is u_t / 4096 for a shuffled u = 1..64 (every head and window query gives
-        // token t the same attention, on the fixed-point grid, so the private sums are exact). The threshold lies between
-        // u = 53 and 54: 11 tokens pass, the public step is 16 (child clusters of 8, no floor), so the 5 next-best
-        // (u = 49..53) fill it.
-        const int p = 64;
-        var options = CachePolicyOptions.Parse($"static:threshold={53.5 / 4096:R},child=8,cluster=8,min=0");
-        int kvh = Shape.KvHeads, hs = Shape.HeadSize, h = Shape.Heads, w = CacheBudgets.ObservationQueries(options, p);
-        var rng = new Random(5);
-        var u = Enumerable.Range(1, p).OrderBy(_ => rng.Next()).ToArray();
-        var probs = new double[h * p * p];
-        for (int head = 0; head < h; head++)
-            for (int i = p - w; i < p; i++)
-                for (int t = 0; t < p; t++) probs[(head * p + i) * p + t] = u[t] / 4096.0;
-        // Keys and values name their position: key (g, t, j) = t + j/8, value = −(t + j/8).
-        var keys = new double[kvh * p * hs];
-        for (int g = 0; g < kvh; g++) for (int t = 0; t < p; t++) for (int j = 0; j < hs; j++) keys[(g * p + t) * hs + j] = t + j / 8.0;
-
-        var revealed = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
-        {
-            bool client = ctx.PartyId == PartyIds.Client;
-            var k = ctx.Input(PartyIds.Client, [kvh, p, hs], client ? keys : default);
-            var v = ctx.Input(PartyIds.Client, [kvh, p, hs], client ? keys.Select(x => -x).ToArray() : default);
-            var a = ctx.Input(PartyIds.Client, [kvh, Shape.KvGroup * p, p], client ? probs : default);
-            var (keptKeys, keptValues) = new PrivateCachePolicy(ctx, Shape, options, p).AfterPrefill(0, a, k, v);
-            return (ctx.Reveal(keptKeys, PartyIds.Client), ctx.Reveal(keptValues, PartyIds.Client), keptKeys.Shape[1]);
-        })[3];
-
-        var scores = u.Select(x => x / 4096.0).ToArray();
-        Assert.Equal(16, PlainCachePolicy.StaticCount(options, scores, p));
-        var expected = PlainCachePolicy.TopPositions(scores, p, 16);
-        Assert.Equal(Enumerable.Range(49, 16).Order(), expected.Select(t => u[t]).Order());
-        Assert.Equal(16, revealed.Item3);
-        for (int g = 0; g < kvh; g++)
-            for (int b = 0; b < 16; b++)
-                for (int j = 0; j < hs; j++)
-                {
-                    Assert.Equal(expected[b] + j / 8.0, revealed.Item1![(g * 16 + b) * hs + j], 3);
-                    Assert.Equal(-(expected[b] + j / 8.0), revealed.Item2![(g * 16 + b) * hs + j], 3);
-                }
-    }
-
-    [Theory]
-    [InlineData(SchemeKind.ThreePc)]
-    [InlineData(SchemeKind.TwoPcDealer)]
     public void PrivateTopKBaselinePicksThePlaintextTokens(SchemeKind scheme)
     {
         const int n = 90;
