@@ -148,21 +148,7 @@ public sealed class EmulatedNetworkTransport : ITransport
             throw failure as TransportException ?? new TransportException("emulated network delivery failed: " + failure.Message, failure);
     }
 
-    private void WaitUntil(TimeSpan due)
-    {
-        // Thread.Sleep overshoots by about a millisecond, which would swamp a 0.5 ms LAN delay: sleep the bulk
-        // and yield through the rest.
-        while (true)
-        {
-            var remaining = due - _clock.Elapsed;
-            if (remaining <= TimeSpan.Zero)
-                return;
-            if (remaining > TimeSpan.FromMilliseconds(1.5))
-                Thread.Sleep(remaining - TimeSpan.FromMilliseconds(1));
-            else
-                Thread.Yield();
-        }
-    }
+    private void WaitUntil(TimeSpan due) => PreciseSleep.Until(_clock, due);
 
     private sealed class DeliveryLine
     {
@@ -196,6 +182,7 @@ public sealed class EmulatedNetworkTransport : ITransport
 
         private void Deliver()
         {
+            PreciseSleep.TightenTimerSlack();
             foreach (var (payload, arrival) in _queue.GetConsumingEnumerable())
             {
                 if (_owner._deliveryFailure is not null)
