@@ -65,48 +65,6 @@ public sealed partial class MpcContext
         return Mul(x, DRelu(x));
     }
 
-    private sealed record TreeLevel(Share Choice, int Half, bool Odd, int Len);
-
-    /// <summary>Tournament along the last axis: per level one comparison and one select on all rows at once.</summary>
-    private (Share Max, List<TreeLevel> Levels) MaxTree(SecretTensor x)
-    {
-        int n = x.LastDim, rows = x.Length / Math.Max(1, n);
-        var cur = InSchemeForm(x);
-        int len = n;
-        var levels = new List<TreeLevel>();
-        while (len > 1)
-        {
-            int h = len / 2;
-            bool odd = len % 2 == 1;
-            var ia = new int[rows * h];
-            var ib = new int[rows * h];
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < h; j++) { ia[r * h + j] = r * len + j; ib[r * h + j] = r * len + h + j; }
-            var a = cur.Gather(ia);
-            var b = cur.Gather(ib);
-            var diff = b.Sub(a);
-            var c = Msb(a.Sub(b));              // [a < b]: take b
-            var m = a.Add(_scheme.MulRaw(c, diff));
-            int next = h + (odd ? 1 : 0);
-            if (odd)
-            {
-                var carry = cur.Gather(Enumerable.Range(0, rows).Select(r => r * len + len - 1).ToArray());
-                var both = Share.Concat(m, carry);
-                var idx = new int[rows * next];
-                for (int r = 0; r < rows; r++)
-                {
-                    for (int j = 0; j < h; j++) idx[r * next + j] = r * h + j;
-                    idx[r * next + h] = rows * h + r;
-                }
-                m = both.Gather(idx);
-            }
-            levels.Add(new TreeLevel(c, h, odd, len));
-            cur = m;
-            len = next;
-        }
-        return (cur, levels);
-    }
-
     /// <summary>
     /// Row maxima of x [rows, len] on the 2-out-of-2 form by the helper tournament (<see cref="Circuits.PermutedTournament"/>):
     /// three rounds per level whatever its group size, so the group size trades bytes (g(g − 1)/2 comparisons per g
@@ -120,14 +78,54 @@ public sealed partial class MpcContext
         var cur = x;
         while (len > 1)
         {
-            // A last group of up to 32 (496 pairs per row) saves a level where the rows are few (a decode step).
-            bool oneGroup = len <= 8 || (len <= 32 && (long)rows * len * len <= FinalGroupPairBudget);
-            int size = oneGroup ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
-            // Keys size·x + index: differences below 2^(diffBits + ⌈log2 size⌉), plus the sign.
-            cur = _tour.Level(cur, rows, len, size, Math.Min(FullWidth, diffBits + CeilLog2(size) + 1));
+            int size = GroupSize(rows, len);
+            cur = _tour.Level(cur, rows, len, size, KeyWidth(diffBits, size));
             len = (len + size - 1) / size;
         }
         return cur;
+    }
+
+    /// <summary>The tournament's group size for rows of <paramref name="len"/> members: a last group of up to 32 (496
+    /// pairs per row) saves a level where the rows are few (a decode step); else groups of 8 from 64 members where
+    /// that saves a level, else 4.</summary>
+    private static int GroupSize(int rows, int len)
+    {
+        bool oneGroup = len <= 8 || (len <= 32 && (long)rows * len * len <= FinalGroupPairBudget);
+        return oneGroup ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
+    }
+
+    /// <summary>Keys size·x + index: differences below 2^(diffBits + ⌈log2 size⌉), plus the sign.</summary>
+    private static int KeyWidth(int diffBits, int size) => Math.Min(FullWidth, diffBits + CeilLog2(size) + 1);
+
+    /// <summary>
+    /// Row maxima and their one-hot positions [rows, len] (ties to the lowest index) on the 2-out-of-2 form: the helper
+    /// tournament's levels, each also returning its winners' one-hot (<see cref="Circuits.PermutedTournament.LevelWithArg"/>),
+    /// then walked back from the root, every level below it multiplying its one-hot by its group's winning bit
+    /// (one product round per level but the last): three rounds for rows of up to 8 members (32 for a few rows).
+    /// </summary>
+    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max)
+    {
+        var levels = new List<(Share OneHot, int Len, int Size)>();
+        var cur = x;
+        for (int n = len; n > 1; n = (n + levels[^1].Size - 1) / levels[^1].Size)
+        {
+            int size = GroupSize(rows, n);
+            cur = _tour.LevelWithArg(cur, rows, n, size, KeyWidth(diffBits, size), out var oneHot);
+            levels.Add((oneHot, n, size));
+        }
+        max = cur;
+        if (levels.Count == 0) return _pair.AddPublic(Share.Empty(rows, _pair.Components), Fill(rows, 1));
+        var mask = levels[^1].OneHot;
+        for (int li = levels.Count - 2; li >= 0; li--)
+        {
+            var (oneHot, n, size) = levels[li];
+            int groups = (n + size - 1) / size;
+            var parent = new int[rows * n];
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < n; j++) parent[r * n + j] = r * groups + j / size;
+            mask = _pair.MulRaw(oneHot, mask.Gather(parent));
+        }
+        return mask;
     }
 
     /// <summary>Differences the public <see cref="Max"/> covers: |x| &lt; 2^56 raw (2^40 at f = 16), so keys 32·x fit 63 bits.</summary>
@@ -159,53 +157,28 @@ public sealed partial class MpcContext
         return T(x.Shape[..^1], x.Scale, MaxPair(AsPair(x), rows, x.LastDim, MaxDiffBits), pair: true);
     }
 
-    /// <summary>Secret one-hot (scale 0) of the position of the maximum along the last axis; ties go to the lowest index.</summary>
-    public SecretTensor ArgMax(SecretTensor x)
+    /// <summary>Secret one-hot (scale 0) of the position of the maximum along the last axis; ties go to the lowest
+    /// index. Entries must differ by less than 2^56 raw (<see cref="Max"/>'s bound), or by less than 2^boundLog2 · 2
+    /// (real) when <paramref name="boundLog2"/> states |x| &lt; 2^boundLog2: narrower comparisons, fewer bytes.</summary>
+    public SecretTensor ArgMax(SecretTensor x, int? boundLog2 = null)
     {
         using var scope = Scope("argmax");
-        return T(x.Shape, 0, ArgMaxShare(x, out _));
+        return T(x.Shape, 0, ArgMaxShare(x, boundLog2, out _), pair: true);
     }
 
     /// <summary>Both the maximum and its one-hot position.</summary>
     public (SecretTensor Max, SecretTensor OneHot) MaxWithArg(SecretTensor x)
     {
         using var scope = Scope("argmax");
-        var oh = ArgMaxShare(x, out var max);
-        return (T(x.Shape[..^1], x.Scale, max), T(x.Shape, 0, oh));
+        var oh = ArgMaxShare(x, null, out var max);
+        return (T(x.Shape[..^1], x.Scale, max, pair: true), T(x.Shape, 0, oh, pair: true));
     }
 
-    /// <summary>Walks the tournament back from the root: each level splits a parent's mask by its choice bit (one product per level).</summary>
-    private Share ArgMaxShare(SecretTensor x, out Share max)
+    private Share ArgMaxShare(SecretTensor x, int? boundLog2, out Share max)
     {
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
-        var (m, levels) = MaxTree(x);
-        max = m;
-        var mask = Constant(rows, 1);
-        for (int li = levels.Count - 1; li >= 0; li--)
-        {
-            var (c, h, odd, len) = levels[li];
-            int parentLen = h + (odd ? 1 : 0);
-            var first = new int[rows * h];
-            for (int r = 0; r < rows; r++) for (int j = 0; j < h; j++) first[r * h + j] = r * parentLen + j;
-            var pa = mask.Gather(first);
-            var t = _scheme.MulRaw(pa, c);
-            var keepA = pa.Sub(t);
-            var parts = odd
-                ? Share.Concat(keepA, t, mask.Gather(Enumerable.Range(0, rows).Select(r => r * parentLen + h).ToArray()))
-                : Share.Concat(keepA, t);
-            var idx = new int[rows * len];
-            for (int r = 0; r < rows; r++)
-            {
-                for (int j = 0; j < h; j++)
-                {
-                    idx[r * len + j] = r * h + j;
-                    idx[r * len + h + j] = rows * h + r * h + j;
-                }
-                if (odd) idx[r * len + len - 1] = 2 * rows * h + r;
-            }
-            mask = parts.Gather(idx);
-        }
-        return mask;
+        int diffBits = boundLog2 is int b ? WidthAt(b + 1, x.Scale) - 1 : MaxDiffBits;
+        return ArgMaxPair(AsPair(x), rows, n, diffBits, out max);
     }
 
     /// <summary>
@@ -219,12 +192,12 @@ public sealed partial class MpcContext
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k));
         using var scope = Scope("topk");
         ulong big = 1UL << (x.Scale + 24);
-        var cur = T(x.Shape, x.Scale, InSchemeForm(x));
+        var cur = T(x.Shape, x.Scale, AsPair(x), pair: true);
         var picks = new Share[k];
         for (int t = 0; t < k; t++)
         {
-            picks[t] = ArgMaxShare(cur, out _);
-            if (t + 1 < k) cur = T(cur.Shape, cur.Scale, cur.Data.Sub(picks[t].Scale(big)));
+            picks[t] = ArgMaxShare(cur, null, out _);
+            if (t + 1 < k) cur = T(cur.Shape, cur.Scale, cur.Data.Sub(picks[t].Scale(big)), pair: true);
         }
         var all = Share.Concat(picks);
         var idx = new int[rows * k * n];
@@ -232,7 +205,7 @@ public sealed partial class MpcContext
             for (int t = 0; t < k; t++)
                 for (int j = 0; j < n; j++) idx[(r * k + t) * n + j] = t * rows * n + r * n + j;
         var shape = x.Shape[..^1].Concat(new[] { k, n }).ToArray();
-        return T(shape, 0, all.Gather(idx));
+        return T(shape, 0, all.Gather(idx), pair: true);
     }
 
     /// <summary>Oblivious gather: a secret one-hot [..., k, n] times a secret [n, d] (or batched [..., n, d]) matrix.</summary>

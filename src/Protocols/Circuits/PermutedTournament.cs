@@ -6,8 +6,8 @@ namespace PrivateInference.Protocols.Circuits;
 /// <summary>
 /// One level of a maximum tournament on 2-out-of-2 shares in three rounds, whatever the group size. P0 and P1 shuffle
 /// each group's members with a permutation only they know and compare every pair of slots with the bitwise
-/// comparison, unflipped, on distinct keys G·x + (original index) (G the largest group, so equal values still
-/// differ). The helper therefore learns the order of a uniformly shuffled set of distinct keys (a uniform random
+/// comparison, unflipped, on distinct keys G·x + (G − 1 − original index) (G the largest group, so equal values still
+/// differ, the lower index ranking higher). The helper therefore learns the order of a uniformly shuffled set of distinct keys (a uniform random
 /// order, independent of the data), finds the winning slot, and returns shares of its one-hot and of its mask:
 /// P0 and P1 opened c_s = x_s + ρ_s per slot, so max = Σ_s onehot_s·c_s − ρ_winner is local.
 /// Round 1 opens c; round 2 sends the per-bit vectors; round 3 returns the one-hots.
@@ -18,7 +18,13 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
 
     /// <summary>Maxima of the groups of <paramref name="size"/> consecutive members (the last group of each row may be
     /// smaller) of every row of x [rows, len]; returns [rows, groups]. Keys G·x must differ by less than 2^k.</summary>
-    public Share Level(Share x, int rows, int len, int size, int k)
+    public Share Level(Share x, int rows, int len, int size, int k) => Level(x, rows, len, size, k, arg: false, out _);
+
+    /// <summary>As <see cref="Level"/>, and the winners' one-hot [rows, len] in member order (ties to the lower index):
+    /// the helper's returned slot one-hot, unshuffled locally by P0 and P1; a group of one is its own winner.</summary>
+    public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot) => Level(x, rows, len, size, k, arg: true, out oneHot);
+
+    private Share Level(Share x, int rows, int len, int size, int k, bool arg, out Share oneHot)
     {
         int groups = (len + size - 1) / size;
         var sizes = Enumerable.Range(0, groups).Select(g => Math.Min(size, len - g * size)).ToArray();
@@ -33,6 +39,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
             pairsPerRow += sizes[g] * (sizes[g] - 1) / 2;
         }
         int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
+        oneHot = None(rows * len);
         if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k); return None(rows * groups); }
         if (!IsCompute) return None(rows * groups);
 
@@ -76,7 +83,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                     for (int b = a + 1; b < sizes[g]; b++, q++)
                     {
                         // key_a − key_b + 2^k, masked by size·(ρ_a − ρ_b)
-                        ulong v = mult * (c[s0 + a] - c[s0 + b]) + (ulong)(member[s0 + a] - member[s0 + b]) + offset;
+                        ulong v = mult * (c[s0 + a] - c[s0 + b]) + (ulong)(member[s0 + b] - member[s0 + a]) + offset;
                         diff[q] = v;
                         beta[q] = ((v >> k) & 1) == 0;
                     }
@@ -99,6 +106,19 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 for (int u = 0; u < sizes[g]; u++) acc += oh[s0 + u] * c[s0 + u];
                 max[o] = acc;
             }
+        if (arg)
+        {
+            var hot = new ulong[rows * len];
+            for (int r = 0; r < rows; r++)
+                for (int g = 0; g < groups; g++)
+                {
+                    int at = r * len + g * size;
+                    if (sizes[g] < 2) { hot[at] = Me == 0 ? 1UL : 0; continue; }
+                    int s0 = r * slotsPerRow + slotStart[g];
+                    for (int u = 0; u < sizes[g]; u++) hot[at + member[s0 + u]] = oh[s0 + u];
+                }
+            oneHot = One(hot);
+        }
         return One(max);
     }
 

@@ -50,6 +50,25 @@ public class ComparisonTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Argmax_gives_ties_to_the_lowest_index_across_tournament_levels(SchemeKind scheme)
+    {
+        var rng = Harness.FreshRng();
+        foreach (var n in new[] { 5, 37, 100 })
+        {
+            // Few distinct values, so most rows hold the maximum several times, in different groups and levels.
+            var a = Enumerable.Range(0, 4 * n).Select(_ => (double)rng.Next(0, 4)).ToArray();
+            var got = Harness.RunToClient(scheme, ctx => ctx.Rescale(ctx.ArgMax(ctx.Input(PartyIds.Client, [4, n], a), boundLog2: 20), 16));
+            for (int r = 0; r < 4; r++)
+            {
+                var row = a.Skip(r * n).Take(n).ToArray();
+                int arg = Array.IndexOf(row, row.Max());
+                Assert.Equal(Enumerable.Range(0, n).Select(j => j == arg ? 1.0 : 0.0), got.Skip(r * n).Take(n));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Max_and_argmax_along_rows_of_odd_and_even_length(SchemeKind scheme)
     {
         var rng = Harness.FreshRng();

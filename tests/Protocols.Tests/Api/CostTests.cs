@@ -133,6 +133,24 @@ public class CostTests
         Assert.Equal(2 * 28 * 61 + (2 * 8 + 2) * 8, one[2].BytesSent);
     }
 
+    /// <summary>Arg-max is the same tournament: one level's one-hot comes back with its maximum (the helper's words
+    /// are the same), and each level below the root multiplies its one-hot by its group's bit, one product round.</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Argmax_takes_three_rounds_per_tournament_level_and_one_product_round_per_level_below_the_root(SchemeKind scheme)
+    {
+        var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.ArgMax(t[0]));
+        Assert.Equal(3, one[0].Rounds);
+        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61, one[0].BytesSent);
+        // With a stated bound |x| < 2^20 the keys are 20 + 1 + 16 + 3 + 1 = 41 bits wide instead of 61.
+        var bounded = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.ArgMax(t[0], boundLog2: 20));
+        Assert.Equal(2 * 8 * 8 + 2 * 28 * 41, bounded[0].BytesSent);
+        // 64 members: 64 -> 8 -> 1 in groups of 8, then one product round on the way back.
+        var two = Measure(scheme, c => Two(c, 16, 2, 64), (c, t) => c.ArgMax(t[0]));
+        Assert.Equal(2 * 3 + 1, two[0].Rounds);
+    }
+
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
     [InlineData(SchemeKind.ThreePc)]
