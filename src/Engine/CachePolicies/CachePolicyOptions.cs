@@ -57,6 +57,31 @@ public sealed record CachePolicyOptions
     public double Level2Keep { get; init; } = 0.2;
     /// <summary>Weight of the per-channel max in the linearized bound q·(a·max + (1−a)·min).</summary>
     public double Alpha { get; init; } = 0.6;
+    /// <summary>The tournament selection's integer weights (A, B) of q·max and q·min: the fraction A/(A + B) nearest to
+    /// a with A + B ≤ <see cref="MaxWeightSum"/> (the smaller sum on a tie; 0.6 is 3/5 exactly). Integers need no
+    /// truncation on shares, so the scores cost the product alone; the plaintext simulation uses the same fraction.</summary>
+    public (int Max, int Min) AlphaWeights
+    {
+        get
+        {
+            (int, int) best = (0, 1);
+            double err = double.MaxValue;
+            for (int sum = 1; sum <= MaxWeightSum; sum++)
+            {
+                int a = (int)Math.Round(Alpha * sum);
+                double e = Math.Abs(a / (double)sum - Alpha);
+                if (e < err - 1e-12) (best, err) = ((a, sum - a), e);
+            }
+            return best;
+        }
+    }
+
+    /// <summary>The largest A + B of <see cref="AlphaWeights"/>: the weighted scores stay below 16 times the attention
+    /// scores' domain, so the tournament's keys fit the ring at 2f.</summary>
+    public const int MaxWeightSum = 16;
+
+    /// <summary>a as the tournament selection uses it: A / (A + B) of <see cref="AlphaWeights"/>.</summary>
+    public double SelectionAlpha => AlphaWeights.Max / (double)(AlphaWeights.Max + AlphaWeights.Min);
     /// <summary>Level 2 on (false: keep level-1 clusters directly, same token budget).</summary>
     public bool Hierarchy { get; init; } = true;
     /// <summary>Middle layers share one selection per pair (false: every layer selects for itself).</summary>

@@ -42,18 +42,19 @@ public static class ClusterSelection
 
     /// <summary>Bucket tournaments at each level, the first and last clusters forced, in the order the private
     /// selection lays out its one-hot rows (so that level 2's buckets hold the same candidates on both sides): level 1
-    /// keeps [last parent, first parent, bucket winners...]; their children in that order are level 2's candidates.</summary>
+    /// keeps [last parent, first parent, bucket winners...]; their children in that order are level 2's candidates.
+    /// The bound's weight a is taken on the 1/256 grid, as on shares (<see cref="CachePolicyOptions.SelectionAlpha"/>).</summary>
     private static List<int> SelectByTournament(CachePolicyOptions o, ClusterBounds bounds, ReadOnlySpan<float> query)
     {
         int n = bounds.Length, child = o.ChildClusterSize, children = CacheBudgets.Clusters(n, child);
-        var childScores = bounds.Scores(child, Enumerable.Range(0, children).ToList(), query, o.Alpha);
+        var childScores = bounds.Scores(child, Enumerable.Range(0, children).ToList(), query, o.SelectionAlpha);
         int parents = CacheBudgets.Clusters(n, o.ClusterSize), k1 = CacheBudgets.Level1Kept(o, parents);
         if (!o.Hierarchy || k1 >= parents)
         {
             var flat = TournamentTopK.PickWithForced(c => childScores[c], Ends(children), Middle(children), CacheBudgets.Level2Kept(o, children, children));
             return Expand(flat.Order().ToList(), child, n);
         }
-        var parentScores = bounds.Scores(o.ClusterSize, Enumerable.Range(0, parents).ToList(), query, o.Alpha);
+        var parentScores = bounds.Scores(o.ClusterSize, Enumerable.Range(0, parents).ToList(), query, o.SelectionAlpha);
         var kept1 = TournamentTopK.PickWithForced(c => parentScores[c], Ends(parents), Middle(parents), k1);
         int per = o.ClusterSize / child;
         var slots = kept1.SelectMany(p => Enumerable.Range(p * per, per)).ToList();   // child ids; past the end: padding

@@ -28,8 +28,9 @@ public sealed class PrivateCachePolicy
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
     private sealed record Selection(int Step, Choice? Choice);
 
-    /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children.</summary>
-    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null);
+    /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children; with two
+    /// stages possibly also the selecting layer's token scores by slot (<see cref="SelectedClusters.Slots"/>).</summary>
+    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null, SecretTensor? Slots = null);
 
     /// <summary>Per-channel key bounds [kvh, clusters, hs] of every child cluster and, with the hierarchy, every parent.</summary>
     private sealed record ClusterKeyBounds(SecretTensor ChildMax, SecretTensor ChildMin, SecretTensor? ParentMax, SecretTensor? ParentMin);
@@ -67,8 +68,10 @@ public sealed class PrivateCachePolicy
     }
 
     /// <summary>The child clusters a decode step attends to (null: all of them, decided publicly). <paramref name="queries"/>
-    /// is [kvh, G, hs]; the cache [kvh, n, hs] holds the kept tokens and the new one.</summary>
-    public SelectedClusters? Select(int layer, SecretTensor queries, SecretTensor keys)
+    /// is [kvh, G, hs]; the cache [kvh, n, hs] holds the kept tokens and the new one. <paramref name="tokenScores"/>
+    /// [kvh, G, n], the scores of every cached token when the caller has them: the layer that selects then gathers its
+    /// picked parents' token scores in the same product as their children's cluster scores (one round less).</summary>
+    public SelectedClusters? Select(int layer, SecretTensor queries, SecretTensor keys, SecretTensor? tokenScores = null)
     {
         int n = keys.Shape[1];
         if (layer == 0) _step++;
@@ -83,9 +86,10 @@ public sealed class PrivateCachePolicy
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
             selection = shared;
         else
-            selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children));
+            selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children, tokenScores));
         return selection.Choice is not { } choice ? null
-            : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize);
+            : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize,
+                selector == layer ? choice.Slots : null);
     }
 
     /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
@@ -116,14 +120,14 @@ public sealed class PrivateCachePolicy
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
     /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private Choice? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children) =>
+    private Choice? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
         _o.Selection == SelectionMethod.Rank
             ? SelectChildrenByRank(queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
-            : SelectChildrenByTournament(queries, bounds, n, children);
+            : SelectChildrenByTournament(queries, bounds, n, children, tokenScores);
 
     /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
     /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
-    private Choice? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private Choice? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
@@ -133,25 +137,32 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            var scores = Scores(q, bounds.ChildMax, bounds.ChildMin);
-            return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat));
+            var scores = WeightedScores(q, bounds.ChildMax, bounds.ChildMin);
+            return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
         }
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
-        var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
+        var both = WeightedScores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
         var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
         var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
-        var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1);
+        var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
         if (k2 >= candidates) return new Choice(AllCandidates(parentPick, k1, per, parents, children, lastParentChildren));
         // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
         // never candidates), row 1 the first.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
         int slots = k1 * per;
-        var candidateScores = _ctx.Reshape(_ctx.MatMul(parentPick, byParent), kvh, slots);
+        // With the token scores at the same scale, the picked parents' tokens ride in the same product (exact: a one-hot).
+        bool fuse = tokenScores is not null && tokenScores.Scale == byParent.Scale;
+        var right = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByParent(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
+        var picked = _ctx.MatMul(parentPick, right, truncate: false);                    // [kvh, k1, per (+ P·G)]
+        var candidateScores = _ctx.Reshape(_ctx.Slice(picked, 2, 0, per), kvh, slots);
+        SecretTensor? tokenSlots = fuse
+            ? _ctx.Reshape(_ctx.Slice(picked, 2, per, right.Shape[2] - per), kvh, slots, _o.ChildClusterSize * tokenScores!.Shape[1])
+            : null;
         var middle = Enumerable.Range(0, slots).Where(j => (j >= per || j < lastParentChildren - 1) && j != per).ToList();
-        var pick = SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2);    // [kvh, k2, slots]
-        return new Choice(pick, parentPick);
+        var pick = SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);    // [kvh, k2, slots]
+        return new Choice(pick, parentPick, tokenSlots);
     }
 
     /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
@@ -230,6 +241,26 @@ public sealed class PrivateCachePolicy
         var weighted = _ctx.MulPublic(both, weights, [1, 1, 2 * clusters]);
         return _ctx.Reshape(_ctx.Add(_ctx.Slice(weighted, 2, 0, clusters), _ctx.Slice(weighted, 2, clusters, clusters)), _c.KvHeads, clusters);
     }
+
+    /// <summary>The tournament's cluster scores [kvh, clusters]: (A + B)·q·(a·max + (1−a)·min) as A·(q·max) + B·(q·min)
+    /// with the integer weights of <see cref="CachePolicyOptions.AlphaWeights"/>, local after the product, and the
+    /// product left untruncated (at 2f) where the tournament's keys fit: the scores cost one round where a truncated
+    /// product and real weights took three. A tournament only needs their order.</summary>
+    private SecretTensor WeightedScores(SecretTensor q, SecretTensor max, SecretTensor min)
+    {
+        int clusters = max.Shape[1];
+        var (a, b) = _o.AlphaWeights;
+        var both = _ctx.MatMul(q, _ctx.Transpose(_ctx.Concat([max, min], 1)), truncate: !WeightedKeysFit(2 * _ctx.FracBits));  // [kvh, 1, 2·clusters]
+        var weighted = _ctx.Add(_ctx.MulPublicInt(_ctx.Slice(both, 2, 0, clusters), a), _ctx.MulPublicInt(_ctx.Slice(both, 2, clusters, clusters), b));
+        return _ctx.Reshape(weighted, _c.KvHeads, clusters);
+    }
+
+    /// <summary>|weighted scores| &lt; 2^24: (A + B) ≤ 16 times the attention scores' domain.</summary>
+    private const int WeightedBoundLog2 = MpcContext.NonlinearRangeLog2 + 4;
+
+    /// <summary>Whether tournament keys of weighted scores at <paramref name="scale"/> fit the ring: differences below
+    /// 2^(bound + 1 + scale), times a group of up to 32, plus the sign (63 bits at 2f for f = 16).</summary>
+    private static bool WeightedKeysFit(int scale) => WeightedBoundLog2 + 1 + scale + 5 + 1 <= 63;
 
     /// <summary>The first and last clusters are always kept (their ids are public), the last ranked first.</summary>
     private SecretTensor Force(SecretTensor scores, int clusters)

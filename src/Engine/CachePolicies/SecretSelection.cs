@@ -74,7 +74,8 @@ public static class SecretSelection
     /// <summary>Secret one-hot [rows, budget, n] (scale 0) laid out as <see cref="TournamentTopK.PickWithForced"/>
     /// lists the ids: the public <paramref name="forced"/> rows first, then the middle ones (all of them in list order
     /// when the budget covers them, else the winners of the bucket tournament, in bucket order).</summary>
-    public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget)
+    /// <param name="boundLog2">|scores| &lt; 2^boundLog2 (real): the tournament's comparisons are sized for it.</param>
+    public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
     {
         using var scope = ctx.Scope("select_tournament");
         int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count;
@@ -87,71 +88,36 @@ public static class SecretSelection
                 for (int b = 0; b < publicIds.Count; b++) values[(row * publicIds.Count + b) * n + publicIds[b]] = 1;
             parts.Add(ctx.Public(values, [rows, publicIds.Count, n], 0));
         }
-        if (r > 0 && r < middle.Count) parts.Add(Tournament(ctx, ctx.Reshape(scores, rows, n), middle, r));
+        if (r > 0 && r < middle.Count) parts.Add(Tournament(ctx, ctx.Reshape(scores, rows, n), middle, r, boundLog2));
         return parts.Count == 1 ? parts[0] : ctx.Concat(parts, 1);
     }
 
     /// <summary>One-hot [rows, r, n] of the bucket winners among <paramref name="candidates"/> (ids into the last axis):
-    /// every pair of a bucket compared in one comparison round, [p beats q] = [s_p − s_q ≥ 0] for p before q (exact on
-    /// the ring, so the wins are a consistent order and each bucket has exactly one winner), and each candidate's entry
-    /// the product of its wins over the others, by a tree of products.</summary>
-    private static SecretTensor Tournament(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> candidates, int r)
+    /// each bucket's members in position order, short buckets padded with −2^boundLog2 (below every score),
+    /// and one arg-max over all buckets at once (<see cref="MpcContext.ArgMax"/>: the helper tournament, three rounds
+    /// for buckets of up to 8 members, 32 when few; ties to the earlier position, as <see cref="TournamentTopK"/>).
+    /// Before: one comparison of every pair of a bucket and a product tree over each candidate's wins, 3 + ⌈log2(s − 1)⌉
+    /// rounds in 2pc, one more in 3pc.</summary>
+    private static SecretTensor Tournament(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> candidates, int r, int boundLog2)
     {
         int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r);
-        // The pairs of real candidates of every bucket, compared all at once.
-        var first = new List<int>();
-        var second = new List<int>();
-        var pairIndex = new Dictionary<(int Row, int P, int Q), int>();
-        for (int row = 0; row < rows; row++)
+        // Members [rows, r, width]: sources are the scores (row·n + id) and, for padding, one public low value.
+        var low = ctx.Public([-Math.Pow(2, boundLog2)], [1], scores.Scale);
+        var sources = ctx.Concat([ctx.Reshape(scores, rows * n), low], 0);
+        var member = new int[rows * r * width];
+        for (int row = 0, at = 0; row < rows; row++)
             for (int b = 0; b < r; b++)
-                for (int p = 0; p < width; p++)
-                    for (int q = p + 1; q < width; q++)
-                        if (TournamentTopK.Candidate(m, r, b, q) is int cq and >= 0)
-                        {
-                            int cp = TournamentTopK.Candidate(m, r, b, p);
-                            pairIndex[(row, cp, cq)] = first.Count;
-                            first.Add(row * n + candidates[cp]);
-                            second.Add(row * n + candidates[cq]);
-                        }
-        int pairs = first.Count;
-        var later = ctx.LessThanZero(ctx.Sub(ctx.Rearrange(scores, [.. first], pairs), ctx.Rearrange(scores, [.. second], pairs)));  // [q beats p]
-        var earlier = ctx.AddPublic(ctx.Neg(later), 1);                                                                              // [p beats q]
-        // Factors [rows·m, width − 1]: candidate p's wins over each other member of its bucket, a public 1 where the
-        // bucket is short. Sources: earlier (0..pairs−1), later (pairs..2·pairs−1), the public one (2·pairs).
-        var sources = ctx.Concat([earlier, later, ctx.Public([1.0], [1], 0)], 0);
-        int f = width - 1;
-        var factor = new int[rows * m * f];
-        for (int row = 0; row < rows; row++)
-            for (int c = 0; c < m; c++)
-            {
-                int b = c % r, p = c / r, at = (row * m + c) * f;
-                for (int q = 0; q < width; q++)
-                {
-                    if (q == p) continue;
-                    int other = TournamentTopK.Candidate(m, r, b, q);
-                    factor[at++] = other < 0 ? 2 * pairs : q > p ? pairIndex[(row, c, other)] : pairs + pairIndex[(row, other, c)];
-                }
-            }
-        var wins = ctx.Rearrange(sources, factor, rows * m, f);
-        while (f > 1)
-        {
-            int half = f / 2, next = f - half;
-            int[] Columns(int from, int count)
-            {
-                var idx = new int[rows * m * count];
-                for (int i = 0, at = 0; i < rows * m; i++)
-                    for (int j = 0; j < count; j++) idx[at++] = i * f + from + j;
-                return idx;
-            }
-            var product = ctx.Mul(ctx.Rearrange(wins, Columns(0, half), rows * m, half), ctx.Rearrange(wins, Columns(half, half), rows * m, half));
-            wins = f % 2 == 0 ? product : ctx.Concat([product, ctx.Rearrange(wins, Columns(f - 1, 1), rows * m, 1)], 1);
-            f = next;
-        }
+                for (int p = 0; p < width; p++, at++)
+                    member[at] = TournamentTopK.Candidate(m, r, b, p) is int c and >= 0 ? row * n + candidates[c] : rows * n;
+        var oneHot = ctx.ArgMax(ctx.Rearrange(sources, member, rows, r, width), boundLog2);
         var place = new int[rows * r * n];
         Array.Fill(place, -1);
         for (int row = 0; row < rows; row++)
-            for (int c = 0; c < m; c++) place[(row * r + c % r) * n + candidates[c]] = row * m + c;
-        return ctx.Rearrange(wins, place, rows, r, n);
+            for (int b = 0; b < r; b++)
+                for (int p = 0; p < width; p++)
+                    if (TournamentTopK.Candidate(m, r, b, p) is int c and >= 0)
+                        place[(row * r + b) * n + candidates[c]] = (row * r + b) * width + p;
+        return ctx.Rearrange(oneHot, place, rows, r, n);
     }
 
     private static void CheckBudget(SecretTensor scores, int k)

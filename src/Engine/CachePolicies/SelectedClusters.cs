@@ -19,7 +19,10 @@ namespace PrivateInference.Engine.CachePolicies;
 /// <param name="Parents">secret [kvh, k1, parents] (scale 0) of the parents whose children are the slots (slot
 /// b·per + j is child j of the parent in row b), or null.</param>
 /// <param name="ParentSize">tokens per parent cluster (with <see cref="Parents"/>).</param>
-public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int CacheLength, SecretTensor? Parents = null, int ParentSize = 0)
+/// <param name="Slots">with <see cref="Parents"/>, this layer's token scores by slot [kvh, slots, ChildSize·G] when the
+/// selection already gathered them (in the product that gathered level 2's candidates), else null.</param>
+public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int CacheLength, SecretTensor? Parents = null, int ParentSize = 0,
+    SecretTensor? Slots = null)
 {
     public int Children => CacheBudgets.Clusters(CacheLength, ChildSize);
 
@@ -34,8 +37,9 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
         return Enumerable.Range(0, Tokens).Select(j => j >= ChildSize || j < lastChildTokens).ToArray();
     }
 
-    /// <summary>Scores [kvh, G, n] of every cached token → [kvh, G, k·ChildSize] of the selected ones (any scale:
-    /// the one-hot products are exact).</summary>
+    /// <summary>Scores [kvh, G, n] of every cached token → [kvh, G, k·ChildSize] of the selected ones, at the scores'
+    /// scale: the one-hot products are exact and left untruncated (softmax folds the truncation of scores at 2f into
+    /// its first product; truncating here took a round per product).</summary>
     public SecretTensor Gather(MpcContext ctx, SecretTensor scores)
     {
         int kvh = scores.Shape[0], g = scores.Shape[1], k = OneHot.Shape[1];
@@ -43,14 +47,28 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
         SecretTensor slots;
         if (Parents is null)
             slots = ctx.Reshape(tokens, kvh, Children, ChildSize * g);                                // [kvh, C, c·G]
+        else if (Slots is not null)
+            slots = Slots;
         else
         {
             int k1 = Parents.Shape[1], parents = Parents.Shape[2];
-            var picked = ctx.MatMul(Parents, ctx.Reshape(tokens, kvh, parents, ParentSize * g));      // [kvh, k1, P·G]
+            var picked = ctx.MatMul(Parents, TokensByParent(ctx, scores, parents, ParentSize), truncate: false);           // [kvh, k1, P·G]
             slots = ctx.Reshape(picked, kvh, k1 * (ParentSize / ChildSize), ChildSize * g);           // [kvh, slots, c·G]
         }
-        var chosen = ctx.MatMul(OneHot, slots);                                                       // [kvh, k, c·G]
+        var chosen = ctx.MatMul(OneHot, slots, truncate: false);                                       // [kvh, k, c·G]
         return ctx.Transpose(ctx.Reshape(chosen, kvh, k * ChildSize, g));
+    }
+
+    /// <summary>Token scores [kvh, G, n] laid out by parent cluster [kvh, parents, ParentSize·G], the padding past the
+    /// cache's end as shared zeros (never picked as a token: masked after the gather).</summary>
+    public static SecretTensor TokensByParent(MpcContext ctx, SecretTensor scores, int parents, int parentSize)
+    {
+        int kvh = scores.Shape[0], g = scores.Shape[1], n = scores.Shape[2], whole = parents * parentSize;
+        var indices = new int[kvh * whole * g];
+        for (int h = 0, at = 0; h < kvh; h++)
+            for (int t = 0; t < whole; t++)
+                for (int j = 0; j < g; j++) indices[at++] = t < n ? (h * g + j) * n + t : -1;
+        return ctx.Rearrange(scores, indices, kvh, parents, parentSize * g);
     }
 
     /// <summary>Probabilities [kvh, G, k·ChildSize] of the selected tokens → [kvh, G, n] over the cached positions.</summary>

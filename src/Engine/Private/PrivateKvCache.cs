@@ -37,10 +37,12 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
         if (policy is not null && start >= policy.PromptLength)
         {
             if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
-            // Everything in the cache lies in this position's past.
-            return policy.Select(layer, queries, keys.Value) is { } selected
-                ? SelectedAttention(queries, keys, values, selected)
-                : ctx.MatMul(ctx.Softmax(ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx))), values);
+            // Everything in the cache lies in this position's past. The scores of every cached token come first: the
+            // selection gathers its picked parents' tokens from them in a product it makes anyway.
+            var all = ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx));
+            return policy.Select(layer, queries, keys.Value, all) is { } selected
+                ? SelectedAttention(all, values, selected)
+                : ctx.MatMul(ctx.Softmax(all), values);
         }
         int g = config.KvGroup;
         // Scores at 2f where that fits: softmax folds their truncation into its first product.
@@ -56,11 +58,12 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
         return heads;
     }
 
-    /// <summary>Attention over the selected tokens only: scores of all cached tokens at double scale (truncating only
-    /// the selected ones, inside softmax), gathered; the probabilities scattered back to their positions for p·V.</summary>
-    private SecretTensor SelectedAttention(SecretTensor queries, GrowingMatrix keys, GrowingMatrix values, SelectedClusters selected)
+    /// <summary>Attention over the selected tokens only: scores of all cached tokens (at double scale where that fits,
+    /// truncating only the selected ones, inside softmax), gathered; the probabilities scattered back to their
+    /// positions for p·V.</summary>
+    private SecretTensor SelectedAttention(SecretTensor all, GrowingMatrix values, SelectedClusters selected)
     {
-        var scores = selected.Gather(ctx, ctx.MatMul(queries, keys, transposeB: true, truncate: false));  // [kvh, G, m]
+        var scores = selected.Gather(ctx, all);                                                            // [kvh, G, m]
         var probs = ctx.Softmax(scores, selected.Valid(), [1, 1, selected.Tokens]);
         return ctx.MatMul(selected.Scatter(ctx, probs), values);
     }

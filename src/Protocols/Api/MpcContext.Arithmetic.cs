@@ -80,7 +80,10 @@ public sealed partial class MpcContext
     /// </summary>
     public SecretTensor MatMul(SecretTensor a, SecretTensor b) => MatMul(a, b, truncate: true);
 
-    private SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate)
+    /// <summary>As <see cref="MatMul(SecretTensor, SecretTensor)"/>; with <paramref name="truncate"/> false the result
+    /// stays at the sum of the scales, for a consumer that folds the truncation into its own opening or needs no
+    /// truncation (an order, a gather).</summary>
+    public SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate)
     {
         using var scope = Scope("matmul");
         if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("matmul needs rank >= 2 operands");

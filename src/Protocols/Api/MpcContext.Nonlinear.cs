@@ -433,7 +433,7 @@ public sealed partial class MpcContext
     }
 
     /// <summary>The value a masked score takes before the maximum (never the maximum of a row with a valid entry).</summary>
-    private const double MaskedScore = -(double)(1 << 20);
+    private const double MaskedScore = -(double)(1 << NonlinearRangeLog2);
 
     private const int MaxChunk = 16;
 
