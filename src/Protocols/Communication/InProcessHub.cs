@@ -16,10 +16,16 @@ public sealed class InProcessHub
     public InProcessHub(IEnumerable<int> partyIds, TimeSpan? receiveTimeout = null)
     {
         _parties = partyIds.ToHashSet();
-        ReceiveTimeout = receiveTimeout ?? TimeSpan.FromSeconds(120);
+        ReceiveTimeout = receiveTimeout ?? DefaultReceiveTimeout;
     }
 
     public TimeSpan ReceiveTimeout { get; }
+
+    /// <summary>How long a party waits for a peer thread by default. Only a bug (a deadlock) stalls a peer here: a
+    /// failing party closes the hub at once. So the wait need only end a hang; it must not end a legal wait, as the
+    /// client's through a whole prefill, which on a loaded 2-core machine took over the 120 s this once was (the
+    /// private MPCache generation test failed so, intermittently).</summary>
+    public static readonly TimeSpan DefaultReceiveTimeout = TimeSpan.FromMinutes(10);
 
     public IReadOnlyCollection<int> Parties => _parties;
 

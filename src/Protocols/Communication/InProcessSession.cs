@@ -15,6 +15,7 @@ public static class InProcessSession
         var hub = new InProcessHub(parties);
         var results = new T[parties.Count];
         var errors = new Exception?[parties.Count];
+        Exception? firstFailure = null;
         var threads = new Thread[parties.Count];
         for (int i = 0; i < parties.Count; i++)
         {
@@ -30,14 +31,16 @@ public static class InProcessSession
                 catch (Exception e)
                 {
                     errors[slot] = e;
+                    Interlocked.CompareExchange(ref firstFailure, e, null);
                     hub.Close();
                 }
             }) { IsBackground = true, Name = $"party-{parties[slot]}" };
             threads[i].Start();
         }
         foreach (var t in threads) t.Join();
-        // The first real failure, not the TransportExceptions it caused in the other parties.
-        var first = errors.FirstOrDefault(e => e is not null and not TransportException) ?? errors.FirstOrDefault(e => e is not null);
+        // The first real failure, not the TransportExceptions it caused in the other parties; among transport
+        // failures the earliest (a timeout, say), not the "session closed" it caused.
+        var first = errors.FirstOrDefault(e => e is not null and not TransportException) ?? firstFailure;
         if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
         return results;
     }
