@@ -28,9 +28,9 @@ public sealed class PrivateCachePolicy
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
     private sealed record Selection(int Step, Choice? Choice);
 
-    /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children; with two
-    /// stages possibly also the selecting layer's token scores by slot (<see cref="SelectedClusters.Slots"/>).</summary>
-    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null, SecretTensor? Slots = null);
+    /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children; possibly
+    /// also the selecting layer's gathered token scores (<see cref="SelectedClusters.Chosen"/>).</summary>
+    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null, SecretTensor? Chosen = null);
 
     /// <summary>Per-channel key bounds [kvh, clusters, hs] of every child cluster and, with the hierarchy, every parent.</summary>
     private sealed record ClusterKeyBounds(SecretTensor ChildMax, SecretTensor ChildMin, SecretTensor? ParentMax, SecretTensor? ParentMin);
@@ -89,7 +89,7 @@ public sealed class PrivateCachePolicy
             selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children, tokenScores));
         return selection.Choice is not { } choice ? null
             : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize,
-                selector == layer ? choice.Slots : null);
+                selector == layer ? choice.Chosen : null);
     }
 
     /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
@@ -138,7 +138,12 @@ public sealed class PrivateCachePolicy
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
             var scores = WeightedScores(q, bounds.ChildMax, bounds.ChildMin);
-            return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
+            if (tokenScores is null || tokenScores.Scale != scores.Scale)
+                return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
+            // The children's token scores ride through the tournament (no gather product after it).
+            var byChild = SelectedClusters.TokensByParent(_ctx, tokenScores, children, _o.ChildClusterSize);   // [kvh, children, c·G]
+            var (oneHot, gathered) = SecretSelection.PickWithForced(_ctx, scores, byChild, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
+            return new Choice(oneHot, Chosen: gathered);
         }
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
@@ -146,23 +151,40 @@ public sealed class PrivateCachePolicy
         var both = WeightedScores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
         var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
         var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
-        var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
-        if (k2 >= candidates) return new Choice(AllCandidates(parentPick, k1, per, parents, children, lastParentChildren));
         // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
         // never candidates), row 1 the first.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
         int slots = k1 * per;
-        // With the token scores at the same scale, the picked parents' tokens ride in the same product (exact: a one-hot).
+        // With the token scores at the same scale, the picked parents' token scores ride with their children's scores
+        // through level 1's tournament, and the picked children's through level 2's: the attention's gathers then
+        // cost no product of their own.
         bool fuse = tokenScores is not null && tokenScores.Scale == byParent.Scale;
-        var right = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByParent(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
-        var picked = _ctx.MatMul(parentPick, right, truncate: false);                    // [kvh, k1, per (+ P·G)]
-        var candidateScores = _ctx.Reshape(_ctx.Slice(picked, 2, 0, per), kvh, slots);
-        SecretTensor? tokenSlots = fuse
-            ? _ctx.Reshape(_ctx.Slice(picked, 2, per, right.Shape[2] - per), kvh, slots, _o.ChildClusterSize * tokenScores!.Shape[1])
-            : null;
+        var payload = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByParent(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
+        var (parentPick, picked) = SecretSelection.PickWithForced(_ctx, parentScores, payload, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
+        var candidateScores = _ctx.Reshape(_ctx.Slice(picked, 2, 0, per), kvh, slots);      // [kvh, slots]
+        int g = fuse ? tokenScores!.Shape[1] : 0, c = _o.ChildClusterSize;
+        SecretTensor? tokenSlots = fuse ? _ctx.Reshape(_ctx.Slice(picked, 2, per, payload.Shape[2] - per), kvh, slots, c * g) : null;
+        if (k2 >= candidates)
+        {
+            var order = AllCandidatesOrder(per, slots, lastParentChildren);
+            return new Choice(AllCandidates(parentPick, k1, per, parents, children, lastParentChildren), Chosen: tokenSlots is null ? null : Rows(tokenSlots, order));
+        }
         var middle = Enumerable.Range(0, slots).Where(j => (j >= per || j < lastParentChildren - 1) && j != per).ToList();
-        var pick = SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);    // [kvh, k2, slots]
-        return new Choice(pick, parentPick, tokenSlots);
+        if (tokenSlots is null)
+            return new Choice(SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2), parentPick);
+        var (pick, chosen) = SecretSelection.PickWithForced(_ctx, candidateScores, tokenSlots, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);
+        return new Choice(pick, parentPick, chosen);                                       // pick [kvh, k2, slots]
+    }
+
+    /// <summary>Rows <paramref name="order"/> of x [kvh, slots, d] for every head: [kvh, order, d]. Local.</summary>
+    private SecretTensor Rows(SecretTensor x, IReadOnlyList<int> order)
+    {
+        int kvh = x.Shape[0], slots = x.Shape[1], d = x.Shape[2];
+        var idx = new int[kvh * order.Count * d];
+        for (int h = 0, at = 0; h < kvh; h++)
+            foreach (var slot in order)
+                for (int e = 0; e < d; e++) idx[at++] = (h * slots + slot) * d + e;
+        return _ctx.Rearrange(x, idx, kvh, order.Count, d);
     }
 
     /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
@@ -216,15 +238,22 @@ public sealed class PrivateCachePolicy
     {
         int kvh = _c.KvHeads, slots = k1 * per;
         var expanded = ExpandToChildren(parentPick, k1, per, parents, children);           // [kvh, slots, children]
-        // Slot b·per + j is child j of the parent of rank b; rank 0 is the last parent.
-        var order = new List<int> { lastParentChildren - 1 };
-        order.AddRange(Enumerable.Range(0, lastParentChildren - 1));
-        order.AddRange(Enumerable.Range(per, slots - per));
+        var order = AllCandidatesOrder(per, slots, lastParentChildren);
         var indices = new int[kvh * order.Count * children];
         for (int h = 0, at = 0; h < kvh; h++)
             foreach (var slot in order)
                 for (int c = 0; c < children; c++) indices[at++] = (h * slots + slot) * children + c;
         return _ctx.Rearrange(expanded, indices, kvh, order.Count, children);
+    }
+
+    /// <summary>The slots of <see cref="AllCandidates"/> in row order: slot b·per + j is child j of the parent of rank b;
+    /// rank 0 is the last parent, whose last child comes first and whose missing children are left out.</summary>
+    private static List<int> AllCandidatesOrder(int per, int slots, int lastParentChildren)
+    {
+        var order = new List<int> { lastParentChildren - 1 };
+        order.AddRange(Enumerable.Range(0, lastParentChildren - 1));
+        order.AddRange(Enumerable.Range(per, slots - per));
+        return order;
     }
 
     private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children) =>

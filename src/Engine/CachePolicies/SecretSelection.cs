@@ -75,21 +75,51 @@ public static class SecretSelection
     /// lists the ids: the public <paramref name="forced"/> rows first, then the middle ones (all of them in list order
     /// when the budget covers them, else the winners of the bucket tournament, in bucket order).</summary>
     /// <param name="boundLog2">|scores| &lt; 2^boundLog2 (real): the tournament's comparisons are sized for it.</param>
-    public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
+    public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2) =>
+        Pick(ctx, scores, null, forced, middle, budget, boundLog2).OneHot;
+
+    /// <summary><see cref="PickWithForced(MpcContext, SecretTensor, IReadOnlyList{int}, IReadOnlyList{int}, int, int)"/>
+    /// with a <paramref name="payload"/> [rows, n, d] per item: also the picked items' payloads [rows, budget, d] in the
+    /// one-hot's row order, with no product (public rows by a local gather, bucket winners from the tournament's own
+    /// rounds, <see cref="MpcContext.ArgMaxWithPayload"/>).</summary>
+    public static (SecretTensor OneHot, SecretTensor Picked) PickWithForced(MpcContext ctx, SecretTensor scores, SecretTensor payload, IReadOnlyList<int> forced,
+        IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
+    {
+        var (oneHot, picked) = Pick(ctx, scores, payload, forced, middle, budget, boundLog2);
+        return (oneHot, picked!);
+    }
+
+    private static (SecretTensor OneHot, SecretTensor? Picked) Pick(MpcContext ctx, SecretTensor scores, SecretTensor? payload, IReadOnlyList<int> forced,
+        IReadOnlyList<int> middle, int budget, int boundLog2)
     {
         using var scope = ctx.Scope("select_tournament");
-        int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count;
+        int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count, d = payload?.LastDim ?? 0;
         var publicIds = r >= middle.Count ? forced.Concat(middle).ToList() : forced.Take(budget).ToList();
         var parts = new List<SecretTensor>();
+        var carried = new List<SecretTensor>();
         if (publicIds.Count > 0)
         {
             var values = new double[rows * publicIds.Count * n];
             for (int row = 0; row < rows; row++)
                 for (int b = 0; b < publicIds.Count; b++) values[(row * publicIds.Count + b) * n + publicIds[b]] = 1;
             parts.Add(ctx.Public(values, [rows, publicIds.Count, n], 0));
+            if (payload is not null)
+            {
+                var rowsOf = new int[rows * publicIds.Count * d];
+                for (int row = 0, at = 0; row < rows; row++)
+                    foreach (var id in publicIds)
+                        for (int e = 0; e < d; e++) rowsOf[at++] = (row * n + id) * d + e;
+                carried.Add(ctx.Rearrange(payload, rowsOf, rows, publicIds.Count, d));
+            }
         }
-        if (r > 0 && r < middle.Count) parts.Add(Tournament(ctx, ctx.Reshape(scores, rows, n), middle, r, boundLog2));
-        return parts.Count == 1 ? parts[0] : ctx.Concat(parts, 1);
+        if (r > 0 && r < middle.Count)
+        {
+            var (oneHot, won) = Tournament(ctx, ctx.Reshape(scores, rows, n), payload, middle, r, boundLog2);
+            parts.Add(oneHot);
+            if (won is not null) carried.Add(won);
+        }
+        var all = parts.Count == 1 ? parts[0] : ctx.Concat(parts, 1);
+        return (all, payload is null ? null : carried.Count == 1 ? carried[0] : ctx.Concat(carried, 1));
     }
 
     /// <summary>One-hot [rows, r, n] of the bucket winners among <paramref name="candidates"/> (ids into the last axis):
@@ -98,7 +128,7 @@ public static class SecretSelection
     /// for buckets of up to 8 members, 32 when few; ties to the earlier position, as <see cref="TournamentTopK"/>).
     /// Before: one comparison of every pair of a bucket and a product tree over each candidate's wins, 3 + ⌈log2(s − 1)⌉
     /// rounds in 2pc, one more in 3pc.</summary>
-    private static SecretTensor Tournament(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> candidates, int r, int boundLog2)
+    private static (SecretTensor OneHot, SecretTensor? Won) Tournament(MpcContext ctx, SecretTensor scores, SecretTensor? payload, IReadOnlyList<int> candidates, int r, int boundLog2)
     {
         int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r);
         // Members [rows, r, width]: sources are the scores (row·n + id) and, for padding, one public low value.
@@ -109,7 +139,19 @@ public static class SecretSelection
             for (int b = 0; b < r; b++)
                 for (int p = 0; p < width; p++, at++)
                     member[at] = TournamentTopK.Candidate(m, r, b, p) is int c and >= 0 ? row * n + candidates[c] : rows * n;
-        var oneHot = ctx.ArgMax(ctx.Rearrange(sources, member, rows, r, width), boundLog2);
+        var keys = ctx.Rearrange(sources, member, rows, r, width);
+        SecretTensor oneHot, won = null!;
+        if (payload is null)
+            oneHot = ctx.ArgMax(keys, boundLog2);
+        else
+        {
+            // The members' payload rows, shared zeros for padding (a padded member never wins).
+            int d = payload.LastDim;
+            var rowsOf = new int[member.Length * d];
+            for (int i = 0; i < member.Length; i++)
+                for (int e = 0; e < d; e++) rowsOf[i * d + e] = member[i] < rows * n ? member[i] * d + e : -1;
+            (oneHot, won) = ctx.ArgMaxWithPayload(keys, ctx.Rearrange(payload, rowsOf, rows, r, width, d), boundLog2);
+        }
         var place = new int[rows * r * n];
         Array.Fill(place, -1);
         for (int row = 0; row < rows; row++)
@@ -117,7 +159,7 @@ public static class SecretSelection
                 for (int p = 0; p < width; p++)
                     if (TournamentTopK.Candidate(m, r, b, p) is int c and >= 0)
                         place[(row * r + b) * n + candidates[c]] = (row * r + b) * width + p;
-        return ctx.Rearrange(oneHot, place, rows, r, n);
+        return (ctx.Rearrange(oneHot, place, rows, r, n), payload is null ? null : won);
     }
 
     private static void CheckBudget(SecretTensor scores, int k)

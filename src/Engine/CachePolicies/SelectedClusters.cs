@@ -19,10 +19,10 @@ namespace PrivateInference.Engine.CachePolicies;
 /// <param name="Parents">secret [kvh, k1, parents] (scale 0) of the parents whose children are the slots (slot
 /// b·per + j is child j of the parent in row b), or null.</param>
 /// <param name="ParentSize">tokens per parent cluster (with <see cref="Parents"/>).</param>
-/// <param name="Slots">with <see cref="Parents"/>, this layer's token scores by slot [kvh, slots, ChildSize·G] when the
-/// selection already gathered them (in the product that gathered level 2's candidates), else null.</param>
+/// <param name="Chosen">this layer's token scores of the selected clusters [kvh, k, ChildSize·G], in row order, when the
+/// selection already gathered them (carried through its tournaments), else null: <see cref="Gather"/> then multiplies.</param>
 public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int CacheLength, SecretTensor? Parents = null, int ParentSize = 0,
-    SecretTensor? Slots = null)
+    SecretTensor? Chosen = null)
 {
     public int Children => CacheBudgets.Clusters(CacheLength, ChildSize);
 
@@ -43,12 +43,11 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
     public SecretTensor Gather(MpcContext ctx, SecretTensor scores)
     {
         int kvh = scores.Shape[0], g = scores.Shape[1], k = OneHot.Shape[1];
+        if (Chosen is not null) return ctx.Transpose(ctx.Reshape(Chosen, kvh, k * ChildSize, g));
         var tokens = ctx.Transpose(Pad(ctx, scores));                                                 // [kvh, padded n, G]
         SecretTensor slots;
         if (Parents is null)
             slots = ctx.Reshape(tokens, kvh, Children, ChildSize * g);                                // [kvh, C, c·G]
-        else if (Slots is not null)
-            slots = Slots;
         else
         {
             int k1 = Parents.Shape[1], parents = Parents.Shape[2];

@@ -103,14 +103,21 @@ public sealed partial class MpcContext
     /// then walked back from the root, every level below it multiplying its one-hot by its group's winning bit
     /// (one product round per level but the last): three rounds for rows of up to 8 members (32 for a few rows).
     /// </summary>
-    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max)
+    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max) => ArgMaxPair(x, rows, len, diffBits, out max, null, 0, out _);
+
+    /// <summary><see cref="ArgMaxPair(Share, int, int, int, out Share)"/> with a payload [rows, len, width] carried by
+    /// every level (<see cref="Circuits.PermutedTournament.LevelWithArg"/>): the winner's payload [rows, width] comes
+    /// out of the same rounds.</summary>
+    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max, Share? payload, int width, out Share winner)
     {
         var levels = new List<(Share OneHot, int Len, int Size)>();
         var cur = x;
+        winner = payload ?? Share.Empty(0, 0);
         for (int n = len; n > 1; n = (n + levels[^1].Size - 1) / levels[^1].Size)
         {
             int size = GroupSize(rows, n);
-            cur = _tour.LevelWithArg(cur, rows, n, size, KeyWidth(diffBits, size), out var oneHot);
+            cur = _tour.LevelWithArg(cur, rows, n, size, KeyWidth(diffBits, size), out var oneHot, payload is null ? null : winner, width, out var won);
+            if (payload is not null) winner = won;
             levels.Add((oneHot, n, size));
         }
         max = cur;
@@ -172,6 +179,24 @@ public sealed partial class MpcContext
         using var scope = Scope("argmax");
         var oh = ArgMaxShare(x, null, out var max);
         return (T(x.Shape[..^1], x.Scale, max, pair: true), T(x.Shape, 0, oh, pair: true));
+    }
+
+    /// <summary>
+    /// The arg-max of x [..., n] and, in the same rounds, the winner's row of <paramref name="payload"/> [..., n, d]
+    /// (any scale; returned [..., d] at it): each tournament level opens its members' payloads masked by the helper
+    /// and the helper returns shares of the winner's mask (<see cref="Circuits.PermutedTournament.LevelWithArg"/>), so
+    /// no product by the one-hot follows. For a selection that goes on to use what it selected.
+    /// </summary>
+    public (SecretTensor OneHot, SecretTensor Winner) ArgMaxWithPayload(SecretTensor x, SecretTensor payload, int? boundLog2 = null)
+    {
+        using var scope = Scope("argmax");
+        int n = x.LastDim, rows = x.Length / Math.Max(1, n);
+        if (payload.Rank != x.Rank + 1 || !payload.Shape[..^1].SequenceEqual(x.Shape))
+            throw new ArgumentException($"the payload must be [{string.Join(", ", x.Shape)}, d], not [{string.Join(", ", payload.Shape)}]");
+        int d = payload.LastDim;
+        int diffBits = boundLog2 is int b ? WidthAt(b + 1, x.Scale) - 1 : MaxDiffBits;
+        var oh = ArgMaxPair(AsPair(x), rows, n, diffBits, out _, AsPair(payload), d, out var won);
+        return (T(x.Shape, 0, oh, pair: true), T([.. x.Shape[..^1], d], payload.Scale, won, pair: true));
     }
 
     private Share ArgMaxShare(SecretTensor x, int? boundLog2, out Share max)

@@ -18,14 +18,20 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
 
     /// <summary>Maxima of the groups of <paramref name="size"/> consecutive members (the last group of each row may be
     /// smaller) of every row of x [rows, len]; returns [rows, groups]. Keys G·x must differ by less than 2^k.</summary>
-    public Share Level(Share x, int rows, int len, int size, int k) => Level(x, rows, len, size, k, arg: false, out _);
+    public Share Level(Share x, int rows, int len, int size, int k) => Level(x, rows, len, size, k, arg: false, null, 0, out _, out _);
 
     /// <summary>As <see cref="Level"/>, and the winners' one-hot [rows, len] in member order (ties to the lower index):
-    /// the helper's returned slot one-hot, unshuffled locally by P0 and P1; a group of one is its own winner.</summary>
-    public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot) => Level(x, rows, len, size, k, arg: true, out oneHot);
+    /// the helper's returned slot one-hot, unshuffled locally by P0 and P1; a group of one is its own winner.
+    /// With a <paramref name="payload"/> [rows, len, width] (secret values riding with each member), also the winners'
+    /// payloads [rows, groups, width] in the same three rounds: P0 and P1 open payload + σ per slot beside c (σ from
+    /// the helper's keys), the helper returns shares of the winner's σ, and the winner's payload is
+    /// Σ_s onehot_s·(payload_s + σ_s) − σ_winner, local. A gather by the one-hot would take a product round after.</summary>
+    public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot, Share? payload, int width, out Share winners) =>
+        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners);
 
-    private Share Level(Share x, int rows, int len, int size, int k, bool arg, out Share oneHot)
+    private Share Level(Share x, int rows, int len, int size, int k, bool arg, Share? payload, int width, out Share oneHot, out Share winners)
     {
+        int d = payload is null ? 0 : width;
         int groups = (len + size - 1) / size;
         var sizes = Enumerable.Range(0, groups).Select(g => Math.Min(size, len - g * size)).ToArray();
         // Slots: the members of groups with at least two, row by row; pairs (a < b) of slots within a group.
@@ -40,7 +46,8 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         }
         int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
         oneHot = None(rows * len);
-        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k); return None(rows * groups); }
+        winners = None(rows * groups * d);
+        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d); return None(rows * groups); }
         if (!IsCompute) return None(rows * groups);
 
         // The members of each group in shuffled slot order (Fisher-Yates on the common draws).
@@ -60,16 +67,23 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 }
             }
         var rho = Draw(Helper, slots);
+        var sigma = d > 0 ? Draw(Helper, slots * d) : [];
         var rBits = _bits.ReceiveBits(pairs, k);
-        var mine = new ulong[slots];
+        var mine = new ulong[slots * (1 + d)];
         for (int r = 0; r < rows; r++)
             for (int g = 0; g < groups; g++)
             {
                 if (sizes[g] < 2) continue;
                 int s0 = r * slotsPerRow + slotStart[g];
-                for (int u = 0; u < sizes[g]; u++) mine[s0 + u] = x.C[0][r * len + g * size + member[s0 + u]] + rho[s0 + u];
+                for (int u = 0; u < sizes[g]; u++)
+                {
+                    int m = r * len + g * size + member[s0 + u];
+                    mine[s0 + u] = x.C[0][m] + rho[s0 + u];
+                    for (int e = 0; e < d; e++) mine[slots + (s0 + u) * d + e] = payload!.C[0][m * d + e] + sigma[(s0 + u) * d + e];
+                }
             }
-        var c = Open(mine);
+        var opened = Open(mine);
+        var c = d > 0 ? opened[..slots] : opened;
         var diff = new ulong[pairs];
         var beta = new bool[pairs];
         ulong offset = 1UL << k, mult = (ulong)size;
@@ -91,9 +105,9 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         _bits.SendDigits(diff, rBits, k, beta);
         Ch.Round();
 
-        ulong[] oh, rw;
-        if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); }
-        else { oh = Ch.ReceiveUlongs(Helper, slots); rw = Ch.ReceiveUlongs(Helper, rows * groups); }
+        ulong[] oh, rw, sw;
+        if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); sw = d > 0 ? Draw(Helper, rows * groups * d) : []; }
+        else { oh = Ch.ReceiveUlongs(Helper, slots); rw = Ch.ReceiveUlongs(Helper, rows * groups); sw = d > 0 ? Ch.ReceiveUlongs(Helper, rows * groups * d) : []; }
         Ch.Round();
         var max = new ulong[rows * groups];
         for (int r = 0; r < rows; r++)
@@ -106,6 +120,28 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 for (int u = 0; u < sizes[g]; u++) acc += oh[s0 + u] * c[s0 + u];
                 max[o] = acc;
             }
+        if (d > 0)
+        {
+            var won = new ulong[rows * groups * d];
+            for (int r = 0; r < rows; r++)
+                for (int g = 0; g < groups; g++)
+                {
+                    int o = r * groups + g;
+                    if (sizes[g] < 2)
+                    {
+                        for (int e = 0; e < d; e++) won[o * d + e] = payload!.C[0][(r * len + g * size) * d + e];
+                        continue;
+                    }
+                    int s0 = r * slotsPerRow + slotStart[g];
+                    for (int e = 0; e < d; e++)
+                    {
+                        ulong acc = 0 - sw[o * d + e];
+                        for (int u = 0; u < sizes[g]; u++) acc += oh[s0 + u] * opened[slots + (s0 + u) * d + e];
+                        won[o * d + e] = acc;
+                    }
+                }
+            winners = One(won);
+        }
         if (arg)
         {
             var hot = new ulong[rows * len];
@@ -122,11 +158,18 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         return One(max);
     }
 
-    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k)
+    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d)
     {
         var rho = Draw(0, slots);
         var rho1 = Draw(1, slots);
         for (int s = 0; s < slots; s++) rho[s] += rho1[s];
+        ulong[] sigma = [];
+        if (d > 0)
+        {
+            sigma = Draw(0, slots * d);
+            var sigma1 = Draw(1, slots * d);
+            for (int i = 0; i < sigma.Length; i++) sigma[i] += sigma1[i];
+        }
         var masks = new List<ulong>();
         for (int r = 0; r < rows; r++)
             for (int g = 0; g < groups; g++)
@@ -143,15 +186,22 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         Ch.Round();
         var oh0 = Draw(0, slots);
         var rw0 = Draw(0, rows * groups);
+        var sw0 = d > 0 ? Draw(0, rows * groups * d) : [];
         var oh1 = new ulong[slots];
         var rw1 = new ulong[rows * groups];
+        var sw1 = new ulong[rows * groups * d];
         var beats = new bool[8 * 8];
         int q = 0;
         for (int r = 0; r < rows; r++)
             for (int g = 0; g < groups; g++)
             {
                 int o = r * groups + g, sz = sizes[g];
-                if (sz < 2) { rw1[o] = 0 - rw0[o]; continue; }
+                if (sz < 2)
+                {
+                    rw1[o] = 0 - rw0[o];
+                    for (int e = 0; e < d; e++) sw1[o * d + e] = 0 - sw0[o * d + e];
+                    continue;
+                }
                 int s0 = r * slotsPerRow + slotStart[g];
                 if (beats.Length < sz * sz) beats = new bool[sz * sz];
                 for (int a = 0; a < sz; a++)
@@ -171,9 +221,11 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 }
                 for (int u = 0; u < sz; u++) oh1[s0 + u] = (u == win ? 1UL : 0) - oh0[s0 + u];
                 rw1[o] = rho[s0 + win] - rw0[o];
+                for (int e = 0; e < d; e++) sw1[o * d + e] = sigma[(s0 + win) * d + e] - sw0[o * d + e];
             }
         Ch.Send(1, oh1);
         Ch.Send(1, rw1);
+        if (d > 0) Ch.Send(1, sw1);
         Ch.Round();
     }
 }

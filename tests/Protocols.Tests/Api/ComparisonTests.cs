@@ -69,6 +69,32 @@ public class ComparisonTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Argmax_with_a_payload_returns_the_winners_payload_row(SchemeKind scheme)
+    {
+        var rng = Harness.FreshRng();
+        foreach (var n in new[] { 1, 6, 37 })
+        {
+            const int rows = 3, d = 5;
+            var a = Enumerable.Range(0, rows * n).Select(_ => (double)rng.Next(0, 6)).ToArray();
+            var pay = Harness.Uniform(rng, rows * n * d, -50, 50);
+            var got = Harness.RunToClient(scheme, ctx =>
+            {
+                var (oh, won) = ctx.ArgMaxWithPayload(ctx.Input(PartyIds.Client, [rows, n], a), ctx.Input(PartyIds.Client, [rows, n, d], pay), boundLog2: 20);
+                return ctx.Concat([ctx.Rescale(oh, 16), won], 1);
+            });
+            var q = Q(pay);
+            for (int r = 0; r < rows; r++)
+            {
+                var row = a.Skip(r * n).Take(n).ToArray();
+                int arg = Array.IndexOf(row, row.Max());
+                var expected = Enumerable.Range(0, n).Select(j => j == arg ? 1.0 : 0.0).Concat(q.Skip((r * n + arg) * d).Take(d)).ToArray();
+                Assert.Equal(expected, got.Skip(r * (n + d)).Take(n + d).ToArray());
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Max_and_argmax_along_rows_of_odd_and_even_length(SchemeKind scheme)
     {
         var rng = Harness.FreshRng();

@@ -149,6 +149,12 @@ public class CostTests
         // 64 members: 64 -> 8 -> 1 in groups of 8, then one product round on the way back.
         var two = Measure(scheme, c => Two(c, 16, 2, 64), (c, t) => c.ArgMax(t[0]));
         Assert.Equal(2 * 3 + 1, two[0].Rounds);
+        // A payload of 4 words per member rides in the same three rounds: 8 B more per member and word at P0 (its
+        // masked opening), 8 B per group and word from the helper to P1.
+        var carried = Measure(scheme, c => [.. Two(c, 16, 2, 8).Take(1), Two(c, 16, 2, 8, 4)[0]], (c, t) => c.ArgMaxWithPayload(t[0], t[1]));
+        Assert.Equal(3, carried[0].Rounds);
+        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61 + 2 * 8 * 4 * 8, carried[0].BytesSent);
+        Assert.Equal(one[2].BytesSent + 2 * 4 * 8, carried[2].BytesSent);
     }
 
     [Theory]
