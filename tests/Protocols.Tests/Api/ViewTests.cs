@@ -160,6 +160,11 @@ public class ViewTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Argmax_with_a_payload_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [16, 64], (c, x) => c.ArgMaxWithPayload(x, c.Reshape(x, 16, 64, 1)).Winner, "argmax");
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Silu_times_a_value_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
         AssertIndistinguishable(scheme, [512], (c, x) => c.SiluMul(x, x), "silu·x");
 
