@@ -118,15 +118,16 @@ public static class ExchangeCheckCommand
     private static void Print(JobOutcome outcome, ClusterConfig config, string network)
     {
         Console.WriteLine($"cluster '{config.ClusterId}' ({config.Scheme}), network: {network}, session {outcome.SessionId}");
-        Console.WriteLine("MB/s: bytes each endpoint received from all its peers in one bulk round over that round's time (cold: the first round; warm: median of the others)");
+        Console.WriteLine("MB/s: bytes each endpoint received from all its peers in one bulk round over that round's time (cold: the first round; warm: median of the others); " +
+                          "CPU ns/B: the party process's CPU time over the warm rounds per byte it received");
         Console.WriteLine($"{"endpoint",-10} {"ok",-4} {"round median ms",16} {"round p90 ms",13} {"cold bulk ms",13} {"cold MB/s",10} " +
-                          $"{"warm bulk ms",13} {"warm MB/s",10} {"job ms",9}");
+                          $"{"warm bulk ms",13} {"warm MB/s",10} {"warm CPU ns/B",14} {"job ms",9}");
         foreach (var r in outcome.All)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Endpoints.Name(r.PartyId),-10} {(r.Ok ? "yes" : "NO"),-4} {Value(r, "round_median_ms"),16} {Value(r, "round_p90_ms"),13} " +
                 $"{Value(r, "bulk_ms"),13} {Value(r, "bulk_receive_mb_per_s"),10} " +
-                $"{Value(r, "bulk_warm_ms"),13} {Value(r, "bulk_warm_receive_mb_per_s"),10} {r.ElapsedMs,9:0.0}"));
+                $"{Value(r, "bulk_warm_ms"),13} {Value(r, "bulk_warm_receive_mb_per_s"),10} {Value(r, "bulk_warm_cpu_ns_per_byte"),14} {r.ElapsedMs,9:0.0}"));
         }
 
         static string Value(PartyJobResult r, string name) =>

@@ -66,8 +66,11 @@ public sealed class ExchangeCheckJob : IPartyJob
         }).ToArray();
         var received = peers.Select(_ => new byte[size]).ToArray();
         var bulkSeconds = new double[bulkRounds];
+        var warmCpuStart = TimeSpan.Zero;
         for (var round = 0; round < bulkRounds; round++)
         {
+            if (round == 1)
+                warmCpuStart = ProcessCpu();
             var bulkStart = Stopwatch.GetTimestamp();
             for (var i = 0; i < peers.Length; i++)
                 transport.Send(peers[i], outgoing[i]);
@@ -75,6 +78,9 @@ public sealed class ExchangeCheckJob : IPartyJob
                 transport.Receive(peers[i], received[i]);
             bulkSeconds[round] = Stopwatch.GetElapsedTime(bulkStart).TotalSeconds;
         }
+        // CPU time of the whole process (job, link pumps, TLS, gRPC) over the warm rounds: on a loaded machine this
+        // varies far less from run to run than the wall-clock rate does.
+        var warmCpu = bulkRounds > 1 ? ProcessCpu() - warmCpuStart : TimeSpan.Zero;
 
         var expected = outgoing.Length > 0 ? outgoing[0] : [];
         using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -104,9 +110,18 @@ public sealed class ExchangeCheckJob : IPartyJob
         Report(context, "bulk_receive_mb_per_s", cold > 0 ? totalIn / cold / 1e6 : double.NaN);
         Report(context, "bulk_warm_ms", warm * 1e3);
         Report(context, "bulk_warm_receive_mb_per_s", warm > 0 ? totalIn / warm / 1e6 : double.NaN);
+        Report(context, "bulk_warm_cpu_ns_per_byte", bulkRounds > 1 && totalIn > 0
+            ? warmCpu.TotalNanoseconds / (totalIn * (double)(bulkRounds - 1))
+            : double.NaN);
         context.Log.LogExchange(context.SessionId, peers.Length, size);
 
         static string PeerName(int peer) => Endpoints.Name(peer);
+    }
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     private static double Median(double[] values)
