@@ -6,8 +6,8 @@ namespace PrivateInference.Parties.Transport;
 /// The buffers that carry frame payloads between a session and the gRPC stream: a sent chunk is copied into one
 /// until the link's pump has written it, and a received payload is parsed into one until the session's inbox has
 /// handed its bytes to the job. Before pooling, each 1 MiB frame cost two fresh large-object allocations (the
-/// protobuf copies on both ends), and most of the parties' CPU time in `pi exchange-check` went to faulting in and
-/// zeroing those pages (docs/benchmarks/links.md).
+/// protobuf copies on both ends), and about a third of the CPU time of `pi exchange-check` went to faulting in and
+/// zeroing their pages; with the pool the warm CPU time per byte halved (docs/benchmarks/links.md).
 /// </summary>
 /// <remarks>
 /// A pool of its own rather than <see cref="ArrayPool{T}.Shared"/>: these arrays hold shares, and only link code
