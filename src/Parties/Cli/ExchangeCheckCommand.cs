@@ -24,6 +24,11 @@ public static class ExchangeCheckCommand
         parties.AcceptOnlyFromAmong("3", "2");
         var bytes = new Option<long>("--bytes") { Description = "Payload sent to every peer", DefaultValueFactory = _ => 16L << 20 };
         var pingRounds = new Option<long>("--ping-rounds") { Description = "All-to-all rounds of 8 bytes", DefaultValueFactory = _ => 50 };
+        var bulkRounds = new Option<long>("--bulk-rounds")
+        {
+            Description = "Bulk transfers in a row; the first (cold: JIT, fresh buffers) is printed apart from the median of the rest (warm)",
+            DefaultValueFactory = _ => 4,
+        };
         var withClient = new Option<bool>("--with-client") { Description = "The client joins the exchange as endpoint 3" };
         var withOwner = new Option<bool>("--with-owner") { Description = "A model owner joins the exchange as endpoint 4" };
         var insecure = new Option<bool>("--insecure") { Description = "Plaintext h2c without authentication; default: mutual TLS" };
@@ -35,6 +40,7 @@ public static class ExchangeCheckCommand
         network.AddTo(command);
         command.Options.Add(bytes);
         command.Options.Add(pingRounds);
+        command.Options.Add(bulkRounds);
         command.Options.Add(withClient);
         command.Options.Add(withOwner);
         command.Options.Add(insecure);
@@ -43,10 +49,14 @@ public static class ExchangeCheckCommand
             try
             {
                 var profile = network.Parse(result);
+                var rounds = result.GetValue(bulkRounds);
+                if (rounds is < 1 or > 1000)
+                    throw new ArgumentException($"--bulk-rounds must be in 1..1000, not {rounds}");
                 var arguments = new Dictionary<string, string>
                 {
                     ["bytes"] = result.GetValue(bytes).ToString(CultureInfo.InvariantCulture),
                     ["ping-rounds"] = result.GetValue(pingRounds).ToString(CultureInfo.InvariantCulture),
+                    ["bulk-rounds"] = result.GetValue(bulkRounds).ToString(CultureInfo.InvariantCulture),
                 };
                 LocalCluster? local = null;
                 ClusterConfig config;
@@ -108,12 +118,16 @@ public static class ExchangeCheckCommand
     private static void Print(JobOutcome outcome, ClusterConfig config, string network)
     {
         Console.WriteLine($"cluster '{config.ClusterId}' ({config.Scheme}), network: {network}, session {outcome.SessionId}");
-        Console.WriteLine($"{"endpoint",-10} {"ok",-4} {"round median ms",16} {"round p90 ms",13} {"bulk ms",10} {"receive MB/s",13} {"job ms",9}");
+        Console.WriteLine("MB/s: bytes each endpoint received from all its peers in one bulk round over that round's time (cold: the first round; warm: median of the others); " +
+                          "CPU ns/B: the party process's CPU time over the warm rounds per byte it received");
+        Console.WriteLine($"{"endpoint",-10} {"ok",-4} {"round median ms",16} {"round p90 ms",13} {"cold bulk ms",13} {"cold MB/s",10} " +
+                          $"{"warm bulk ms",13} {"warm MB/s",10} {"warm CPU ns/B",14} {"job ms",9}");
         foreach (var r in outcome.All)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Endpoints.Name(r.PartyId),-10} {(r.Ok ? "yes" : "NO"),-4} {Value(r, "round_median_ms"),16} {Value(r, "round_p90_ms"),13} " +
-                $"{Value(r, "bulk_ms"),10} {Value(r, "bulk_receive_mb_per_s"),13} {r.ElapsedMs,9:0.0}"));
+                $"{Value(r, "bulk_ms"),13} {Value(r, "bulk_receive_mb_per_s"),10} " +
+                $"{Value(r, "bulk_warm_ms"),13} {Value(r, "bulk_warm_receive_mb_per_s"),10} {Value(r, "bulk_warm_cpu_ns_per_byte"),14} {r.ElapsedMs,9:0.0}"));
         }
 
         static string Value(PartyJobResult r, string name) =>

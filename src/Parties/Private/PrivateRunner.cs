@@ -35,7 +35,6 @@ public sealed record PrivateRunSettingsCli(SchemeKind Scheme, string Transport, 
 public sealed class PrivateRunner : IAsyncDisposable
 {
     private readonly PrivateRunSettingsCli _settings;
-    private readonly MpcOptions _options;
     private LocalCluster? _local;
     private ClusterClient? _client;
     private string? _devices;
@@ -43,7 +42,6 @@ public sealed class PrivateRunner : IAsyncDisposable
     private PrivateRunner(PrivateRunSettingsCli settings)
     {
         _settings = settings;
-        _options = new MpcOptions { FracBits = settings.FracBits };
     }
 
     public static async Task<PrivateRunner> StartAsync(PrivateRunSettingsCli settings, CancellationToken cancellation)
@@ -115,10 +113,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
         var ownerPart = PrivateGenerateJob.ForOwner(FoldedWeights.Fold(weights));
-        // In process, the same job runs through the in-process job runner, with the same open-time checks as a party.
-        var outcome = _client is null
-            ? await RunInProcessAsync(args, clientPart, ownerPart)
-            : await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, ownerPart, cancellation);
+        var outcome = await RunAsync(new PrivateGenerateJob(), args, clientPart, ownerPart, cancellation);
         return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
     }
 
@@ -135,33 +130,41 @@ public sealed class PrivateRunner : IAsyncDisposable
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
-        var outcome = await RunJobAsync(PrivateGenerateJob.JobName, args, clientPart, null, cancellation);
+        var outcome = await RunAsync(new PrivateGenerateJob(), args, clientPart, null, cancellation);
         return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!];
     }
 
     public async Task<PerplexityResult> PerplexityAsync(LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
         Action<int, PerplexityResult>? progress, CancellationToken cancellation)
     {
-        if (_client is null)
-            return await Task.Run(() => InProcessPrivateRun.Perplexity(_settings.Scheme, weights, chunks, _options, _settings.Network, progress), cancellation);
         var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
         args["chunk_lengths"] = PrivatePerplexityJob.ChunkLengths(chunks);
         var clientPart = PrivatePerplexityJob.ForClient(chunks, progress);
-        await RunJobAsync(PrivatePerplexityJob.JobName, args, clientPart, PrivatePerplexityJob.ForOwner(FoldedWeights.Fold(weights)), cancellation);
+        await RunAsync(new PrivatePerplexityJob(), args, clientPart, PrivatePerplexityJob.ForOwner(FoldedWeights.Fold(weights)), cancellation);
         return clientPart.Result!;
     }
 
     public async Task<PrivateRunResult[]> BenchmarkAsync(LlamaWeights weights, FoldedWeights folded, PrivateBenchPoint point, CancellationToken cancellation)
     {
-        if (_client is null)
-            return await Task.Run(() => InProcessPrivateRun.Benchmark(_settings.Scheme, weights.Config, folded, point, _options, _settings.Network), cancellation);
         var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
         foreach (var (k, v) in PrivateBenchJob.Arguments(point)) args[k] = v;
         var clientPart = PrivateBenchJob.ForClient();
         var ownerPart = PrivateBenchJob.ForOwner(folded);
-        var outcome = await RunJobAsync(PrivateBenchJob.JobName, args, clientPart, ownerPart, cancellation);
+        var outcome = await RunAsync(new PrivateBenchJob(), args, clientPart, ownerPart, cancellation);
         return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
     }
+
+    /// <summary>
+    /// The one route of every private job: the same job, arguments and client/owner parts go to the party processes,
+    /// or (in process) through <see cref="InProcessJobRunner"/>, which makes the parties' open-time checks
+    /// (<see cref="SessionOpening"/>: session terms, argument bounds) before any part runs, so both transports refuse
+    /// the same requests with the same messages.
+    /// </summary>
+    private Task<JobOutcome> RunAsync(IPartyJob job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
+        CancellationToken cancellation) =>
+        _client is null
+            ? RunInProcessAsync(job, args, clientPart, ownerPart)
+            : RunJobAsync(job.Name, args, clientPart, ownerPart, cancellation);
 
     private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
         CancellationToken cancellation)
@@ -182,11 +185,11 @@ public sealed class PrivateRunner : IAsyncDisposable
         }
     }
 
-    private async Task<JobOutcome> RunInProcessAsync(Dictionary<string, string> args, IPartyJob clientPart, IPartyJob ownerPart)
+    private async Task<JobOutcome> RunInProcessAsync(IPartyJob job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart)
     {
         try
         {
-            return (await InProcessJobRunner.RunAsync(new PrivateGenerateJob(), args, _settings.SchemeName, clientPart, ownerPart,
+            return (await InProcessJobRunner.RunAsync(job, args, _settings.SchemeName, clientPart, ownerPart,
                 network: _settings.Network,
                 options: PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = _settings.Timeout })).EnsureSuccess();
         }

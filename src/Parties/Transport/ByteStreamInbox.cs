@@ -11,22 +11,26 @@ namespace PrivateInference.Parties.Transport;
 internal sealed class ByteStreamInbox(string description)
 {
     private readonly object _gate = new();
-    private readonly Queue<ReadOnlyMemory<byte>> _chunks = new();
+    private readonly Queue<(ReadOnlyMemory<byte> Bytes, byte[]? Pooled)> _chunks = new();
     private int _headOffset;
     private string? _failure;
     private Exception? _failureCause;
 
     public long BufferedBytes { get; private set; }
 
-    public void Append(ReadOnlyMemory<byte> chunk)
+    /// <param name="pooled">The <see cref="FrameBuffers"/> array under <paramref name="chunk"/>, if any: the inbox
+    /// gives it back once the chunk's bytes are read (or at once, if they never will be).</param>
+    public void Append(ReadOnlyMemory<byte> chunk, byte[]? pooled = null)
     {
-        if (chunk.IsEmpty)
-            return;
         lock (_gate)
         {
-            if (_failure is not null)
+            if (_failure is not null || chunk.IsEmpty)
+            {
+                if (pooled is not null)
+                    FrameBuffers.Return(pooled);
                 return;
-            _chunks.Enqueue(chunk);
+            }
+            _chunks.Enqueue((chunk, pooled));
             BufferedBytes += chunk.Length;
             Monitor.PulseAll(_gate);
         }
@@ -86,7 +90,8 @@ internal sealed class ByteStreamInbox(string description)
 
     private int TakeBuffered(Span<byte> destination)
     {
-        var head = _chunks.Peek().Span[_headOffset..];
+        var (bytes, pooled) = _chunks.Peek();
+        var head = bytes.Span[_headOffset..];
         var n = Math.Min(head.Length, destination.Length);
         head[..n].CopyTo(destination);
         BufferedBytes -= n;
@@ -94,6 +99,8 @@ internal sealed class ByteStreamInbox(string description)
         {
             _chunks.Dequeue();
             _headOffset = 0;
+            if (pooled is not null)
+                FrameBuffers.Return(pooled);
         }
         else
         {

@@ -51,13 +51,18 @@ public sealed class GrpcTransport : ITransport
         {
             foreach (var (offset, length) in FrameChunker.Chunks(payload.Length, _options.MaxChunkBytes))
             {
+                // The caller may reuse its buffer once Send returns, so the chunk is copied, into a pooled array that
+                // the link gives back after writing it (wrapping it without a copy is safe: nothing else sees it).
+                var buffer = FrameBuffers.Rent(length);
+                payload.Slice(offset, length).CopyTo(buffer);
                 sink.Enqueue(new LinkMessage
                 {
                     Data = new DataFrame
                     {
                         SessionId = SessionId,
                         Sequence = peer.NextOutgoing++,
-                        Payload = ByteString.CopyFrom(payload.Slice(offset, length)),
+                        Payload = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, length)),
+                        PooledBuffer = buffer,
                     },
                 });
             }
@@ -101,8 +106,11 @@ public sealed class GrpcTransport : ITransport
                 throw new TransportException($"session '{SessionId}', from {Endpoints.Name(fromEndpoint)}: {reason}");
             }
             peer.NextIncoming++;
-            // Appended under the same lock so that the byte order always matches the sequence order.
-            peer.Inbox.Append(frame.Payload.Memory);
+            // Appended under the same lock so that the byte order always matches the sequence order. The inbox owns
+            // the pooled buffer from here on.
+            var pooled = frame.PooledBuffer;
+            frame.PooledBuffer = null;
+            peer.Inbox.Append(frame.Payload.Memory, pooled);
         }
     }
 

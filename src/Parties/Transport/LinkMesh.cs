@@ -120,7 +120,7 @@ public sealed class LinkMesh : IAsyncDisposable
                 : _partyLinks.GetValueOrDefault(endpoint);
     }
 
-    /// <summary>The server side of <c>PartyLink.Link</c>: handshake, then run until either side ends.</summary>
+    /// <summary>The server side of <c>PartyLink.Link</c> (<see cref="LinkWire.Link"/>): handshake, then run until either side ends.</summary>
     internal async Task AcceptAsync(
         IAsyncStreamReader<LinkMessage> requests, IServerStreamWriter<LinkMessage> responses, ServerCallContext context)
     {
@@ -236,14 +236,14 @@ public sealed class LinkMesh : IAsyncDisposable
     {
         var stopping = _stopping.Token;
         var channel = _channels.GetOrAdd(party.Id, _ => PartyChannels.Create(party, _certificate, _logger));
-        var client = new PartyLink.PartyLinkClient(channel);
+        var invoker = channel.CreateCallInvoker();
         var failuresLogged = false;
         while (!stopping.IsCancellationRequested)
         {
             var delay = RedialDelay;
             try
             {
-                using var call = client.Link(cancellationToken: stopping);
+                using var call = invoker.AsyncDuplexStreamingCall(LinkWire.Link, null, new CallOptions(cancellationToken: stopping));
                 await call.RequestStream.WriteAsync(new LinkMessage { Hello = OwnHello(party.Id) }, stopping).ConfigureAwait(false);
                 if (!await call.ResponseStream.MoveNext(stopping).ConfigureAwait(false) || call.ResponseStream.Current.Hello is not { } reply)
                     throw new TransportException($"{Endpoints.Name(party.Id)} did not answer the link hello");

@@ -81,7 +81,16 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger, 
     private async Task WriteAsync(IAsyncStreamWriter<LinkMessage> writer, CancellationToken cancellation)
     {
         await foreach (var message in _outgoing.Reader.ReadAllAsync(cancellation).ConfigureAwait(false))
+        {
             await writer.WriteAsync(message, cancellation).ConfigureAwait(false);
+            // gRPC has serialized the message once the write completes, so the payload's buffer is free again. A
+            // write that failed keeps its buffer (left to the collector): the stream may still hold a reference.
+            if (message.Data?.PooledBuffer is { } pooled)
+            {
+                message.Data.PooledBuffer = null;
+                FrameBuffers.Return(pooled);
+            }
+        }
     }
 
     /// <summary>Queues a heartbeat every interval while the link is up, whatever the jobs on it are doing.</summary>
@@ -115,6 +124,8 @@ internal sealed class PeerLink(int peerEndpoint, string linkId, ILogger logger, 
                 switch (message.KindCase)
                 {
                     case LinkMessage.KindOneofCase.Data:
+                        // The session's inbox takes over the payload's pooled buffer (a rejected frame leaves it to the
+                        // collector).
                         router.Deliver(PeerEndpoint, LinkId, message.Data);
                         break;
                     case LinkMessage.KindOneofCase.Abort:
