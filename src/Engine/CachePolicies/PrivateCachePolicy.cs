@@ -23,6 +23,7 @@ public sealed class PrivateCachePolicy
     private readonly ClusterKeyBounds?[] _bounds;            // [layer]: bounds of every child and parent cluster
     private readonly int[] _boundsLength;                    // [layer]: cache length the bounds describe
     private readonly Selection?[] _selections;               // [layer]: this step's selection, for the layers that share it
+    private readonly ThresholdMask?[] _masks;                // [layer]: static eviction by threshold's validity bits
     private int _step;
 
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
@@ -48,23 +49,57 @@ public sealed class PrivateCachePolicy
         _bounds = new ClusterKeyBounds?[config.Layers];
         _boundsLength = new int[config.Layers];
         _selections = new Selection?[config.Layers];
+        _masks = new ThresholdMask?[config.Layers];
     }
 
     public int PromptLength => _prompt;
 
-    /// <summary>Look-once static eviction at the end of the private prefill: scores each prompt token by the attention
-    /// the window's queries give it (summed over heads and queries; the plaintext averages, which ranks the same),
-    /// keeps the public budget, and compacts keys and values [kvh, P, hs] in position order.</summary>
-    public (SecretTensor Keys, SecretTensor Values) AfterPrefill(SecretTensor probs, SecretTensor keys, SecretTensor values)
+    /// <summary>Look-once static eviction at the end of the private prefill of <paramref name="layer"/>: scores each
+    /// prompt token by the attention the window's queries give it (summed over heads and queries; the plaintext
+    /// averages, which ranks the same), keeps the public budget, and compacts keys and values [kvh, P, hs] in position
+    /// order. With a threshold the same slots are kept, each with a secret validity bit [sum ≥ T·H·W]
+    /// (<see cref="CacheBudgets.ThresholdSum"/>); a slot below it holds a zero key and value, and later attention masks
+    /// it (<see cref="MaskDropped"/>). Nothing is opened: shapes and messages depend on the public budget only.</summary>
+    public (SecretTensor Keys, SecretTensor Values) AfterPrefill(int layer, SecretTensor probs, SecretTensor keys, SecretTensor values)
     {
         if (!_o.UsesStaticEviction) return (keys, values);
         using var scope = _ctx.Scope("static_eviction");
         int p = _prompt, w = CacheBudgets.ObservationQueries(_o, p), budget = CacheBudgets.StaticKept(_o, p), h = _c.Heads;
-        if (budget >= p) return (keys, values);
+        bool threshold = _o.StaticThreshold is not null;
+        if (budget >= p && !threshold) return (keys, values);
         var window = _ctx.Slice(_ctx.Reshape(probs, h, p, p), 1, p - w, w);           // [H, W, P]
         var score = _ctx.Sum(_ctx.Transpose(_ctx.Reshape(window, h * w, p)));          // [P]
-        var oneHot = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget);
-        return GatherTokens(_ctx.Reshape(oneHot, budget, p), keys, values);
+        if (!threshold)
+        {
+            var oneHot = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget);
+            return GatherTokens(_ctx.Reshape(oneHot, budget, p), keys, values);
+        }
+        // [sum ≥ bound] = 1 − [sum − bound < 0], exact on the ring (the bound is on the f grid, so encoding it is exact).
+        var passes = _ctx.DRelu(_ctx.AddPublic(score, -CacheBudgets.ThresholdSum(_o, h, w, _ctx.FracBits)));   // [P], scale 0
+        if (budget >= p)
+        {
+            // Every prompt token keeps its slot: the dropped ones' keys and values become zeros (bit × value, one round).
+            _masks[layer] = new ThresholdMask(passes);
+            var bits = _ctx.Reshape(passes, 1, p, 1);
+            var zeroed = _ctx.MulBatch([keys, values], [bits, bits]);
+            return (zeroed[0], zeroed[1]);
+        }
+        var rows = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget, _ctx.Reshape(passes, 1, p));
+        var compact = _ctx.Reshape(rows, budget, p);                                   // a dropped slot's row is zeros
+        _masks[layer] = new ThresholdMask(_ctx.Reshape(_ctx.Sum(compact), budget));   // a row's sum: its validity
+        return GatherTokens(compact, keys, values);
+    }
+
+    /// <summary>Scores [kvh, rows, n] of a decode step over the layer's cache with the slots static eviction by
+    /// threshold dropped at the softmax's masked value (local; unchanged without a threshold).</summary>
+    public SecretTensor MaskDropped(int layer, SecretTensor scores) => _masks[layer] is { } mask ? mask.Apply(_ctx, scores) : scores;
+
+    /// <summary>Benchmark set-up only: the layer's kept slots carry these validity bits [slots] (scale 0), as if static
+    /// eviction by threshold had run (the decode step's cost does not depend on them).</summary>
+    public void FillMaskForBenchmark(int layer, SecretTensor valid)
+    {
+        if (_o.StaticThreshold is null) throw new InvalidOperationException("static eviction by ratio masks nothing");
+        _masks[layer] = new ThresholdMask(valid);
     }
 
     /// <summary>The child clusters a decode step attends to (null: all of them, decided publicly). <paramref name="queries"/>
