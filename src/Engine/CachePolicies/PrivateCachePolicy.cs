@@ -94,6 +94,9 @@ public sealed class PrivateCachePolicy
     /// threshold dropped at the softmax's masked value (local; unchanged without a threshold).</summary>
     public SecretTensor MaskDropped(int layer, SecretTensor scores) => _masks[layer] is { } mask ? mask.Apply(_ctx, scores) : scores;
 
+    /// <summary>The validity bits of the layer's kept slots (for the equivalence tests; null: nothing masked).</summary>
+    internal SecretTensor? Validity(int layer) => _masks[layer]?.Valid;
+
     /// <summary>Benchmark set-up only: the layer's kept slots carry these validity bits [slots] (scale 0), as if static
     /// eviction by threshold had run (the decode step's cost does not depend on them).</summary>
     public void FillMaskForBenchmark(int layer, SecretTensor valid)
