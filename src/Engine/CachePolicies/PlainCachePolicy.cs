@@ -53,6 +53,10 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         _attendedCount = new int[config.KvHeads];
     }
 
+    /// <summary>The prompt positions static eviction kept in <paramref name="layer"/> (null before its first decode step),
+    /// and their window sums against the threshold's bound (for the equivalence tests: how far each lies from it).</summary>
+    internal (IReadOnlyList<int>? Kept, double[]? WindowSums, double Bound) StaticSlots(int layer) => (_kept[layer], _windowSums?[layer], _thresholdSum);
+
     /// <summary>Tokens attended per KV head at the last layer processed (for reporting).</summary>
     public int AttendedCount(int kvHead) => _attendedCount[kvHead];
 
