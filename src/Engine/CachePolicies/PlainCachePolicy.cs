@@ -139,12 +139,13 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         return kept;
     }
 
-    /// <summary>A dropped slot's key enters the bounds as zeros: the private cache holds zeros there.</summary>
+    /// <summary>A dropped slot's key enters the bounds as zeros (the private cache holds zeros there), marked dropped so
+    /// that a cluster of dropped slots only is not preferred.</summary>
     private void AppendBounds(int layer, int position, ReadOnlySpan<float> keys)
     {
         bool dropped = _dropped[layer] is { } d && d[position];
         for (int g = 0; g < _c.KvHeads; g++)
-            _bounds[layer][g].Append(dropped ? new float[_c.HeadSize] : keys.Slice(position * _c.KvDim + g * _c.HeadSize, _c.HeadSize));
+            _bounds[layer][g].Append(dropped ? new float[_c.HeadSize] : keys.Slice(position * _c.KvDim + g * _c.HeadSize, _c.HeadSize), !dropped);
     }
 
     private void SelectTopK(int pos, ReadOnlySpan<float> queries, ReadOnlySpan<float> keys)

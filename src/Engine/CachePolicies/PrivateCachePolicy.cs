@@ -79,14 +79,14 @@ public sealed class PrivateCachePolicy
         if (budget >= p)
         {
             // Every prompt token keeps its slot: the dropped ones' keys and values become zeros (bit × value, one round).
-            _masks[layer] = new ThresholdMask(passes);
+            _masks[layer] = ThresholdMask.Create(_ctx, passes, _o.ChildClusterSize, _o.ClusterSize);
             var bits = _ctx.Reshape(passes, 1, p, 1);
             var zeroed = _ctx.MulBatch([keys, values], [bits, bits]);
             return (zeroed[0], zeroed[1]);
         }
         var rows = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget, _ctx.Reshape(passes, 1, p));
         var compact = _ctx.Reshape(rows, budget, p);                                   // a dropped slot's row is zeros
-        _masks[layer] = new ThresholdMask(_ctx.Reshape(_ctx.Sum(compact), budget));   // a row's sum: its validity
+        _masks[layer] = ThresholdMask.Create(_ctx, _ctx.Reshape(_ctx.Sum(compact), budget), _o.ChildClusterSize, _o.ClusterSize);  // a row's sum: its validity
         return GatherTokens(compact, keys, values);
     }
 
@@ -102,7 +102,7 @@ public sealed class PrivateCachePolicy
     public void FillMaskForBenchmark(int layer, SecretTensor valid)
     {
         if (_o.StaticThreshold is null) throw new InvalidOperationException("static eviction by ratio masks nothing");
-        _masks[layer] = new ThresholdMask(valid);
+        _masks[layer] = ThresholdMask.Create(_ctx, valid, _o.ChildClusterSize, _o.ClusterSize);
     }
 
     /// <summary>The child clusters a decode step attends to (null: all of them, decided publicly). <paramref name="queries"/>
@@ -124,7 +124,7 @@ public sealed class PrivateCachePolicy
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
             selection = shared;
         else
-            selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children, tokenScores));
+            selection = _selections[layer] = new Selection(_step, SelectChildren(_masks[layer], queries, bounds, n, children, tokenScores));
         return selection.Choice is not { } choice ? null
             : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize,
                 selector == layer ? choice.Slots : null);
@@ -150,22 +150,34 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        var choice = SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
+        var choice = SelectChildren(_masks[layer], queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
         return new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, _o.ClusterSize).ChildOneHot(_ctx);
     }
 
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
-    /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private Choice? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
+    /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext. With a
+    /// threshold's <paramref name="mask"/>, clusters of dropped slots only score less (<see cref="ThresholdMask.PenalizeEmpty"/>).</summary>
+    private Choice? SelectChildren(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
         _o.Selection == SelectionMethod.Rank
-            ? SelectChildrenByRank(queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
-            : SelectChildrenByTournament(queries, bounds, n, children, tokenScores);
+            ? SelectChildrenByRank(mask, queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
+            : SelectChildrenByTournament(mask, queries, bounds, n, children, tokenScores);
+
+    /// <summary>Child-cluster bound scores [kvh, children] (times <paramref name="weight"/>: A + B for the tournament's
+    /// weighted scores) with a threshold's empty clusters lowered.</summary>
+    private SecretTensor ChildScores(ThresholdMask? mask, SecretTensor scores, int weight = 1) => mask?.PenalizeEmpty(_ctx, scores, _o.ChildClusterSize, weight) ?? scores;
+
+    /// <summary>Parent-cluster bound scores [kvh, parents] (times <paramref name="weight"/>) with a threshold's empty
+    /// clusters lowered.</summary>
+    private SecretTensor ParentScores(ThresholdMask? mask, SecretTensor scores, int weight = 1) => mask?.PenalizeEmpty(_ctx, scores, _o.ClusterSize, weight) ?? scores;
+
+    /// <summary>The factor A + B of the tournament's weighted scores (<see cref="WeightedScores"/>).</summary>
+    private int Weight => _o.AlphaWeights.Max + _o.AlphaWeights.Min;
 
     /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
     /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
-    private Choice? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores)
+    private Choice? SelectChildrenByTournament(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
@@ -175,15 +187,15 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            var scores = WeightedScores(q, bounds.ChildMax, bounds.ChildMin);
+            var scores = ChildScores(mask, WeightedScores(q, bounds.ChildMax, bounds.ChildMin), Weight);
             return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
         }
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
         var both = WeightedScores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
-        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
-        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
+        var parentScores = ParentScores(mask, _ctx.Slice(both, 1, 0, parents), Weight);  // [kvh, parents]
+        var childScores = ChildScores(mask, _ctx.Slice(both, 1, parents, children), Weight);  // [kvh, children]
         var parentPick = SecretSelection.PickWithForced(_ctx, parentScores, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
         if (k2 >= candidates) return new Choice(AllCandidates(parentPick, k1, per, parents, children, lastParentChildren));
         // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
@@ -204,7 +216,7 @@ public sealed class PrivateCachePolicy
     }
 
     /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
-    private SecretTensor? SelectChildrenByRank(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private SecretTensor? SelectChildrenByRank(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
@@ -213,7 +225,7 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, bounds.ChildMax, bounds.ChildMin), children), flat);
+            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds.ChildMax, bounds.ChildMin)), children), flat);
         }
 
         int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
@@ -223,12 +235,12 @@ public sealed class PrivateCachePolicy
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
         if (k1 >= parents && k2 >= children) return null;
         if (k1 >= parents)
-            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, bounds.ChildMax, bounds.ChildMin), children), k2);
+            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds.ChildMax, bounds.ChildMin)), children), k2);
 
         // Both levels' scores in one product (the children's are used at level 2).
         var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
-        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
-        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
+        var parentScores = ParentScores(mask, _ctx.Slice(both, 1, 0, parents));          // [kvh, parents]
+        var childScores = ChildScores(mask, _ctx.Slice(both, 1, parents, children));     // [kvh, children]
         // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
         // the candidates of level 2: slot b·per + j is child j of the parent of rank b.
         var parentPick = SecretSelection.TopKOneHot(_ctx, Force(parentScores, parents), k1);     // [kvh, k1, parents]
