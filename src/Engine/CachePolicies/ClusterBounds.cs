@@ -8,9 +8,10 @@ namespace PrivateInference.Engine.CachePolicies;
 /// </summary>
 public sealed class ClusterBounds(int headSize, int childSize)
 {
-    /// <summary>Subtracted from the bound score of a cluster whose slots were all dropped: so far below any bound score
-    /// (they stay under 256 in magnitude) that such a cluster loses to every other, and half the padding's exclusion
-    /// (1024 in <see cref="PrivateCachePolicy"/>), so that padding still loses to it.</summary>
+    /// <summary>Subtracted from the bound score of a cluster whose slots were all dropped, so that it loses to every
+    /// other while bound scores stay below 256 in magnitude (assumed, as the selection's forcing constants assume them
+    /// small; not checked), and half the padding's exclusion (1024 in <see cref="PrivateCachePolicy"/>), so that padding
+    /// still loses to it.</summary>
     public const int EmptyPenalty = 512;
 
     private readonly List<float[]> _min = [];
