@@ -8,11 +8,10 @@ namespace PrivateInference.Engine.CachePolicies;
 /// </summary>
 public sealed class ClusterBounds(int headSize, int childSize)
 {
-    /// <summary>Subtracted from the bound score of a cluster whose slots were all dropped, so that it loses to every
-    /// other while bound scores stay below 256 in magnitude (assumed, as the selection's forcing constants assume them
-    /// small; not checked), and half the padding's exclusion (1024 in <see cref="PrivateCachePolicy"/>), so that padding
-    /// still loses to it.</summary>
-    public const int EmptyPenalty = 512;
+    /// <summary>Subtracted from the bound score of a cluster whose slots were all dropped: it then ranks below every
+    /// other (whatever the scores' scale: this side's queries lack the 1/√head_size the private ones carry), as
+    /// <see cref="ThresholdMask.EmptyPenalty"/> ranks it on shares.</summary>
+    public const double EmptyPenalty = 1e9;
 
     private readonly List<float[]> _min = [];
     private readonly List<float[]> _max = [];

@@ -14,7 +14,8 @@ namespace PrivateInference.Engine.CachePolicies;
 /// no byte, at every decode step.
 /// Dynamic selection should not spend its budget on clusters whose slots were all dropped: whether each whole cluster
 /// of the slots holds a valid one is computed once (<see cref="Create"/>), and such a cluster's bound score is lowered
-/// by <see cref="ClusterBounds.EmptyPenalty"/> (<see cref="PenalizeEmpty"/>, local), as the plaintext bounds do.
+/// by <see cref="EmptyPenalty"/> (<see cref="PenalizeEmpty"/>, local), so that it ranks below every other, as in the
+/// plaintext bounds (<see cref="ClusterBounds.EmptyPenalty"/>).
 /// </summary>
 /// <param name="Valid">secret bits [slots] (scale 0), slot order as the compacted cache.</param>
 /// <param name="Occupied">per cluster size (child, parent): secret bits [whole clusters] (scale 0), 1 where the cluster
@@ -25,6 +26,11 @@ public sealed record ThresholdMask(SecretTensor Valid, IReadOnlyDictionary<int, 
     public const int DroppedScore = -(1 << MpcContext.NonlinearRangeLog2);
 
     public int Slots => Valid.Length;
+
+    /// <summary>What a cluster of dropped slots only loses: it then ranks below every valid cluster while bound scores on
+    /// shares stay within ±512 (an empty cluster's own score is 0), the same range the rank selection's padding
+    /// exclusion (1024) already needs; and padding still ranks below it. stories260K's reach about 280.</summary>
+    public const int EmptyPenalty = 512;
 
     /// <summary>The mask of <paramref name="valid"/> with the occupancy of the whole child and parent clusters of the
     /// slots: [Σ v ≥ 1] per cluster, one comparison batch (once per layer, at the end of the prefill).</summary>
@@ -48,13 +54,13 @@ public sealed record ThresholdMask(SecretTensor Valid, IReadOnlyDictionary<int, 
     }
 
     /// <summary>Bound scores [kvh, clusters] of clusters of <paramref name="size"/> tokens over the cache (times
-    /// <paramref name="weight"/>), lowered by <paramref name="weight"/>·<see cref="ClusterBounds.EmptyPenalty"/> where
-    /// every slot of a whole cluster was dropped (local).</summary>
+    /// <paramref name="weight"/>: the tournament's scores carry A + B), lowered by <paramref name="weight"/>·<see
+    /// cref="EmptyPenalty"/> where every slot of a whole cluster was dropped (local).</summary>
     public SecretTensor PenalizeEmpty(MpcContext ctx, SecretTensor scores, int size, int weight = 1)
     {
         if (!Occupied.TryGetValue(size, out var occupied)) return scores;
         int clusters = scores.LastDim, whole = occupied.Length;
-        var penalty = ctx.MulPublicInt(ctx.AddPublic(occupied, -1), (long)ClusterBounds.EmptyPenalty * weight);
+        var penalty = ctx.MulPublicInt(ctx.AddPublic(occupied, -1), (long)EmptyPenalty * weight);
         return ctx.Add(scores, ctx.Rearrange(penalty, Enumerable.Range(0, clusters).Select(c => c < whole ? c : -1).ToArray(), clusters));
     }
 
