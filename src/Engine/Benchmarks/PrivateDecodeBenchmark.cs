@@ -46,6 +46,10 @@ public static class PrivateDecodeBenchmark
             keys.Add(ctx.Input(PartyIds.Client, [c.KvHeads, kept, c.HeadSize], Random(c.KvHeads * kept * c.HeadSize)));
             values.Add(ctx.Input(PartyIds.Client, [c.KvHeads, kept, c.HeadSize], Random(c.KvHeads * kept * c.HeadSize)));
         }
+        // Static eviction by threshold: random validity bits for the kept slots (the step's cost does not depend on them).
+        if (cache is { UsesStaticEviction: true, StaticThreshold: not null })
+            for (int l = 0; l < c.Layers; l++)
+                policy!.FillMaskForBenchmark(l, ctx.LessThanZero(ctx.Input(PartyIds.Client, [kept], Random(kept))));
         result.Setup = ctx.Channel.Total - before;
 
         var model = new PrivateTransformer(ctx, c, weights, policy);

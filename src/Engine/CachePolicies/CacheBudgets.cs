@@ -1,3 +1,5 @@
+using PrivateInference.Protocols.FixedPoint;
+
 namespace PrivateInference.Engine.CachePolicies;
 
 /// <summary>
@@ -13,6 +15,17 @@ public static class CacheBudgets
     /// <summary>Prompt tokens kept by static eviction.</summary>
     public static int StaticKept(CachePolicyOptions o, int promptLength) =>
         Math.Clamp(Math.Max((int)Math.Ceiling(o.StaticKeep * promptLength), o.MinTokens), 1, promptLength);
+
+    /// <summary>Static eviction by threshold: the bound a prompt token's window sum (its attention summed over the
+    /// <paramref name="heads"/> and the window's queries) must reach to pass, T·H·W on the fixed-point grid of
+    /// <paramref name="fracBits"/> (rounded as the private encoding rounds: to nearest, ties to even). Both sides compare
+    /// the sum, not the average, against this one number, so that neither divides and a sum on the grid decides alike:
+    /// a token passes when its sum is at least the bound.</summary>
+    public static double ThresholdSum(CachePolicyOptions o, int heads, int windowQueries, int fracBits)
+    {
+        double t = o.StaticThreshold ?? throw new InvalidOperationException("static eviction by ratio has no threshold");
+        return unchecked((long)FixedPointEncoding.Encode(t * heads * windowQueries, fracBits)) / Math.Pow(2, fracBits);
+    }
 
     public static int Clusters(int length, int clusterSize) => (length + clusterSize - 1) / clusterSize;
 

@@ -47,6 +47,12 @@ public sealed record CachePolicyOptions
     /// with level 2's 20%, attends about 6% of a long context, the paper's 3–6%; short prompts are protected by
     /// <see cref="MinTokens"/>.</summary>
     public double StaticKeep { get; init; } = 0.3;
+    /// <summary>Static eviction by threshold (the paper's rule) on top of the ratio: of the public number of prompt
+    /// slots the ratio keeps (<see cref="StaticKeep"/> and <see cref="MinTokens"/>, chosen by the same top-k), the
+    /// ones whose attention averaged over heads and the window's queries is below this are masked out of every later
+    /// attention; on shares which slots pass, and how many, stays secret (a validity bit per slot). Null: the ratio
+    /// alone. Give keep=1 for the paper's rule with no cap below the prompt.</summary>
+    public double? StaticThreshold { get; init; }
     /// <summary>Level-1 cluster size (tokens).</summary>
     public int ClusterSize { get; init; } = 32;
     /// <summary>Level-2 (child) cluster size; must divide <see cref="ClusterSize"/>.</summary>
@@ -107,7 +113,8 @@ public sealed record CachePolicyOptions
     public bool UsesDynamicSelection => Kind is CachePolicyKind.MpCache or CachePolicyKind.Dynamic;
 
     /// <summary>Parses `full`, `mpcache`, `static`, `dynamic`, `topk`, `h2o`, optionally with `:key=value,...`
-    /// overrides (keys: keep, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline, min, select).</summary>
+    /// overrides (keys: keep, threshold, window, cluster, child, l1, l2, alpha, hierarchy, sharing, baseline, min,
+    /// select).</summary>
     public static CachePolicyOptions Parse(string spec)
     {
         var (name, args) = spec.IndexOf(':') is int i and >= 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
@@ -133,6 +140,7 @@ public sealed record CachePolicyOptions
             options = key switch
             {
                 "keep" => options with { StaticKeep = Fraction(key, value) },
+                "threshold" => options with { StaticThreshold = Fraction(key, value) },
                 "window" => options with { ObservationWindow = Fraction(key, value) },
                 "cluster" => options with { ClusterSize = Count(key, value) },
                 "child" => options with { ChildClusterSize = Count(key, value) },
@@ -164,6 +172,8 @@ public sealed record CachePolicyOptions
 
     public void Validate()
     {
+        if (StaticThreshold is not null && !UsesStaticEviction)
+            throw new InputException($"cache policy option threshold is for static eviction (mpcache, static), not {Kind.ToString().ToLowerInvariant()}");
         if (ClusterSize < 1 || ChildClusterSize < 1 || ClusterSize % ChildClusterSize != 0)
             throw new InputException($"cluster size {ClusterSize} must be a positive multiple of the child size {ChildClusterSize}");
     }
@@ -173,7 +183,7 @@ public sealed record CachePolicyOptions
         CachePolicyKind.Full => "full",
         CachePolicyKind.TopK => $"topk(keep {BaselineKeep})",
         CachePolicyKind.H2O => $"h2o(keep {BaselineKeep})",
-        _ => $"{Kind.ToString().ToLowerInvariant()}(static {StaticKeep} of prompt, window {ObservationWindow}, clusters {ClusterSize}/{ChildClusterSize}, " +
+        _ => $"{Kind.ToString().ToLowerInvariant()}(static {StaticKeep} of prompt{(StaticThreshold is { } t ? $", those below attention {t} masked" : "")}, window {ObservationWindow}, clusters {ClusterSize}/{ChildClusterSize}, " +
              $"l1 {Level1Keep}, l2 {Level2Keep}, a {Alpha}, at least {MinTokens} tokens, {Selection.ToString().ToLowerInvariant()} selection{(Hierarchy ? "" : ", no hierarchy")}{(IndexSharing ? "" : ", no index sharing")})",
     };
 

@@ -1,4 +1,5 @@
 using PrivateInference.Engine.Models;
+using PrivateInference.Protocols.FixedPoint;
 
 namespace PrivateInference.Engine.CachePolicies;
 
@@ -6,7 +7,9 @@ namespace PrivateInference.Engine.CachePolicies;
 /// The plaintext simulation of every cache policy, for accuracy: the prompt (positions &lt; prompt length) is
 /// prefilled with full causal attention; from the first decode position on, each layer attends only to what the
 /// policy keeps. Selection is recomputed for every layer and position from the same public budgets the private
-/// version uses.
+/// version uses. With a threshold, static eviction keeps the ratio's slots and drops (from every later attention and
+/// from the cluster bounds, where a dropped slot counts as a zero key) those whose window sum is below the bound, as
+/// the private version masks them.
 /// </summary>
 public sealed class PlainCachePolicy : IAttentionPolicy
 {
@@ -15,6 +18,9 @@ public sealed class PlainCachePolicy : IAttentionPolicy
     private readonly int _prompt;
     private readonly int _window;
     private readonly double[][] _scores;          // [layer][position]: static-eviction or H2O accumulated attention
+    private readonly double[][]? _windowSums;     // [layer][position]: the window's attention summed (threshold only)
+    private readonly double _thresholdSum;        // the bound a window sum must reach (threshold only)
+    private readonly bool[]?[] _dropped;           // [layer][position]: kept slots below the threshold
     private readonly List<int>?[] _kept;           // [layer]: kept cache positions, ascending (after static eviction)
     private readonly ClusterBounds[][] _bounds;    // [layer][kv head] over the kept cache
     private readonly HashSet<int>[] _h2oEvicted;
@@ -23,7 +29,8 @@ public sealed class PlainCachePolicy : IAttentionPolicy
     private readonly int[] _attendedCount;
     private int _selectionPos = -1;
 
-    public PlainCachePolicy(LlamaConfig config, CachePolicyOptions options, int promptLength)
+    /// <param name="fracBits">the fixed-point grid the private version compares the threshold on (the private default).</param>
+    public PlainCachePolicy(LlamaConfig config, CachePolicyOptions options, int promptLength, int fracBits = FixedPointEncoding.DefaultFractionalBits)
     {
         if (promptLength < 1) throw new ArgumentOutOfRangeException(nameof(promptLength));
         _o = options;
@@ -32,6 +39,12 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         _window = CacheBudgets.ObservationQueries(options, promptLength);
         _scores = Enumerable.Range(0, config.Layers).Select(_ => new double[config.SeqLen]).ToArray();
         _kept = new List<int>?[config.Layers];
+        _dropped = new bool[]?[config.Layers];
+        if (options is { UsesStaticEviction: true, StaticThreshold: not null })
+        {
+            _windowSums = Enumerable.Range(0, config.Layers).Select(_ => new double[promptLength]).ToArray();
+            _thresholdSum = CacheBudgets.ThresholdSum(options, config.Heads, _window, fracBits);
+        }
         _bounds = Enumerable.Range(0, config.Layers)
             .Select(_ => Enumerable.Range(0, config.KvHeads).Select(_ => new ClusterBounds(config.HeadSize, options.ChildClusterSize)).ToArray()).ToArray();
         _h2oEvicted = Enumerable.Range(0, config.Layers).Select(_ => new HashSet<int>()).ToArray();
@@ -39,6 +52,10 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         _attended = Enumerable.Range(0, config.KvHeads).Select(_ => new int[config.SeqLen]).ToArray();
         _attendedCount = new int[config.KvHeads];
     }
+
+    /// <summary>The prompt positions static eviction kept in <paramref name="layer"/> (null before its first decode step),
+    /// and their window sums against the threshold's bound (for the equivalence tests: how far each lies from it).</summary>
+    internal (IReadOnlyList<int>? Kept, double[]? WindowSums, double Bound) StaticSlots(int layer) => (_kept[layer], _windowSums?[layer], _thresholdSum);
 
     /// <summary>Tokens attended per KV head at the last layer processed (for reporting).</summary>
     public int AttendedCount(int kvHead) => _attendedCount[kvHead];
@@ -59,7 +76,7 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         var kept = KeptCache(layer, pos, keys);
         if (!_o.UsesDynamicSelection || CacheBudgets.SelectsEverything(_o, kept.Count))
         {
-            for (int g = 0; g < _c.KvHeads; g++) SetPositions(g, kept, null);
+            for (int g = 0; g < _c.KvHeads; g++) SetPositions(g, kept, null, _dropped[layer]);
             return;
         }
         int selector = CacheBudgets.SelectingLayer(_o, layer, _c.Layers);
@@ -77,7 +94,7 @@ public sealed class PlainCachePolicy : IAttentionPolicy
             _selectionPos = pos;
             selector = layer;
         }
-        for (int g = 0; g < _c.KvHeads; g++) SetPositions(g, kept, _selectedIndices[selector][g]);
+        for (int g = 0; g < _c.KvHeads; g++) SetPositions(g, kept, _selectedIndices[selector][g], _dropped[layer]);
     }
 
     public ReadOnlySpan<int> AttendedPositions(int kvHead) => _attended[kvHead].AsSpan(0, _attendedCount[kvHead]);
@@ -90,6 +107,8 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         double scale = 1.0 / _c.Heads / (_o.Kind == CachePolicyKind.H2O ? 1 : _window);
         var positions = AttendedPositions(head / _c.KvGroup);
         for (int i = 0; i < positions.Length; i++) _scores[layer][positions[i]] += probabilities[i] * scale;
+        if (_windowSums is not null && inWindow)
+            for (int i = 0; i < positions.Length; i++) _windowSums[layer][positions[i]] += probabilities[i];
     }
 
     /// <summary>The layer's kept cache: the prompt tokens static eviction kept (or the whole prompt), then every token
@@ -103,6 +122,12 @@ public sealed class PlainCachePolicy : IAttentionPolicy
                 ? TopPositions(_scores[layer], _prompt, CacheBudgets.StaticKept(_o, _prompt))
                 : Enumerable.Range(0, _prompt).ToList();
             _kept[layer] = kept;
+            if (_windowSums is not null)
+            {
+                var dropped = new bool[_c.SeqLen];
+                foreach (var p in kept) dropped[p] = _windowSums[layer][p] < _thresholdSum;
+                _dropped[layer] = dropped;
+            }
             foreach (var p in kept) AppendBounds(layer, p, keys);
         }
         while (kept[^1] < pos)
@@ -114,10 +139,13 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         return kept;
     }
 
+    /// <summary>A dropped slot's key enters the bounds as zeros (the private cache holds zeros there), marked dropped so
+    /// that a cluster of dropped slots only is not preferred.</summary>
     private void AppendBounds(int layer, int position, ReadOnlySpan<float> keys)
     {
+        bool dropped = _dropped[layer] is { } d && d[position];
         for (int g = 0; g < _c.KvHeads; g++)
-            _bounds[layer][g].Append(keys.Slice(position * _c.KvDim + g * _c.HeadSize, _c.HeadSize));
+            _bounds[layer][g].Append(dropped ? new float[_c.HeadSize] : keys.Slice(position * _c.KvDim + g * _c.HeadSize, _c.HeadSize), !dropped);
     }
 
     private void SelectTopK(int pos, ReadOnlySpan<float> queries, ReadOnlySpan<float> keys)
@@ -175,15 +203,15 @@ public sealed class PlainCachePolicy : IAttentionPolicy
         _attendedCount[g] = length;
     }
 
-    private void SetPositions(int g, List<int> kept, List<int>? indices)
+    /// <summary>Attend to <paramref name="kept"/> (or its entries at <paramref name="indices"/>) but the dropped positions.</summary>
+    private void SetPositions(int g, List<int> kept, List<int>? indices, bool[]? dropped = null)
     {
-        if (indices == null)
+        int count = 0, total = indices?.Count ?? kept.Count;
+        for (int i = 0; i < total; i++)
         {
-            kept.CopyTo(_attended[g]);
-            _attendedCount[g] = kept.Count;
-            return;
+            int position = indices is null ? kept[i] : kept[indices[i]];
+            if (dropped is null || !dropped[position]) _attended[g][count++] = position;
         }
-        for (int i = 0; i < indices.Count; i++) _attended[g][i] = kept[indices[i]];
-        _attendedCount[g] = indices.Count;
+        _attendedCount[g] = count;
     }
 }

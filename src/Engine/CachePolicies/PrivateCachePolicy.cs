@@ -23,6 +23,7 @@ public sealed class PrivateCachePolicy
     private readonly ClusterKeyBounds?[] _bounds;            // [layer]: bounds of every child and parent cluster
     private readonly int[] _boundsLength;                    // [layer]: cache length the bounds describe
     private readonly Selection?[] _selections;               // [layer]: this step's selection, for the layers that share it
+    private readonly ThresholdMask?[] _masks;                // [layer]: static eviction by threshold's validity bits
     private int _step;
 
     /// <summary>A step's choice of child clusters; a null one-hot means all of them (decided publicly).</summary>
@@ -48,23 +49,60 @@ public sealed class PrivateCachePolicy
         _bounds = new ClusterKeyBounds?[config.Layers];
         _boundsLength = new int[config.Layers];
         _selections = new Selection?[config.Layers];
+        _masks = new ThresholdMask?[config.Layers];
     }
 
     public int PromptLength => _prompt;
 
-    /// <summary>Look-once static eviction at the end of the private prefill: scores each prompt token by the attention
-    /// the window's queries give it (summed over heads and queries; the plaintext averages, which ranks the same),
-    /// keeps the public budget, and compacts keys and values [kvh, P, hs] in position order.</summary>
-    public (SecretTensor Keys, SecretTensor Values) AfterPrefill(SecretTensor probs, SecretTensor keys, SecretTensor values)
+    /// <summary>Look-once static eviction at the end of the private prefill of <paramref name="layer"/>: scores each
+    /// prompt token by the attention the window's queries give it (summed over heads and queries; the plaintext
+    /// averages, which ranks the same), keeps the public budget, and compacts keys and values [kvh, P, hs] in position
+    /// order. With a threshold the same slots are kept, each with a secret validity bit [sum ≥ T·H·W]
+    /// (<see cref="CacheBudgets.ThresholdSum"/>); a slot below it holds a zero key and value, and later attention masks
+    /// it (<see cref="MaskDropped"/>). Nothing is opened: shapes and messages depend on the public budget only.</summary>
+    public (SecretTensor Keys, SecretTensor Values) AfterPrefill(int layer, SecretTensor probs, SecretTensor keys, SecretTensor values)
     {
         if (!_o.UsesStaticEviction) return (keys, values);
         using var scope = _ctx.Scope("static_eviction");
         int p = _prompt, w = CacheBudgets.ObservationQueries(_o, p), budget = CacheBudgets.StaticKept(_o, p), h = _c.Heads;
-        if (budget >= p) return (keys, values);
+        bool threshold = _o.StaticThreshold is not null;
+        if (budget >= p && !threshold) return (keys, values);
         var window = _ctx.Slice(_ctx.Reshape(probs, h, p, p), 1, p - w, w);           // [H, W, P]
         var score = _ctx.Sum(_ctx.Transpose(_ctx.Reshape(window, h * w, p)));          // [P]
-        var oneHot = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget);
-        return GatherTokens(_ctx.Reshape(oneHot, budget, p), keys, values);
+        if (!threshold)
+        {
+            var oneHot = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget);
+            return GatherTokens(_ctx.Reshape(oneHot, budget, p), keys, values);
+        }
+        // [sum ≥ bound] = 1 − [sum − bound < 0], exact on the ring (the bound is on the f grid, so encoding it is exact).
+        var passes = _ctx.DRelu(_ctx.AddPublic(score, -CacheBudgets.ThresholdSum(_o, h, w, _ctx.FracBits)));   // [P], scale 0
+        if (budget >= p)
+        {
+            // Every prompt token keeps its slot: the dropped ones' keys and values become zeros (bit × value, one round).
+            _masks[layer] = ThresholdMask.Create(_ctx, passes, _o.ChildClusterSize, _o.ClusterSize);
+            var bits = _ctx.Reshape(passes, 1, p, 1);
+            var zeroed = _ctx.MulBatch([keys, values], [bits, bits]);
+            return (zeroed[0], zeroed[1]);
+        }
+        var rows = SecretSelection.Compact(_ctx, SecretSelection.TopKMask(_ctx, _ctx.Reshape(score, 1, p), budget), budget, _ctx.Reshape(passes, 1, p));
+        var compact = _ctx.Reshape(rows, budget, p);                                   // a dropped slot's row is zeros
+        _masks[layer] = ThresholdMask.Create(_ctx, _ctx.Reshape(_ctx.Sum(compact), budget), _o.ChildClusterSize, _o.ClusterSize);  // a row's sum: its validity
+        return GatherTokens(compact, keys, values);
+    }
+
+    /// <summary>Scores [kvh, rows, n] of a decode step over the layer's cache with the slots static eviction by
+    /// threshold dropped at the softmax's masked value (local; unchanged without a threshold).</summary>
+    public SecretTensor MaskDropped(int layer, SecretTensor scores) => _masks[layer] is { } mask ? mask.Apply(_ctx, scores) : scores;
+
+    /// <summary>The validity bits of the layer's kept slots (for the equivalence tests; null: nothing masked).</summary>
+    internal SecretTensor? Validity(int layer) => _masks[layer]?.Valid;
+
+    /// <summary>Benchmark set-up only: the layer's kept slots carry these validity bits [slots] (scale 0), as if static
+    /// eviction by threshold had run (the decode step's cost does not depend on them).</summary>
+    public void FillMaskForBenchmark(int layer, SecretTensor valid)
+    {
+        if (_o.StaticThreshold is null) throw new InvalidOperationException("static eviction by ratio masks nothing");
+        _masks[layer] = ThresholdMask.Create(_ctx, valid, _o.ChildClusterSize, _o.ClusterSize);
     }
 
     /// <summary>The child clusters a decode step attends to (null: all of them, decided publicly). <paramref name="queries"/>
@@ -86,7 +124,7 @@ public sealed class PrivateCachePolicy
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
             selection = shared;
         else
-            selection = _selections[layer] = new Selection(_step, SelectChildren(queries, bounds, n, children, tokenScores));
+            selection = _selections[layer] = new Selection(_step, SelectChildren(_masks[layer], queries, bounds, n, children, tokenScores));
         return selection.Choice is not { } choice ? null
             : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize,
                 selector == layer ? choice.Chosen : null);
@@ -112,22 +150,34 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        var choice = SelectChildren(queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
+        var choice = SelectChildren(_masks[layer], queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
         return new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, _o.ClusterSize).ChildOneHot(_ctx);
     }
 
     /// <summary>The selected children's one-hot [kvh, k2, children] in rank order, or null when every child is kept.
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
-    /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext.</summary>
-    private Choice? SelectChildren(SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
+    /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext. With a
+    /// threshold's <paramref name="mask"/>, clusters of dropped slots only score less (<see cref="ThresholdMask.PenalizeEmpty"/>).</summary>
+    private Choice? SelectChildren(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
         _o.Selection == SelectionMethod.Rank
-            ? SelectChildrenByRank(queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
-            : SelectChildrenByTournament(queries, bounds, n, children, tokenScores);
+            ? SelectChildrenByRank(mask, queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
+            : SelectChildrenByTournament(mask, queries, bounds, n, children, tokenScores);
+
+    /// <summary>Child-cluster bound scores [kvh, children] (times <paramref name="weight"/>: A + B for the tournament's
+    /// weighted scores) with a threshold's empty clusters lowered.</summary>
+    private SecretTensor ChildScores(ThresholdMask? mask, SecretTensor scores, int weight = 1) => mask?.PenalizeEmpty(_ctx, scores, _o.ChildClusterSize, weight) ?? scores;
+
+    /// <summary>Parent-cluster bound scores [kvh, parents] (times <paramref name="weight"/>) with a threshold's empty
+    /// clusters lowered.</summary>
+    private SecretTensor ParentScores(ThresholdMask? mask, SecretTensor scores, int weight = 1) => mask?.PenalizeEmpty(_ctx, scores, _o.ClusterSize, weight) ?? scores;
+
+    /// <summary>The factor A + B of the tournament's weighted scores (<see cref="WeightedScores"/>).</summary>
+    private int Weight => _o.AlphaWeights.Max + _o.AlphaWeights.Min;
 
     /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
     /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
-    private Choice? SelectChildrenByTournament(SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores)
+    private Choice? SelectChildrenByTournament(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
@@ -137,7 +187,7 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            var scores = WeightedScores(q, bounds.ChildMax, bounds.ChildMin);
+            var scores = ChildScores(mask, WeightedScores(q, bounds.ChildMax, bounds.ChildMin), Weight);
             if (tokenScores is null || tokenScores.Scale != scores.Scale)
                 return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
             // The children's token scores ride through the tournament (no gather product after it).
@@ -149,8 +199,8 @@ public sealed class PrivateCachePolicy
         int candidates = (k1 - 1) * per + lastParentChildren;
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
         var both = WeightedScores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
-        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
-        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
+        var parentScores = ParentScores(mask, _ctx.Slice(both, 1, 0, parents), Weight);  // [kvh, parents]
+        var childScores = ChildScores(mask, _ctx.Slice(both, 1, parents, children), Weight);  // [kvh, children]
         // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
         // never candidates), row 1 the first.
         var byParent = _ctx.Reshape(Pad(_ctx.Reshape(childScores, kvh, children, 1), parents * per), kvh, parents, per);
@@ -188,7 +238,7 @@ public sealed class PrivateCachePolicy
     }
 
     /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
-    private SecretTensor? SelectChildrenByRank(SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private SecretTensor? SelectChildrenByRank(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
@@ -197,7 +247,7 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, bounds.ChildMax, bounds.ChildMin), children), flat);
+            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds.ChildMax, bounds.ChildMin)), children), flat);
         }
 
         int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
@@ -207,12 +257,12 @@ public sealed class PrivateCachePolicy
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
         if (k1 >= parents && k2 >= children) return null;
         if (k1 >= parents)
-            return SecretSelection.TopKOneHot(_ctx, Force(Scores(q, bounds.ChildMax, bounds.ChildMin), children), k2);
+            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds.ChildMax, bounds.ChildMin)), children), k2);
 
         // Both levels' scores in one product (the children's are used at level 2).
         var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
-        var parentScores = _ctx.Slice(both, 1, 0, parents);                               // [kvh, parents]
-        var childScores = _ctx.Slice(both, 1, parents, children);                         // [kvh, children]
+        var parentScores = ParentScores(mask, _ctx.Slice(both, 1, 0, parents));          // [kvh, parents]
+        var childScores = ChildScores(mask, _ctx.Slice(both, 1, parents, children));     // [kvh, children]
         // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
         // the candidates of level 2: slot b·per + j is child j of the parent of rank b.
         var parentPick = SecretSelection.TopKOneHot(_ctx, Force(parentScores, parents), k1);     // [kvh, k1, parents]

@@ -169,8 +169,10 @@ public static class SecretSelection
     }
 
     /// <summary>Secret one-hot [rows, k, n] whose row b picks the (b+1)-th kept item (ascending index) of a mask with
-    /// exactly k ones per row.</summary>
-    public static SecretTensor Compact(MpcContext ctx, SecretTensor mask, int k)
+    /// exactly k ones per row. With <paramref name="valid"/> (secret bits [rows, n]) a row whose item is not valid is all
+    /// zeros instead, so that it gathers zeros; the row's sum is then the item's validity bit. The AND of mask and
+    /// validity shares the round of the equality test's product, so it costs no round.</summary>
+    public static SecretTensor Compact(MpcContext ctx, SecretTensor mask, int k, SecretTensor? valid = null)
     {
         using var scope = ctx.Scope("select_compact");
         int n = mask.LastDim, rows = mask.Length / n;
@@ -187,7 +189,10 @@ public static class SecretSelection
         // product (no truncation at scale 0) and one comparison, instead of comparing d and −d.
         var p3 = ctx.Reshape(prefix, rows, 1, n);
         var d = ctx.AddPublic(ctx.Concat(Enumerable.Repeat(p3, k).ToArray(), 1), targets, [1, k, 1]);
-        var equal = ctx.LessThanZero(ctx.AddPublic(ctx.Mul(d, d), -1));
-        return ctx.Mul(equal, ctx.Reshape(mask, rows, 1, n));
+        // With validity, mask·valid rides in the same product round as d·d.
+        var products = valid is null ? [ctx.Mul(d, d)] : ctx.MulBatch([d, m2], [d, ctx.Reshape(valid, rows, n)]);
+        var kept = valid is null ? mask : products[1];
+        var equal = ctx.LessThanZero(ctx.AddPublic(products[0], -1));
+        return ctx.Mul(equal, ctx.Reshape(kept, rows, 1, n));
     }
 }

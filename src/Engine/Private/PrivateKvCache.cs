@@ -37,9 +37,10 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
         if (policy is not null && start >= policy.PromptLength)
         {
             if (t != 1) throw new InvalidOperationException("with a cache policy, tokens after the prompt run one at a time");
-            // Everything in the cache lies in this position's past. The scores of every cached token come first: the
-            // selection gathers its picked parents' tokens from them in a product it makes anyway.
-            var all = ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx));
+            // Everything in the cache lies in this position's past. The scores of every cached token come first (the
+            // slots static eviction by threshold dropped masked in them, locally): the selection carries the selected
+            // ones through its tournaments, so the attention needs no gather product of its own.
+            var all = policy.MaskDropped(layer, ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx)));
             return policy.Select(layer, queries, keys.Value, all) is { } selected
                 ? SelectedAttention(all, values, selected)
                 : ctx.MatMul(ctx.Softmax(all), values);
@@ -52,7 +53,7 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
         if (policy is not null && start == 0 && t == policy.PromptLength)
         {
             // The compacted cache is a new matrix: its rows' masks are opened once, here.
-            var (kept, keptValues) = policy.AfterPrefill(probs, keys.Value, values.Value);
+            var (kept, keptValues) = policy.AfterPrefill(layer, probs, keys.Value, values.Value);
             if (!ReferenceEquals(kept, keys.Value)) (_keys[layer], _values[layer]) = Grow(null, null, kept, keptValues);
         }
         return heads;

@@ -39,5 +39,15 @@ public sealed class CacheBudgetsTests
     }
 
     [Fact]
+    public void TheThresholdBoundIsTheSumOnTheFixedPointGrid()
+    {
+        // 0.3 · 4 heads · 1 query = 1.2, which is not on the 2^-16 grid: rounded to the nearest grid point, as encoded.
+        Assert.Equal(Math.Round(1.2 * 65536) / 65536, CacheBudgets.ThresholdSum(Defaults with { StaticThreshold = 0.3 }, 4, 1, 16));
+        Assert.Equal(78643 / 65536.0, CacheBudgets.ThresholdSum(Defaults with { StaticThreshold = 0.3 }, 4, 1, 16));
+        Assert.Equal(Math.Round(0.01 * 8 * 30 * 256) / 256, CacheBudgets.ThresholdSum(Defaults with { StaticThreshold = 0.01 }, 8, 30, 8));
+        Assert.Throws<InvalidOperationException>(() => CacheBudgets.ThresholdSum(Defaults, 4, 1, 16));
+    }
+
+    [Fact]
     public void ShortCachesAreNotSelectedFrom() => Assert.True(CacheBudgets.SelectsEverything(Defaults, 20));
 }

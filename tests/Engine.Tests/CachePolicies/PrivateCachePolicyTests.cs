@@ -117,4 +117,35 @@ public sealed class PrivateCachePolicyTests
         var results = InProcessPrivateRun.Generate(scheme, weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 6, cache: options);
         Assert.Equal(expected, results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)].Tokens);
     }
+
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void PrivateThresholdGenerationMatchesItsPlaintextSimulation(SchemeKind scheme)
+    {
+        var weights = Llama2cCheckpoint.Load(SharedAssets.ModelPath);
+        var tokenizer = Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
+        var text = string.Join("\n", TextChunks.Split(TextChunks.ReadUtf8(SharedAssets.DevTextPath)).Take(3))[..600];
+        var prompt = tokenizer.Encode(text);
+        // Of the ratio's 128 slots per layer, this threshold drops about two thirds, and it lies at least 1% (of the
+        // bound) from every kept slot's window sum in every layer: the private probabilities' fixed-point error would have
+        // to move a sum of 488 of them by 1% to decide a slot otherwise than the plaintext.
+        var options = CachePolicyOptions.Parse("mpcache:threshold=0.007");
+        var policy = new PlainCachePolicy(weights.Config, options, prompt.Count);
+        var expected = CachePolicyAccuracy.Greedy(new PlainTransformer(weights, attention: policy), prompt, prompt.Count, 6);
+        for (int l = 0; l < weights.Config.Layers; l++)
+        {
+            var (all, sums, bound) = policy.StaticSlots(l);
+            var kept = all!.Where(p => p < prompt.Count).ToList();
+            int dropped = kept.Count(p => sums![p] < bound);
+            Assert.True(dropped > 0 && dropped < kept.Count, $"layer {l}: {dropped} of {kept.Count} slots dropped");
+            Assert.True(kept.All(p => Math.Abs(sums![p] - bound) > 0.01 * bound), $"layer {l}: a window sum lies within 1% of the bound");
+        }
+        // The mask decides the text: with the ratio alone the same 6 tokens differ.
+        var ratio = new PlainTransformer(weights, attention: new PlainCachePolicy(weights.Config, CachePolicyOptions.Parse("mpcache"), prompt.Count));
+        Assert.NotEqual(CachePolicyAccuracy.Greedy(ratio, prompt, prompt.Count, 6), expected);
+
+        var results = InProcessPrivateRun.Generate(scheme, weights, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 6, cache: options);
+        Assert.Equal(expected, results[Array.IndexOf(InProcessPrivateRun.Participants, PartyIds.Client)].Tokens);
+    }
 }

@@ -37,23 +37,30 @@ public sealed class PrivateCachePolicyViewTests
         public void Dispose() => inner.Dispose();
     }
 
-    private static Recorder[] Views(double[] keys, double[] queries, int n)
+    /// <summary>What P0, P1 and P2 receive while the action that <paramref name="setUp"/> returns runs (the inputs
+    /// <paramref name="setUp"/> shares are not recorded).</summary>
+    private static Recorder[] Record(SchemeKind scheme, Func<MpcContext, Action> setUp)
     {
         var recorders = new ConcurrentDictionary<int, Recorder>();
-        var options = CachePolicyOptions.Parse("dynamic");
-        InProcessSession.Run(SchemeKind.ThreePc, InProcessSession.ComputeAndClient, ctx =>
+        InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
         {
-            bool client = ctx.PartyId == PartyIds.Client;
-            var k = ctx.Input(PartyIds.Client, [Shape.KvHeads, n, Shape.HeadSize], client ? keys : default);
-            var q = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? queries : default);
+            var measured = setUp(ctx);
             var rec = recorders[ctx.PartyId];
             rec.On = true;
-            new PrivateCachePolicy(ctx, Shape, options, promptLength: 1).SelectChildrenOneHot(0, q, k);
+            measured();
             rec.On = false;
             return 0;
         }, wrap: t => recorders[t.PartyId] = new Recorder(t));
         return [recorders[0], recorders[1], recorders[2]];
     }
+
+    private static Recorder[] Views(double[] keys, double[] queries, int n) => Record(SchemeKind.ThreePc, ctx =>
+    {
+        bool client = ctx.PartyId == PartyIds.Client;
+        var k = ctx.Input(PartyIds.Client, [Shape.KvHeads, n, Shape.HeadSize], client ? keys : default);
+        var q = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? queries : default);
+        return () => new PrivateCachePolicy(ctx, Shape, CachePolicyOptions.Parse("dynamic"), promptLength: 1).SelectChildrenOneHot(0, q, k);
+    });
 
     [Fact]
     public void PartiesSeeTheSameSizesAndUniformBytesForDifferentSelections()
@@ -64,8 +71,62 @@ public sealed class PrivateCachePolicyViewTests
         double[] early = Enumerable.Range(0, size).Select(i => (i / Shape.HeadSize) % n < n / 2 ? 1.0 : -1.0).ToArray();
         double[] late = early.Select(v => -v).ToArray();
         var queries = Enumerable.Repeat(0.5, Shape.KvHeads * Shape.KvGroup * Shape.HeadSize).ToArray();
-        var a = Views(early, queries, n);
-        var b = Views(late, queries, n);
+        AssertAlike(Views(early, queries, n), Views(late, queries, n));
+    }
+
+    /// <summary>Static eviction by threshold and the decode step after it, for a prompt where every kept slot passes
+    /// and one where a single one does: nothing a party receives depends on how many pass.</summary>
+    [Theory]
+    [InlineData(SchemeKind.ThreePc)]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    public void HowManySlotsPassTheThresholdDoesNotShowInWhatPartiesReceive(SchemeKind scheme)
+    {
+        const int p = 64;
+        var options = CachePolicyOptions.Parse("mpcache:keep=0.5,min=0,window=0.25,threshold=0.0078125");   // 1/128
+        // Uniform attention (1/64 each: all pass), or one token taking all but 1/1024 per other token (only it passes).
+        double[] Attention(bool uniform) => Enumerable.Range(0, Shape.Heads * p * p).Select(i =>
+        {
+            int row = i / p % p, t = i % p;
+            if (t > row) return 0.0;
+            return uniform ? 1.0 / (row + 1) : t == 0 ? 1 - row / 1024.0 : 1 / 1024.0;
+        }).ToArray();
+        var rng = new Random(3);
+        var keys = Enumerable.Range(0, Shape.KvHeads * (p + 1) * Shape.HeadSize).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var queries = Enumerable.Range(0, Shape.KvDim * Shape.KvGroup).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        Recorder[] View(bool uniform) => Record(scheme, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var k = ctx.Input(PartyIds.Client, [Shape.KvHeads, p + 1, Shape.HeadSize], client ? keys : default);
+            var a = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup * p, p], client ? Attention(uniform) : default);
+            var q = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup, Shape.HeadSize], client ? queries : default);
+            return () =>
+            {
+                var policy = new PrivateCachePolicy(ctx, Shape, options, p);
+                var prompt = ctx.Slice(k, 1, 0, p);
+                var (kept, _) = policy.AfterPrefill(0, a, prompt, prompt);
+                var cache = ctx.Concat([kept, ctx.Slice(k, 1, p, 1)], 1);
+                var selected = policy.Select(0, q, cache)!;
+                var scores = policy.MaskDropped(0, ctx.MatMul(q, ctx.Grow(null, cache), transposeB: true, truncate: false));
+                ctx.Softmax(selected.Gather(ctx, scores), selected.Valid(), [1, 1, selected.Tokens]);
+            };
+        });
+        AssertAlike(View(uniform: true), View(uniform: false));
+        // The premise: all 32 kept slots pass in one prompt, one slot in the other.
+        double Passing(bool uniform) => InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var prompt = ctx.Slice(ctx.Input(PartyIds.Client, [Shape.KvHeads, p + 1, Shape.HeadSize], client ? keys : default), 1, 0, p);
+            var a = ctx.Input(PartyIds.Client, [Shape.KvHeads, Shape.KvGroup * p, p], client ? Attention(uniform) : default);
+            var policy = new PrivateCachePolicy(ctx, Shape, options, p);
+            policy.AfterPrefill(0, a, prompt, prompt);
+            return ctx.Reveal(policy.Validity(0)!, PartyIds.Client)?.Sum() ?? 0;
+        })[3];
+        Assert.Equal(32, Passing(uniform: true));
+        Assert.Equal(1, Passing(uniform: false));
+    }
+
+    private static void AssertAlike(Recorder[] a, Recorder[] b)
+    {
         for (int p = 0; p < 3; p++)
         {
             Assert.Equal(a[p].Sizes, b[p].Sizes);
