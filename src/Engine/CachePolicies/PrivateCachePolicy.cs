@@ -191,7 +191,7 @@ public sealed class PrivateCachePolicy
             if (tokenScores is null || tokenScores.Scale != scores.Scale)
                 return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
             // The children's token scores ride through the tournament (no gather product after it).
-            var byChild = SelectedClusters.TokensByParent(_ctx, tokenScores, children, _o.ChildClusterSize);   // [kvh, children, c·G]
+            var byChild = SelectedClusters.TokensByCluster(_ctx, tokenScores, children, _o.ChildClusterSize);   // [kvh, children, c·G]
             var (oneHot, gathered) = SecretSelection.PickWithForced(_ctx, scores, byChild, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
             return new Choice(oneHot, Chosen: gathered);
         }
@@ -209,7 +209,7 @@ public sealed class PrivateCachePolicy
         // through level 1's tournament, and the picked children's through level 2's: the attention's gathers then
         // cost no product of their own.
         bool fuse = tokenScores is not null && tokenScores.Scale == byParent.Scale;
-        var payload = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByParent(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
+        var payload = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByCluster(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
         var (parentPick, picked) = SecretSelection.PickWithForced(_ctx, parentScores, payload, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
         var candidateScores = _ctx.Reshape(_ctx.Slice(picked, 2, 0, per), kvh, slots);      // [kvh, slots]
         int g = fuse ? tokenScores!.Shape[1] : 0, c = _o.ChildClusterSize;

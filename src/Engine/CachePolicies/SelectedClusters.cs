@@ -51,23 +51,23 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
         else
         {
             int k1 = Parents.Shape[1], parents = Parents.Shape[2];
-            var picked = ctx.MatMul(Parents, TokensByParent(ctx, scores, parents, ParentSize), truncate: false);           // [kvh, k1, P·G]
+            var picked = ctx.MatMul(Parents, TokensByCluster(ctx, scores, parents, ParentSize), truncate: false);           // [kvh, k1, P·G]
             slots = ctx.Reshape(picked, kvh, k1 * (ParentSize / ChildSize), ChildSize * g);           // [kvh, slots, c·G]
         }
         var chosen = ctx.MatMul(OneHot, slots, truncate: false);                                       // [kvh, k, c·G]
         return ctx.Transpose(ctx.Reshape(chosen, kvh, k * ChildSize, g));
     }
 
-    /// <summary>Token scores [kvh, G, n] laid out by parent cluster [kvh, parents, ParentSize·G], the padding past the
+    /// <summary>Token scores [kvh, G, n] laid out by cluster [kvh, clusters, size·G] (parents or children), the padding past the
     /// cache's end as shared zeros (never picked as a token: masked after the gather).</summary>
-    public static SecretTensor TokensByParent(MpcContext ctx, SecretTensor scores, int parents, int parentSize)
+    public static SecretTensor TokensByCluster(MpcContext ctx, SecretTensor scores, int clusters, int size)
     {
-        int kvh = scores.Shape[0], g = scores.Shape[1], n = scores.Shape[2], whole = parents * parentSize;
+        int kvh = scores.Shape[0], g = scores.Shape[1], n = scores.Shape[2], whole = clusters * size;
         var indices = new int[kvh * whole * g];
         for (int h = 0, at = 0; h < kvh; h++)
             for (int t = 0; t < whole; t++)
                 for (int j = 0; j < g; j++) indices[at++] = t < n ? (h * g + j) * n + t : -1;
-        return ctx.Rearrange(scores, indices, kvh, parents, parentSize * g);
+        return ctx.Rearrange(scores, indices, kvh, clusters, size * g);
     }
 
     /// <summary>Probabilities [kvh, G, k·ChildSize] of the selected tokens → [kvh, G, n] over the cached positions.</summary>
