@@ -11,10 +11,6 @@ public sealed partial class MpcContext
     /// <summary>Width of a comparison that is exact for every ring value.</summary>
     internal const int FullWidth = 63;
 
-    /// <summary>Shares of [x &lt; 0] (x read as a signed integer), in this scheme's form: the helper gate of
-    /// <see cref="Circuits.MaskedComparison"/> on the 2-out-of-2 form, three rounds (3pc: one more to convert back).</summary>
-    internal Share Msb(Share x) => FromPair(PairMsb(ToPair(x)));
-
     /// <summary>[x &lt; 0] on the 2-out-of-2 form, in sequential chunks of <see cref="ComparisonChunk"/> (each chunk repeats
     /// the rounds) so that memory stays bounded.</summary>
     private Share PairMsb(Share x)

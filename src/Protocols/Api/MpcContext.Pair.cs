@@ -40,8 +40,4 @@ public sealed partial class MpcContext
     private Share Finish(Pending p) => p.Bits == 0 ? p.Raw : _pair.Trunc(p.Raw, p.Bits);
 
     private static Pending Exact(Share x) => new(x, 0);
-
-    private Share ToPair(Share x) => _scheme.ToPair(x);
-
-    private Share FromPair(Share y) => _scheme.FromPair(y);
 }

@@ -81,12 +81,6 @@ public sealed partial class MpcContext : IDisposable
 
     private Share Zeros(int n) => Share.Empty(n, _scheme.Components);
 
-    private Share Constant(int n, ulong value)
-    {
-        var c = new ulong[n];
-        Array.Fill(c, value);
-        return _scheme.AddPublic(Zeros(n), c);
-    }
 
     /// <summary>Shares of a public tensor (local, no communication): for constants that must enter secret products,
     /// such as the public rows of a selection one-hot (scale 0).</summary>
