@@ -33,15 +33,24 @@ public sealed class PrivateRunResult
     public List<CommStats> DecodeSteps { get; } = [];
     /// <summary>The last decode step's communication per operation label (labels nest: "softmax" includes its "exp").</summary>
     public Dictionary<string, CommStats> LastStepByLabel { get; } = [];
+    /// <summary>The prefill's communication per operation label (labels nest as in <see cref="LastStepByLabel"/>).</summary>
+    public Dictionary<string, CommStats> PrefillByLabel { get; } = [];
 
     /// <summary>Keeps the per-label communication between two snapshots of the channel's counters.</summary>
-    public void RecordLastStep(IReadOnlyDictionary<string, CommStats> before, IReadOnlyDictionary<string, CommStats> after)
+    public void RecordLastStep(IReadOnlyDictionary<string, CommStats> before, IReadOnlyDictionary<string, CommStats> after) =>
+        Record(LastStepByLabel, before, after);
+
+    /// <summary>Keeps the prefill's per-label communication between two snapshots of the channel's counters.</summary>
+    public void RecordPrefill(IReadOnlyDictionary<string, CommStats> before, IReadOnlyDictionary<string, CommStats> after) =>
+        Record(PrefillByLabel, before, after);
+
+    private static void Record(Dictionary<string, CommStats> into, IReadOnlyDictionary<string, CommStats> before, IReadOnlyDictionary<string, CommStats> after)
     {
-        LastStepByLabel.Clear();
+        into.Clear();
         foreach (var (label, stats) in after)
         {
             var delta = before.TryGetValue(label, out var b) ? stats - b : stats;
-            if (delta.Rounds > 0 || delta.BytesSent > 0) LastStepByLabel[label] = delta;
+            if (delta.Rounds > 0 || delta.BytesSent > 0) into[label] = delta;
         }
     }
 }
@@ -79,11 +88,13 @@ public static class PrivateGeneration
         var model = new PrivateTransformer(ctx, config, weights, policy);
         var clock = Stopwatch.StartNew();
         var mark = ctx.Channel.Total;
+        var prefillBefore = ctx.Channel.ByLabel;
         double[]? logits;
         using (ctx.Scope("prefill"))
             logits = Step(ctx, model, config, client?.Prompt, run.PromptLength);
         result.PrefillMs = clock.Elapsed.TotalMilliseconds;
         result.Prefill = ctx.Channel.Total - mark;
+        result.RecordPrefill(prefillBefore, ctx.Channel.ByLabel);
 
         for (int produced = 0; ; )
         {

@@ -69,13 +69,17 @@ public sealed partial class MpcContext
     /// levels, nine rounds (four, twelve rounds, for many rows). Members must differ by less than 2^diffBits (raw); the
     /// keys size·x + index then fit ⌈log2 size⌉ + 1 bits more.
     /// </summary>
-    private Share MaxPair(Share x, int rows, int len, int diffBits)
+    /// <remarks>With <paramref name="coarse"/> = L &gt; 0 every level compares coarse keys (⌊x / 2^L⌋ up to a carry;
+    /// <see cref="Circuits.PermutedTournament.Level"/>): the result is a member within levels · 2^(L+1) of the
+    /// maximum, never above it, on keys L − 1 bits narrower.</remarks>
+    private Share MaxPair(Share x, int rows, int len, int diffBits, int coarse = 0)
     {
         var cur = x;
+        int keyBits = coarse > 0 ? diffBits - coarse + 1 : diffBits;     // ⌊x / 2^L⌋ plus a carry each
         while (len > 1)
         {
             int size = GroupSize(rows, len);
-            cur = _tour.Level(cur, rows, len, size, KeyWidth(diffBits, size));
+            cur = _tour.Level(cur, rows, len, size, KeyWidth(keyBits, size), coarse);
             len = (len + size - 1) / size;
         }
         return cur;

@@ -115,7 +115,7 @@ public sealed partial class MpcContext
         var cmp = new MaskedComparison(Channel, _keys.Fork());
         RoundSteps.Lockstep(Channel,
             PolySteps(prod, AtPolyScale(u, scale + sq), Approximations.Exp, Approximations.ExpHalfWidth, PolyScale, poly),
-            cmp.SignSteps(PairAddPublic(x, -ExpClamp, scale), WidthAt(NonlinearRangeLog2 + 1, scale), below, drop: Drop(scale)));
+            cmp.SignSteps(PairAddPublic(x, -ExpClamp, scale), WidthAt(NonlinearRangeLog2 + 1, scale), below, drop: Math.Max(0, scale + ClampResolutionLog2)));
         var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
         var p = poly.Value;
         for (int i = 0; i < sq; i++)
@@ -132,6 +132,14 @@ public sealed partial class MpcContext
     /// bytes, shrink accordingly. Inputs outside the domain compare wrongly.
     /// </summary>
     public const int NonlinearRangeLog2 = 20;
+
+    /// <summary>
+    /// The clamp test [x &lt; −16] of exp is exact for |x + 16| ≥ 2^-1 only: either answer is as good in between, where
+    /// e^x &lt; 1.2·10^-7 is as small as what the clamp itself cuts off (e^-16, below 2^-16) — kept, the interpolant is read at most 0.0625 beyond its interval
+    /// (|u| ≤ 1.375 against 1.3125: its last product's factor stays below 0.029 against the 0.031 its scale allows), or
+    /// dropped, an exact 0. 13 bits fewer than the sign resolution below, on every exponentiated score.
+    /// </summary>
+    private const int ClampResolutionLog2 = -1;
 
     /// <summary>Sign tests inside the nonlinear functions are exact down to |x| ≥ 2^-14 (real): below, either answer is
     /// as good (clamp, relu and |x| are continuous there, to within 2^-14); the low bits they skip save bytes.</summary>
@@ -390,7 +398,8 @@ public sealed partial class MpcContext
     /// <summary>
     /// Softmax along the last axis, for scores |x| &lt; 2^20. <paramref name="valid"/> (public, broadcast to x's shape by
     /// <paramref name="validShape"/>) marks positions that take part; the others get probability 0. Max by the
-    /// helper tournament, exp of x - max (&lt;= 0), row sums (still pending their truncation), one reciprocal per row on
+    /// helper tournament on coarse keys (a shift m within 0.25 below the maximum, <see cref="ShiftResolutionLog2"/>), exp of
+    /// x − m (&lt;= 0.25), row sums (still pending their truncation), one reciprocal per row on
     /// [1, n], one product.
     /// </summary>
     public SecretTensor Softmax(SecretTensor x, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
@@ -411,7 +420,10 @@ public sealed partial class MpcContext
             xp = _pair.AddPublic(xp.MulPublic(keep), low);
         }
         int diffBits = NonlinearRangeLog2 + 1 + sc;                // scores below 2^20 differ by less than 2^21
-        var max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits) : MaxPair(xp, rows, n, diffBits);
+        int coarse = ShiftCoarseness(sc, n);
+        Share max;
+        using (Scope("max"))
+            max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits, coarse) : MaxPair(xp, rows, n, diffBits, coarse);
         int hi = 1;
         while ((1 << hi) <= n) hi++;
         int sy = ReciprocalScale(0);
@@ -425,11 +437,37 @@ public sealed partial class MpcContext
             if (back[i] >= 0) positions.Add(i);
         }
         var rowOf = positions.Select(i => i / n).ToArray();
-        var ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc);
+        Pending ev, r;
+        using (Scope("exp"))
+            ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc);
         var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
-        var r = ReciprocalPair(sum, 0, hi + 1);
+        using (Scope("reciprocal"))
+            r = ReciprocalPair(sum, 0, hi + 1);
         var pv = Products((ev, new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
         return T(x.Shape, FracBits, _pair.Trunc(pv, sy).GatherOrZero(back), pair: true);
+    }
+
+    /// <summary>
+    /// Softmax's shift need not be the maximum: any m ≤ max with max − m small keeps e^(x − m) inside exp's domain
+    /// [−16, 5] and the row sums inside the reciprocal's [1, 2n). The tournament therefore compares coarse keys,
+    /// ⌊x · 2^6⌋ up to a carry (<see cref="Circuits.PermutedTournament.Level"/>): m is a score within 2^-5 per level of
+    /// the maximum, within 0.25 for rows of up to 2^14 (at most 8 levels with the chunked causal max), so x − m ≤ 0.25
+    /// and the row sum is below 1.29 n. The keys lose sc − 7 bits (25 at f = 16 on untruncated scores): the tournament's
+    /// per-bit vectors, most of its bytes and compute, shrink by about 45%.
+    /// </summary>
+    private const int ShiftResolutionLog2 = 6;
+
+    /// <summary>The low bits softmax's tournament ignores for rows of n scores at raw scale sc. At most Levels(n, 4) + 2
+    /// levels (groups of 4 bound every schedule; the causal chunks add up to two): past 8, each doubling of the levels
+    /// costs one bit of resolution, so the shift stays within 0.25 of the maximum.</summary>
+    private static int ShiftCoarseness(int sc, int n) => Math.Max(0, sc - ShiftResolutionLog2 - CeilLog2((Levels(n, 4) + 2 + 7) / 8));
+
+    /// <summary>Softmax's shift for the rows of x [..., n] with no mask (tests): a member of each row within 0.25 of its
+    /// maximum, never above it.</summary>
+    internal SecretTensor SoftmaxShift(SecretTensor x)
+    {
+        int n = x.LastDim, rows = x.Length / Math.Max(1, n);
+        return T(x.Shape[..^1], x.Scale, MaxPair(AsPair(x), rows, n, NonlinearRangeLog2 + 1 + x.Scale, ShiftCoarseness(x.Scale, n)), pair: true);
     }
 
     /// <summary>The value a masked score takes before the maximum (never the maximum of a row with a valid entry).</summary>
@@ -461,7 +499,7 @@ public sealed partial class MpcContext
     /// −2^20, like masked entries). About half the comparisons of a whole-row tournament under a causal mask, with the
     /// same maximum.
     /// </summary>
-    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int diffBits)
+    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int diffBits, int coarse)
     {
         int rows = x.Length / n;
         var chunks = new int[rows];
@@ -472,12 +510,12 @@ public sealed partial class MpcContext
             chunks[r] = Math.Max(1, (valid.Length + MaxChunk - 1) / MaxChunk);
             for (int j = 0; j < chunks[r] * MaxChunk; j++) first.Add(j < valid.Length ? valid[j] : -1);
         }
-        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, diffBits);
+        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, diffBits, coarse);
         int chunksWide = chunks.Max();
         var second = new int[rows * chunksWide];
         for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
             for (int j = 0; j < chunksWide; j++) second[r * chunksWide + j] = j < chunks[r] ? start + j : -1;
-        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, diffBits);
+        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, diffBits, coarse);
     }
 
     /// <summary>A gather by public indices with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>

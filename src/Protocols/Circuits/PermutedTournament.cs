@@ -17,8 +17,14 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
     private readonly BitwiseComparison _bits = new(channel, keys);
 
     /// <summary>Maxima of the groups of <paramref name="size"/> consecutive members (the last group of each row may be
-    /// smaller) of every row of x [rows, len]; returns [rows, groups]. Keys G·x must differ by less than 2^k.</summary>
-    public Share Level(Share x, int rows, int len, int size, int k) => Level(x, rows, len, size, k, arg: false, null, 0, out _, out _);
+    /// smaller) of every row of x [rows, len]; returns [rows, groups]. Keys G·x must differ by less than 2^k.
+    /// With <paramref name="coarse"/> = L &gt; 0 the keys are G·x' + index for x' = ⌊c / 2^L⌋ − ⌊ρ / 2^L⌋, which is
+    /// ⌊x / 2^L⌋ or one more (the carry out of the low bits of x + ρ): an exact comparison of coarser values, so the
+    /// order the helper sees is still a total order of distinct keys on shuffled slots. The winner is then a member
+    /// within 2^(L+1) of the group's maximum (x'_win ≥ x'_max, each x' within one of x / 2^L), for keys of k − L bits:
+    /// a maximum that only needs to be close (softmax's shift) at about half the bytes. x' needs k + L &lt; 64.</summary>
+    public Share Level(Share x, int rows, int len, int size, int k, int coarse = 0) =>
+        Level(x, rows, len, size, k, arg: false, null, 0, out _, out _, coarse);
 
     /// <summary>As <see cref="Level"/>, and the winners' one-hot [rows, len] in member order (ties to the lower index):
     /// the helper's returned slot one-hot, unshuffled locally by P0 and P1; a group of one is its own winner.
@@ -27,10 +33,11 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
     /// the helper's keys), the helper returns shares of the winner's σ, and the winner's payload is
     /// Σ_s onehot_s·(payload_s + σ_s) − σ_winner, local. A gather by the one-hot would take a product round after.</summary>
     public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot, Share? payload, int width, out Share winners) =>
-        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners);
+        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners, 0);
 
-    private Share Level(Share x, int rows, int len, int size, int k, bool arg, Share? payload, int width, out Share oneHot, out Share winners)
+    private Share Level(Share x, int rows, int len, int size, int k, bool arg, Share? payload, int width, out Share oneHot, out Share winners, int coarse)
     {
+        if (coarse < 0 || coarse + k >= 64) throw new ArgumentOutOfRangeException(nameof(coarse), "coarse keys need k + L < 64");
         int d = payload is null ? 0 : width;
         int groups = (len + size - 1) / size;
         var sizes = Enumerable.Range(0, groups).Select(g => Math.Min(size, len - g * size)).ToArray();
@@ -47,7 +54,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
         oneHot = None(rows * len);
         winners = None(rows * groups * d);
-        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d); return None(rows * groups); }
+        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d, coarse); return None(rows * groups); }
         if (!IsCompute) return None(rows * groups);
 
         // The members of each group in shuffled slot order (Fisher-Yates on the common draws).
@@ -96,8 +103,8 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 for (int a = 0; a < sizes[g]; a++)
                     for (int b = a + 1; b < sizes[g]; b++, q++)
                     {
-                        // key_a − key_b + 2^k, masked by size·(ρ_a − ρ_b)
-                        ulong v = mult * (c[s0 + a] - c[s0 + b]) + (ulong)(member[s0 + b] - member[s0 + a]) + offset;
+                        // key_a − key_b + 2^k, masked by size·(ρ_a − ρ_b) (coarse: by size·(⌊ρ_a / 2^L⌋ − ⌊ρ_b / 2^L⌋))
+                        ulong v = mult * ((c[s0 + a] >> coarse) - (c[s0 + b] >> coarse)) + (ulong)(member[s0 + b] - member[s0 + a]) + offset;
                         diff[q] = v;
                         beta[q] = ((v >> k) & 1) == 0;
                     }
@@ -158,7 +165,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         return One(max);
     }
 
-    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d)
+    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d, int coarse)
     {
         var rho = Draw(0, slots);
         var rho1 = Draw(1, slots);
@@ -177,7 +184,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 if (sizes[g] < 2) continue;
                 int s0 = r * slotsPerRow + slotStart[g];
                 for (int a = 0; a < sizes[g]; a++)
-                    for (int b = a + 1; b < sizes[g]; b++) masks.Add((ulong)size * (rho[s0 + a] - rho[s0 + b]));
+                    for (int b = a + 1; b < sizes[g]; b++) masks.Add((ulong)size * ((rho[s0 + a] >> coarse) - (rho[s0 + b] >> coarse)));
             }
         var mask = masks.ToArray();
         _bits.DealBits(mask, k);

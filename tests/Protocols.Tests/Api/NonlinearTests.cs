@@ -44,6 +44,41 @@ public class NonlinearTests(ITestOutputHelper output)
     public void Exp_clamps_very_negative_inputs_to_nearly_zero(SchemeKind scheme) =>
         Check(scheme, "exp tail", Sample(64, -(double)(1 << 20) + 1, -16), (c, t) => c.Exp(t), _ => 0, 2 * Ulp, 0);
 
+    /// <summary>The clamp's test is exact only for |x + 16| ≥ 1/2: in between either answer must stay within two ulp.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Exp_is_within_two_ulp_around_the_clamp(SchemeKind scheme) =>
+        Check(scheme, "exp at the clamp", Sample(400, -16.6, -15.4, -16, -16.5, -15.5), (c, t) => c.Exp(t), Math.Exp, 2 * Ulp, 0);
+
+    /// <summary>Softmax's shift by the coarse tournament: a member of each row, never above the row's maximum and
+    /// within 0.25 below it, on rows with near-ties, all-equal rows and the whole score range, across six levels.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Softmax_shift_is_a_member_within_a_quarter_below_the_maximum(SchemeKind scheme)
+    {
+        const int n = 3000;
+        var rng = Harness.FreshRng();
+        var rows = new List<double[]>
+        {
+            Harness.Uniform(rng, n, -20, 20),
+            Enumerable.Repeat(3.5, n).ToArray(),
+            Harness.Uniform(rng, n, -(1 << 19), 1 << 19),
+        };
+        var close = Harness.Uniform(rng, n, -30, -29);      // many members within 2^-4 of the maximum
+        for (int j = 0; j < 200; j++) close[rng.Next(n)] = 7 - j * 1e-4;
+        rows.Add(close);
+        var x = rows.SelectMany(r => r).ToArray();
+        var got = Harness.RunToClient(scheme, ctx => ctx.SoftmaxShift(ctx.Input(PartyIds.Client, [rows.Count, n], x)));
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var q = rows[r].Select(v => Harness.Quantize(v)).ToArray();
+            double max = q.Max();
+            output.WriteLine($"{scheme} row {r}: max {max}, shift {got[r]} ({max - got[r]:E2} below)");
+            Assert.Contains(got[r], q);
+            Assert.InRange(max - got[r], 0, 0.25);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Reciprocal_relative_error_is_below_1e3_on_1_to_4096(SchemeKind scheme) =>
