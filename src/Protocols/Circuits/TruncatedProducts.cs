@@ -15,8 +15,12 @@ internal sealed record Pending(Share Raw, int Bits);
 /// (a square: R² − 2κ R ρ + κ² ρ) needs only shares of the helper's mask products. So a chain of products costs one
 /// round per level instead of two (product, then truncation); only its end is truncated on its own. Every operand
 /// needs |Raw| &lt; 2^62, as for the truncation; the result is raw (its scale the sum of the operands' scales).
-/// Helper material per operand: ρ and R (2 words to P1); per product: 4 words (a square: 2). All of it depends on no
-/// data (preprocessing); online each of P0 and P1 sends one word per operand element.
+/// Helper material (to P1; P0's parts come from its key with the helper), in bytes, not words: a mask term multiplied
+/// by a public ±2^j is needed only modulo 2^(64−j) (<see cref="MaterialWidths"/>), so ρ is sent in ⌈(d + 1)/8⌉ bytes,
+/// R·ρ terms likewise, and ρ·ρ terms not at all when d_a + d_b ≤ 62; an exact operand (d = 0) is masked by r alone
+/// (M = r, both shares from the keys), with no material. Per truncated operand 8 + ⌈(d + 1)/8⌉ bytes (16 before);
+/// per product of two truncated operands about 14 (32), a square 11 (16). All of it depends on no data
+/// (preprocessing); online each of P0 and P1 sends one word per operand element.
 /// </summary>
 internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
 {
@@ -75,11 +79,11 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
         List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
     {
         // Draws in the helper's order: per operand (r, ρ, R) at P0 and r at P1; per product its mask terms at P0.
+        var widths = new MaterialWidths(pairs, cubes, operands, at);
         var r = new ulong[operands.Count][];
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
         var terms = new ulong[pairs.Count + cubes.Count][];
-        int corrections = 0;
         for (int u = 0; u < operands.Count; u++)
         {
             int n = operands[u].Raw.Length;
@@ -88,29 +92,39 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 var s = Draw(Helper, 3 * n);
                 r[u] = s[..n]; rho[u] = s[n..(2 * n)]; big[u] = s[(2 * n)..];
             }
-            else { r[u] = Draw(Helper, n); corrections += 2 * n; }
+            else r[u] = Draw(Helper, n);
         }
-        int TermCount(int q) => q >= pairs.Count ? CubeTerms : Square(pairs[q]) ? 2 : 4;
-        int Len(int q) => q >= pairs.Count ? cubes[q - pairs.Count].Square.Raw.Length : pairs[q].A.Raw.Length;
         for (int q = 0; q < terms.Length; q++)
         {
-            if (Me == 0) terms[q] = Draw(Helper, TermCount(q) * Len(q)); else corrections += TermCount(q) * Len(q);
+            if (Me != 0) continue;
+            int len = widths.Len(q);
+            terms[q] = Draw(Helper, widths.Terms(q).Length * len);
+            // A term of width 0 is 0 for both (P0's draw would survive a coefficient that does not vanish, 2^63 on an exact operand's ρ).
+            for (int j = 0; j < widths.Terms(q).Length; j++)
+                if (widths.Terms(q)[j] == 0) Array.Clear(terms[q], j * len, len);
         }
         if (Me == 1)
         {
-            var got = Ch.ReceiveUlongs(Helper, corrections);
-            int o = 0;
+            var got = new byte[widths.TotalBytes];
+            Ch.Receive(Helper, got);
+            var read = new MaterialReader(got);
             for (int u = 0; u < operands.Count; u++)
             {
                 int n = operands[u].Raw.Length;
-                rho[u] = got[o..(o + n)]; big[u] = got[(o + n)..(o + 2 * n)]; o += 2 * n;
+                rho[u] = read.Words(n, widths.RhoBytes(u));
+                big[u] = read.Words(n, widths.BigBytes(u));
             }
             for (int q = 0; q < terms.Length; q++)
             {
-                int len = TermCount(q) * Len(q);
-                terms[q] = got[o..(o + len)]; o += len;
+                int len = widths.Len(q);
+                var t = new ulong[widths.Terms(q).Length * len];
+                for (int j = 0; j < widths.Terms(q).Length; j++) read.Words(len, widths.Terms(q)[j]).CopyTo(t, j * len);
+                terms[q] = t;
             }
         }
+        // An exact operand is masked by r alone: M = r, ρ = 0 (its terms' widths are 0, so neither share matters there).
+        for (int u = 0; u < operands.Count; u++)
+            if (operands[u].Bits == 0) { big[u] = r[u]; rho[u] = new ulong[r[u].Length]; }
 
         int total = operands.Sum(o => o.Raw.Length);
         var masked = new ulong[total];
@@ -190,65 +204,52 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         List<Pending> operands, Dictionary<Pending, int> at)
     {
+        var widths = new MaterialWidths(pairs, cubes, operands, at);
+        var write = new MaterialWriter(widths.TotalBytes);
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
-        var send = new List<ulong[]>();
         for (int u = 0; u < operands.Count; u++)
         {
             int n = operands[u].Raw.Length, d = operands[u].Bits;
             var s0 = Draw(0, 3 * n);
             var r = Draw(1, n);
             rho[u] = new ulong[n]; big[u] = new ulong[n];
-            var c1 = new ulong[2 * n];
             for (int i = 0; i < n; i++)
             {
                 ulong ri = r[i] + s0[i];
-                rho[u][i] = ri >> 63;
-                big[u][i] = (ri & Low63) >> d;
-                c1[i] = rho[u][i] - s0[n + i];
-                c1[n + i] = big[u][i] - s0[2 * n + i];
+                // An exact operand: M = r, shared by the keys alone (R = r, ρ = 0).
+                rho[u][i] = d == 0 ? 0 : ri >> 63;
+                big[u][i] = d == 0 ? ri : (ri & Low63) >> d;
             }
-            send.Add(c1);
+            write.Corrections(rho[u], s0.AsSpan(n, n), widths.RhoBytes(u));
+            write.Corrections(big[u], s0.AsSpan(2 * n, n), widths.BigBytes(u));
         }
-        foreach (var p in pairs)
+        var v = new ulong[CubeTerms];
+        for (int q = 0; q < pairs.Count + cubes.Count; q++)
         {
-            int a = at[p.A], b = at[p.B], n = p.A.Raw.Length;
-            bool sq = Square(p);
-            int t = sq ? 2 : 4;
-            var s0 = Draw(0, t * n);
-            var c1 = new ulong[t * n];
+            int n = widths.Len(q), count = widths.Terms(q).Length;
+            var s0 = Draw(0, count * n);
+            var values = new ulong[count * n];
             for (int i = 0; i < n; i++)
             {
-                if (sq)
+                if (q < pairs.Count)
                 {
-                    c1[i] = big[a][i] * big[a][i] - s0[i];
-                    c1[n + i] = big[a][i] * rho[a][i] - s0[n + i];
+                    int a = at[pairs[q].A], b = at[pairs[q].B];
+                    if (Square(pairs[q])) { v[0] = big[a][i] * big[a][i]; v[1] = big[a][i] * rho[a][i]; }
+                    else { v[0] = big[a][i] * big[b][i]; v[1] = big[a][i] * rho[b][i]; v[2] = rho[a][i] * big[b][i]; v[3] = rho[a][i] * rho[b][i]; }
                 }
                 else
                 {
-                    c1[i] = big[a][i] * big[b][i] - s0[i];
-                    c1[n + i] = big[a][i] * rho[b][i] - s0[n + i];
-                    c1[2 * n + i] = rho[a][i] * big[b][i] - s0[2 * n + i];
-                    c1[3 * n + i] = rho[a][i] * rho[b][i] - s0[3 * n + i];
+                    var (sqOp, factor) = cubes[q - pairs.Count];
+                    int a = at[sqOp], f = at[factor];
+                    ulong ra = big[a][i], pa = rho[a][i], rc = big[f][i], pc = rho[f][i];
+                    v[0] = ra * rc; v[1] = ra * pc; v[2] = pa * rc; v[3] = pa * pc; v[4] = ra * ra;
+                    v[5] = ra * pa; v[6] = ra * ra * rc; v[7] = ra * ra * pc; v[8] = ra * pa * rc; v[9] = ra * pa * pc;
                 }
+                for (int j = 0; j < count; j++) values[j * n + i] = v[j];
             }
-            send.Add(c1);
+            for (int j = 0; j < count; j++) write.Corrections(values.AsSpan(j * n, n), s0.AsSpan(j * n, n), widths.Terms(q)[j]);
         }
-        foreach (var (sqOp, factor) in cubes)
-        {
-            int a = at[sqOp], f = at[factor], n = sqOp.Raw.Length;
-            var s0 = Draw(0, CubeTerms * n);
-            var c1 = new ulong[CubeTerms * n];
-            for (int i = 0; i < n; i++)
-            {
-                ulong ra = big[a][i], pa = rho[a][i], rc = big[f][i], pc = rho[f][i];
-                ReadOnlySpan<ulong> v = [ra * rc, ra * pc, pa * rc, pa * pc, ra * ra, ra * pa, ra * ra * rc, ra * ra * pc, ra * pa * rc, ra * pa * pc];
-                for (int j = 0; j < CubeTerms; j++) c1[j * n + i] = v[j] - s0[j * n + i];
-            }
-            send.Add(c1);
-        }
-        var all = new ulong[send.Sum(x => x.Length)];
-        for (int i = 0, o = 0; i < send.Count; o += send[i].Length, i++) send[i].CopyTo(all, o);
-        Ch.SendPreprocessing(1, all);
+        Ch.SendPreprocessing(1, write.Bytes);
     }
 }

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+
+namespace PrivateInference.Protocols.Circuits;
+
+/// <summary>
+/// How many bytes each of the helper's mask terms for <see cref="TruncatedProducts"/> takes on the wire. A term that
+/// the parties multiply by a public ±2^j matters only modulo 2^(64−j): P1's share of it is sent modulo 2^(8B) for the
+/// fewest bytes B covering those bits (P0 keeps its full draw; the two sum to the term modulo 2^(8B), and the
+/// difference, a multiple of 2^(8B), vanishes once multiplied). κ = ±2^(63−d) multiplies ρ, so ρ needs d + 1 bits;
+/// 2κ (a square's R·ρ) needs d; κ_a κ_b (ρ_a ρ_b) needs d_a + d_b − 62, nothing when that is ≤ 0. An exact operand
+/// (d = 0) has no ρ and no R of its own: its mask is r (<see cref="TruncatedProducts"/>). A width of 0 means both
+/// parties take the term as 0.
+/// </summary>
+internal sealed class MaterialWidths
+{
+    private readonly int[][] _terms;
+    private readonly int[] _len;
+    private readonly int[] _rho, _big;
+
+    public MaterialWidths(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
+        IReadOnlyList<Pending> operands, IReadOnlyDictionary<Pending, int> at)
+    {
+        int D(Pending p) => p.Bits;
+        _rho = operands.Select(o => Rho(D(o))).ToArray();
+        _big = operands.Select(o => D(o) == 0 ? 0 : 8).ToArray();
+        _terms = new int[pairs.Count + cubes.Count][];
+        _len = new int[_terms.Length];
+        for (int q = 0; q < pairs.Count; q++)
+        {
+            var (a, b) = pairs[q];
+            _len[q] = a.Raw.Length;
+            _terms[q] = ReferenceEquals(a, b)
+                ? [8, Bytes(D(a))]                                               // R², R·ρ (×2κ)
+                : [8, Rho(D(b)), Rho(D(a)), RhoRho(D(a), D(b), 62)];             // R_aR_b, R_aρ_b, ρ_aR_b, ρ_aρ_b
+        }
+        for (int q = 0; q < cubes.Count; q++)
+        {
+            var (a, c) = cubes[q];
+            int da = D(a), dc = D(c);
+            _len[pairs.Count + q] = a.Raw.Length;
+            // R_aR_c, R_aρ_c, ρ_aR_c, ρ_aρ_c, R_a², R_aρ_a, R_a²R_c, R_a²ρ_c, R_aρ_aR_c, R_aρ_aρ_c (×2κ_aκ_c)
+            _terms[pairs.Count + q] = [8, Rho(dc), Rho(da), RhoRho(da, dc, 62), 8, Bytes(da), 8, Rho(dc), Bytes(da), RhoRho(da, dc, 63)];
+        }
+        long total = operands.Select((o, u) => (long)o.Raw.Length * (_rho[u] + _big[u])).Sum()
+            + _terms.Select((t, q) => (long)_len[q] * t.Sum()).Sum();
+        if (total > int.MaxValue) throw new ArgumentException("product material above 2 GiB in one round: split the batch");
+        TotalBytes = (int)total;
+    }
+
+    /// <summary>Bytes of P1's material for the whole round.</summary>
+    public int TotalBytes { get; }
+
+    public int RhoBytes(int operand) => _rho[operand];
+    public int BigBytes(int operand) => _big[operand];
+    /// <summary>Byte widths of product q's mask terms, in the helper's order.</summary>
+    public int[] Terms(int q) => _terms[q];
+    public int Len(int q) => _len[q];
+
+    private static int Bytes(int bits) => bits <= 0 ? 0 : Math.Min(8, (bits + 7) / 8);
+    private static int Rho(int d) => d == 0 ? 0 : Bytes(d + 1);
+    private static int RhoRho(int da, int db, int shift) => da == 0 || db == 0 ? 0 : Bytes(da + db - shift);
+}
+
+/// <summary>The helper's side: P1's share v − s0 of each term, modulo 2^(8B), little-endian, B bytes a term.</summary>
+internal sealed class MaterialWriter(int bytes)
+{
+    private int _at;
+    public byte[] Bytes { get; } = new byte[bytes];
+
+    public void Corrections(ReadOnlySpan<ulong> values, ReadOnlySpan<ulong> p0Shares, int width)
+    {
+        if (width == 0) return;
+        Span<byte> word = stackalloc byte[8];
+        for (int i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(word, values[i] - p0Shares[i]);
+            word[..width].CopyTo(Bytes.AsSpan(_at));
+            _at += width;
+        }
+    }
+}
+
+/// <summary>P1's side of <see cref="MaterialWriter"/>: the terms, zero-extended (a width of 0 reads as zeros).</summary>
+internal sealed class MaterialReader(byte[] bytes)
+{
+    private int _at;
+
+    public ulong[] Words(int n, int width)
+    {
+        var w = new ulong[n];
+        if (width == 0) return w;
+        Span<byte> word = stackalloc byte[8];
+        for (int i = 0; i < n; i++)
+        {
+            word.Clear();
+            bytes.AsSpan(_at, width).CopyTo(word);
+            w[i] = BinaryPrimitives.ReadUInt64LittleEndian(word);
+            _at += width;
+        }
+        return w;
+    }
+}

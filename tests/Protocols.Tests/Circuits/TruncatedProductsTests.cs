@@ -1,0 +1,88 @@
+using PrivateInference.Protocols.Circuits;
+using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols.Tests.Circuits;
+
+/// <summary>
+/// The one-round fixed-point products on the 2-out-of-2 form, run directly on P0, P1 and the helper P2: the products
+/// of the truncated operands come out right for every kind of operand pair (truncated × truncated, a square, exact ×
+/// truncated, and wide truncations whose ρ·ρ term does not vanish), and the helper's material takes exactly the bytes
+/// its terms need (<see cref="MaterialWidths"/>).
+/// </summary>
+public class TruncatedProductsTests
+{
+    private const int N = 64;
+
+    [Fact]
+    public void Products_of_every_operand_kind_are_right_and_the_material_takes_the_bytes_its_terms_need()
+    {
+        var rng = new Random(5);
+        long[] Raw(double scale, double lo, double hi) => Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
+        // a, b at 2^32 truncated by 16; c at 2^36 truncated by 20; e exact; f at 2^42 by 40, g at 2^32 by 30 (40 + 30 > 62).
+        var a = Raw(1L << 32, -100, 100);
+        var b = Raw(1L << 32, -100, 100);
+        var c = Raw(1L << 36, -50, 50);
+        var e = Raw(1, -1000, 1000);
+        var f = Raw(1L << 42, -3, 3);
+        var g = Raw(1L << 32, -3, 3);
+        var split = Enumerable.Range(0, 6 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
+
+        var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        {
+            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], "products-test");
+            var prod = new TruncatedProducts(ctx.Channel, keys);
+            int me = ctx.PartyId, k = 0;
+            Pending Operand(long[] raw, int bits)
+            {
+                var s = me switch
+                {
+                    0 => new Share(N, [raw.Select((v, i) => (ulong)v - split[k * N + i]).ToArray()]),
+                    1 => new Share(N, [split.Skip(k * N).Take(N).ToArray()]),
+                    _ => Share.Empty(N, 0),
+                };
+                k++;
+                return new Pending(s, bits);
+            }
+            Pending pa = Operand(a, 16), pb = Operand(b, 16), pc = Operand(c, 20), pe = Operand(e, 0), pf = Operand(f, 40), pg = Operand(g, 30);
+            var before = ctx.Channel.Total;
+            var (products, _) = prod.Run([(pa, pb), (pc, pc), (pe, pa), (pf, pg)]);
+            var cost = ctx.Channel.Total - before;
+            return (Products: products.Select(p => me < 2 ? p.C[0] : []).ToArray(), Cost: cost);
+        });
+
+        long Floor(long v, int d) => v >> d;
+        var expected = new Func<int, long>[]
+        {
+            i => Floor(a[i], 16) * Floor(b[i], 16),
+            i => Floor(c[i], 20) * Floor(c[i], 20),
+            i => e[i] * Floor(a[i], 16),
+            i => Floor(f[i], 40) * Floor(g[i], 30),
+        };
+        // Each truncated operand may be one below its floor (the exact truncation's e ∈ {0, 1}): (A − e1)(B − e2) is within
+        // |A| + |B| + 1 of A·B.
+        var slack = new Func<int, long>[]
+        {
+            i => Math.Abs(Floor(a[i], 16)) + Math.Abs(Floor(b[i], 16)) + 1,
+            i => 2 * Math.Abs(Floor(c[i], 20)) + 1,
+            i => Math.Abs(e[i]),
+            i => Math.Abs(Floor(f[i], 40)) + Math.Abs(Floor(g[i], 30)) + 1,
+        };
+        for (int q = 0; q < expected.Length; q++)
+            for (int i = 0; i < N; i++)
+            {
+                long got = (long)(results[0].Products[q][i] + results[1].Products[q][i]);
+                Assert.True(Math.Abs(got - expected[q](i)) <= slack[q](i), $"product {q}, element {i}: {got} against {expected[q](i)}");
+            }
+
+        // Material (bytes per element): operands a, b, c: 8 + ⌈17/8⌉ or ⌈21/8⌉ = 11 each, e: 0, f: 8 + ⌈41/8⌉ = 14,
+        // g: 8 + ⌈31/8⌉ = 12; products a·b: 8 + 3 + 3 = 14, c²: 8 + ⌈20/8⌉ = 11, e·a: 8 + 3 = 11 (e has no ρ),
+        // f·g: 8 + ⌈31/8⌉ + ⌈41/8⌉ + ⌈(40 + 30 − 62)/8⌉ = 8 + 4 + 6 + 1 = 19. Before: 16 per operand, 32 per product, 16 per square.
+        long material = 11 + 11 + 11 + 0 + 14 + 12 + 14 + 11 + 11 + 19;
+        Assert.Equal(material * N, results[2].Cost.PreprocessingBytesSent);
+        Assert.Equal(results[2].Cost.BytesSent, results[2].Cost.PreprocessingBytesSent);
+        // Online: P0 and P1 each open one word per operand element.
+        Assert.Equal(6 * 8 * N, results[0].Cost.BytesSent);
+        Assert.Equal(1, results[0].Cost.Rounds);
+    }
+}
