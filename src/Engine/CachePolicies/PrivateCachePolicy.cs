@@ -20,8 +20,7 @@ public sealed class PrivateCachePolicy
     private readonly LlamaConfig _c;
     private readonly CachePolicyOptions _o;
     private readonly int _prompt;
-    private readonly ClusterKeyBounds?[] _bounds;            // [layer]: bounds of every child and parent cluster
-    private readonly int[] _boundsLength;                    // [layer]: cache length the bounds describe
+    private readonly SecretClusterBounds[] _bounds;          // [layer]: key bounds of the complete child and parent clusters
     private readonly Selection?[] _selections;               // [layer]: this step's selection, for the layers that share it
     private readonly ThresholdMask?[] _masks;                // [layer]: static eviction by threshold's validity bits
     private int _step;
@@ -33,9 +32,6 @@ public sealed class PrivateCachePolicy
     /// also the selecting layer's gathered token scores (<see cref="SelectedClusters.Chosen"/>).</summary>
     private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null, SecretTensor? Chosen = null);
 
-    /// <summary>Per-channel key bounds [kvh, clusters, hs] of every child cluster and, with the hierarchy, every parent.</summary>
-    private sealed record ClusterKeyBounds(SecretTensor ChildMax, SecretTensor ChildMin, SecretTensor? ParentMax, SecretTensor? ParentMin);
-
     public PrivateCachePolicy(MpcContext ctx, LlamaConfig config, CachePolicyOptions options, int promptLength)
     {
         if (options.Kind is CachePolicyKind.H2O)
@@ -46,8 +42,7 @@ public sealed class PrivateCachePolicy
         _c = config;
         _o = options;
         _prompt = promptLength;
-        _bounds = new ClusterKeyBounds?[config.Layers];
-        _boundsLength = new int[config.Layers];
+        _bounds = Enumerable.Range(0, config.Layers).Select(_ => new SecretClusterBounds(ctx, options.ChildClusterSize, options.ClusterSize, options.Hierarchy)).ToArray();
         _selections = new Selection?[config.Layers];
         _masks = new ThresholdMask?[config.Layers];
     }
@@ -118,7 +113,8 @@ public sealed class PrivateCachePolicy
         using var scope = _ctx.Scope("dynamic_selection");
         int children = CacheBudgets.Clusters(n, _o.ChildClusterSize);
         // Bounds are kept up to date in every layer (the next selection needs them), selection only where it is made.
-        var bounds = UpdateBounds(layer, keys);
+        var bounds = _bounds[layer];
+        bounds.Update(keys);
         int selector = CacheBudgets.SelectingLayer(_o, layer, _c.Layers);
         Selection selection;
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
@@ -150,7 +146,8 @@ public sealed class PrivateCachePolicy
     internal SecretTensor SelectChildrenOneHot(int layer, SecretTensor queries, SecretTensor keys)
     {
         int n = keys.Shape[1];
-        var choice = SelectChildren(_masks[layer], queries, UpdateBounds(layer, keys), n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
+        _bounds[layer].Update(keys);
+        var choice = SelectChildren(_masks[layer], queries, _bounds[layer], n, CacheBudgets.Clusters(n, _o.ChildClusterSize))
             ?? throw new InvalidOperationException("every cluster is kept at this length: nothing is selected");
         return new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, _o.ClusterSize).ChildOneHot(_ctx);
     }
@@ -159,7 +156,7 @@ public sealed class PrivateCachePolicy
     /// The last child outranks everything by 2·<see cref="Forced"/> and the first by <see cref="Forced"/>, so the
     /// last child is row 0 (its padding is at public positions) and both are always kept, as in the plaintext. With a
     /// threshold's <paramref name="mask"/>, clusters of dropped slots only score less (<see cref="ThresholdMask.PenalizeEmpty"/>).</summary>
-    private Choice? SelectChildren(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
+    private Choice? SelectChildren(ThresholdMask? mask, SecretTensor queries, SecretClusterBounds bounds, int n, int children, SecretTensor? tokenScores = null) =>
         _o.Selection == SelectionMethod.Rank
             ? SelectChildrenByRank(mask, queries, bounds, n, children) is { } oneHot ? new Choice(oneHot) : null
             : SelectChildrenByTournament(mask, queries, bounds, n, children, tokenScores);
@@ -177,7 +174,7 @@ public sealed class PrivateCachePolicy
 
     /// <summary>As <see cref="ClusterSelection"/>'s tournament: the forced clusters are public rows (the last child in
     /// row 0), level 1's winners pick the parents, whose children, in row order, are level 2's candidates.</summary>
-    private Choice? SelectChildrenByTournament(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children, SecretTensor? tokenScores)
+    private Choice? SelectChildrenByTournament(ThresholdMask? mask, SecretTensor queries, SecretClusterBounds bounds, int n, int children, SecretTensor? tokenScores)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);           // [kvh, 1, hs]
@@ -187,7 +184,7 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            var scores = ChildScores(mask, WeightedScores(q, bounds.ChildMax, bounds.ChildMin), Weight);
+            var scores = ChildScores(mask, WeightedScores(q, bounds, children, parents, withParents: false), Weight);
             if (tokenScores is null || tokenScores.Scale != scores.Scale)
                 return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
             // The children's token scores ride through the tournament (no gather product after it).
@@ -198,7 +195,7 @@ public sealed class PrivateCachePolicy
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
-        var both = WeightedScores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
+        var both = WeightedScores(q, bounds, children, parents, withParents: true);
         var parentScores = ParentScores(mask, _ctx.Slice(both, 1, 0, parents), Weight);  // [kvh, parents]
         var childScores = ChildScores(mask, _ctx.Slice(both, 1, parents, children), Weight);  // [kvh, children]
         // Slot b·per + j is child j of the parent in row b; row 0 is the last parent (its missing children are padding,
@@ -238,7 +235,7 @@ public sealed class PrivateCachePolicy
     }
 
     /// <summary>Exact top-k by ranks at each level (see <see cref="SecretSelection.TopKOneHot"/>).</summary>
-    private SecretTensor? SelectChildrenByRank(ThresholdMask? mask, SecretTensor queries, ClusterKeyBounds bounds, int n, int children)
+    private SecretTensor? SelectChildrenByRank(ThresholdMask? mask, SecretTensor queries, SecretClusterBounds bounds, int n, int children)
     {
         int kvh = _c.KvHeads, hs = _c.HeadSize;
         // The bound is linear in q, so the group's queries are summed first.
@@ -247,7 +244,7 @@ public sealed class PrivateCachePolicy
         {
             int flat = CacheBudgets.Level2Kept(_o, children, children);
             if (flat >= children) return null;
-            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds.ChildMax, bounds.ChildMin)), children), flat);
+            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds, children, 0, withParents: false)), children), flat);
         }
 
         int per = _o.ClusterSize / _o.ChildClusterSize, parents = CacheBudgets.Clusters(n, _o.ClusterSize);
@@ -257,10 +254,10 @@ public sealed class PrivateCachePolicy
         int k2 = CacheBudgets.Level2Kept(_o, children, candidates);
         if (k1 >= parents && k2 >= children) return null;
         if (k1 >= parents)
-            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds.ChildMax, bounds.ChildMin)), children), k2);
+            return SecretSelection.TopKOneHot(_ctx, Force(ChildScores(mask, Scores(q, bounds, children, 0, withParents: false)), children), k2);
 
         // Both levels' scores in one product (the children's are used at level 2).
-        var both = Scores(q, _ctx.Concat([bounds.ParentMax!, bounds.ChildMax], 1), _ctx.Concat([bounds.ParentMin!, bounds.ChildMin], 1));
+        var both = Scores(q, bounds, children, parents, withParents: true);
         var parentScores = ParentScores(mask, _ctx.Slice(both, 1, 0, parents));          // [kvh, parents]
         var childScores = ChildScores(mask, _ctx.Slice(both, 1, parents, children));     // [kvh, children]
         // Level 1: the best parents, the last one first and the first one second; their children, in child order, are
@@ -309,12 +306,13 @@ public sealed class PrivateCachePolicy
     private SecretTensor ExpandToChildren(SecretTensor parentPick, int k1, int per, int parents, int children) =>
         SelectedClusters.ExpandToChildren(_ctx, parentPick, per, children);
 
-    /// <summary>q·(a·max + (1−a)·min) per cluster: [kvh, clusters]. Linear in the bounds, so it is computed as
-    /// a·(q·max) + (1−a)·(q·min): the products with public a then touch one value per cluster, not one per channel.</summary>
-    private SecretTensor Scores(SecretTensor q, SecretTensor max, SecretTensor min)
+    /// <summary>q·(a·max + (1−a)·min) per cluster [kvh, clusters] (the parents then the children, or the children
+    /// alone). Linear in the bounds, so it is computed as a·(q·max) + (1−a)·(q·min): the products with public a then
+    /// touch one value per cluster, not one per channel.</summary>
+    private SecretTensor Scores(SecretTensor q, SecretClusterBounds bounds, int children, int parents, bool withParents)
     {
-        int clusters = max.Shape[1];
-        var both = _ctx.MatMul(q, _ctx.Transpose(_ctx.Concat([max, min], 1)));                 // [kvh, 1, 2·clusters]
+        int clusters = children + (withParents ? parents : 0);
+        var both = bounds.Products(q, children, parents, withParents, truncate: true);           // [kvh, 1, 2·clusters]
         var weights = new double[2 * clusters];
         for (int i = 0; i < clusters; i++) { weights[i] = _o.Alpha; weights[clusters + i] = 1 - _o.Alpha; }
         var weighted = _ctx.MulPublic(both, weights, [1, 1, 2 * clusters]);
@@ -325,11 +323,11 @@ public sealed class PrivateCachePolicy
     /// with the integer weights of <see cref="CachePolicyOptions.AlphaWeights"/>, local after the product, and the
     /// product left untruncated (at 2f) where the tournament's keys fit: the scores cost one round where a truncated
     /// product and real weights took three. A tournament only needs their order.</summary>
-    private SecretTensor WeightedScores(SecretTensor q, SecretTensor max, SecretTensor min)
+    private SecretTensor WeightedScores(SecretTensor q, SecretClusterBounds bounds, int children, int parents, bool withParents)
     {
-        int clusters = max.Shape[1];
+        int clusters = children + (withParents ? parents : 0);
         var (a, b) = _o.AlphaWeights;
-        var both = _ctx.MatMul(q, _ctx.Transpose(_ctx.Concat([max, min], 1)), truncate: !WeightedKeysFit(2 * _ctx.FracBits));  // [kvh, 1, 2·clusters]
+        var both = bounds.Products(q, children, parents, withParents, truncate: !WeightedKeysFit(2 * _ctx.FracBits));  // [kvh, 1, 2·clusters]
         var weighted = _ctx.Add(_ctx.MulPublicInt(_ctx.Slice(both, 2, 0, clusters), a), _ctx.MulPublicInt(_ctx.Slice(both, 2, clusters, clusters), b));
         return _ctx.Reshape(weighted, _c.KvHeads, clusters);
     }
@@ -348,73 +346,6 @@ public sealed class PrivateCachePolicy
         add[0] = Forced;
         add[clusters - 1] = 2 * Forced;
         return _ctx.AddPublic(scores, add, [1, clusters]);
-    }
-
-    /// <summary>Per-channel max and min of every child (and, with the hierarchy, parent) cluster of the cache, kept up
-    /// to date as the cache grows. The newest child and the newest parent are always selected (forced), so their bounds
-    /// are never scored while they are the newest: they hold a placeholder (the newest key) until they are complete,
-    /// and a cluster's bounds are computed once, at the step after it fills (a max over its keys, or over its
-    /// children for a parent). Most steps therefore run no comparison here; the plaintext's true bounds of the newest
-    /// clusters are likewise never used. On a cache that did not grow by one token every cluster is computed.</summary>
-    private ClusterKeyBounds UpdateBounds(int layer, SecretTensor keys)
-    {
-        int n = keys.Shape[1], child = _o.ChildClusterSize, parent = _o.ClusterSize, kvh = _c.KvHeads, hs = _c.HeadSize;
-        int children = CacheBudgets.Clusters(n, child), parents = CacheBudgets.Clusters(n, parent);
-        ClusterKeyBounds bounds;
-        if (_bounds[layer] is { } old && _boundsLength[layer] == n - 1 && (old.ParentMax is not null) == _o.Hierarchy)
-        {
-            var key = _ctx.Slice(keys, 1, n - 1, 1);                                                    // [kvh, 1, hs]
-            SecretTensor childMax = old.ChildMax, childMin = old.ChildMin;
-            SecretTensor? parentMax = old.ParentMax, parentMin = old.ParentMin;
-            if ((n - 1) % child == 0)
-            {
-                // The previous newest child is complete: its bounds from its keys; the new child starts as a placeholder.
-                int done = children - 2;
-                var own = _ctx.Slice(keys, 1, done * child, child);                                    // [kvh, child, hs]
-                var (mx, mn) = MaxMin(own, own);
-                childMax = _ctx.Concat([_ctx.Slice(childMax, 1, 0, done), mx, key], 1);
-                childMin = _ctx.Concat([_ctx.Slice(childMin, 1, 0, done), mn, key], 1);
-                if (parentMax is not null && (n - 1) % parent == 0)
-                {
-                    int per = parent / child, full = parents - 2;
-                    var (pmx, pmn) = MaxMin(_ctx.Slice(childMax, 1, full * per, per), _ctx.Slice(childMin, 1, full * per, per));
-                    parentMax = _ctx.Concat([_ctx.Slice(parentMax, 1, 0, full), pmx, key], 1);
-                    parentMin = _ctx.Concat([_ctx.Slice(parentMin!, 1, 0, full), pmn, key], 1);
-                }
-            }
-            bounds = new ClusterKeyBounds(childMax, childMin, parentMax, parentMin);
-        }
-        else
-        {
-            var padded = Pad(keys, children * child);
-            var (max, min) = MaxMin(_ctx.Reshape(padded, kvh * children, child, hs), _ctx.Reshape(padded, kvh * children, child, hs));
-            SecretTensor childMax = _ctx.Reshape(max, kvh, children, hs), childMin = _ctx.Reshape(min, kvh, children, hs);
-            SecretTensor? parentMax = null, parentMin = null;
-            if (_o.Hierarchy)
-            {
-                // A parent's bounds are its children's; the last parent's missing children repeat its last one.
-                int per = parent / child;
-                var (pmx, pmn) = MaxMin(_ctx.Reshape(Pad(childMax, parents * per), kvh * parents, per, hs),
-                                        _ctx.Reshape(Pad(childMin, parents * per), kvh * parents, per, hs));
-                parentMax = _ctx.Reshape(pmx, kvh, parents, hs);
-                parentMin = _ctx.Reshape(pmn, kvh, parents, hs);
-            }
-            bounds = new ClusterKeyBounds(childMax, childMin, parentMax, parentMin);
-        }
-        _bounds[layer] = bounds;
-        _boundsLength[layer] = n;
-        return bounds;
-    }
-
-    /// <summary>Max of <paramref name="forMax"/> and min of <paramref name="forMin"/> over axis −2 ([..., m, hs] →
-    /// [..., 1, hs]), both in one comparison tournament.</summary>
-    private (SecretTensor Max, SecretTensor Min) MaxMin(SecretTensor forMax, SecretTensor forMin)
-    {
-        int rows = forMax.Length / (forMax.Shape[^2] * forMax.Shape[^1]), hs = forMax.Shape[^1];
-        var shape = forMax.Shape[..^2].Append(1).Append(hs).ToArray();
-        var both = _ctx.Max(_ctx.Concat([_ctx.Transpose(forMax), _ctx.Neg(_ctx.Transpose(forMin))], 0));  // [2·rows·hs]
-        return (_ctx.Reshape(_ctx.Slice(_ctx.Reshape(both, 2 * rows * hs), 0, 0, rows * hs), shape),
-                _ctx.Neg(_ctx.Reshape(_ctx.Slice(_ctx.Reshape(both, 2 * rows * hs), 0, rows * hs, rows * hs), shape)));
     }
 
     /// <summary>Pads axis 1 to <paramref name="length"/> by repeating its last entry (min/max unaffected; the padded

@@ -42,6 +42,7 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
     /// its first product; truncating here took a round per product).</summary>
     public SecretTensor Gather(MpcContext ctx, SecretTensor scores)
     {
+        using var scope = ctx.Scope("gather");
         int kvh = scores.Shape[0], g = scores.Shape[1], k = OneHot.Shape[1];
         if (Chosen is not null) return ctx.Transpose(ctx.Reshape(Chosen, kvh, k * ChildSize, g));
         var tokens = ctx.Transpose(Pad(ctx, scores));                                                 // [kvh, padded n, G]
@@ -73,6 +74,7 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
     /// <summary>Probabilities [kvh, G, k·ChildSize] of the selected tokens → [kvh, G, n] over the cached positions.</summary>
     public SecretTensor Scatter(MpcContext ctx, SecretTensor probs)
     {
+        using var scope = ctx.Scope("scatter");
         int kvh = probs.Shape[0], g = probs.Shape[1], k = OneHot.Shape[1];
         var byRow = ctx.Reshape(ctx.Transpose(probs), kvh, k, ChildSize * g);                       // [kvh, k, c·G]
         var placed = ctx.MatMul(ctx.Transpose(OneHot), byRow);                                      // [kvh, slots, c·G]
