@@ -74,7 +74,7 @@ step "writing $report"
   echo "## Ring matmul and elementwise ops, device-resident buffers"
   echo
   echo "Operands are uploaded once; each timed repetition ends with a one-element download (which waits for the device)."
-  echo "The '3pc product, prepared weight' rows are the exception: host activations in, host result out, transfers"
+  echo "The 'cross-term product, kept split matrix' rows are the exception: host activations in, host result out, transfers"
   echo "included (the weight itself was uploaded once, as in a session); the rate counts both products of the step."
   echo "Rates are ring (ulong) multiply-adds per second for products and elements per second for elementwise ops."
   echo

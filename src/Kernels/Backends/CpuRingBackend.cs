@@ -10,7 +10,7 @@ namespace PrivateInference.Kernels.Backends;
 /// so routing the protocols through this backend costs one interface call per step. Temporaries are rented from
 /// <see cref="ArrayPool{T}"/>: a fresh multi-megabyte array per step costs more in page faults than its arithmetic.
 /// </summary>
-public sealed class CpuRingBackend : IRingBackend
+public sealed class CpuRingBackend : IRingBufferBackend
 {
     public static CpuRingBackend Instance { get; } = new();
 
@@ -35,16 +35,16 @@ public sealed class CpuRingBackend : IRingBackend
     public void And(IRingBuffer a, IRingBuffer b, IRingBuffer dst) => RingOps.And(H(a), H(b), H(dst));
     public void Xor(IRingBuffer a, IRingBuffer b, IRingBuffer dst) => RingOps.Xor(H(a), H(b), H(dst));
 
-    public void MulShares3pc(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst)
+    public void MulCrossTerms(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst)
     {
         if (!ReferenceEquals(alpha, dst)) H(alpha).CopyTo(H(dst), 0);
-        MulShares3pc(H(x0), H(x1), H(y0), H(y1), H(dst));
+        MulCrossTerms(H(x0), H(x1), H(y0), H(y1), H(dst));
     }
 
-    public void AndShares3pc(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst)
+    public void AndCrossTerms(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst)
     {
         if (!ReferenceEquals(alpha, dst)) H(alpha).CopyTo(H(dst), 0);
-        AndShares3pc(H(x0), H(x1), H(y0), H(y1), H(dst));
+        AndCrossTerms(H(x0), H(x1), H(y0), H(y1), H(dst));
     }
 
     public void MatMul(IRingBuffer a, IRingBuffer b, IRingBuffer c, int batch, int m, int k, int n, bool bShared, bool accumulate)
@@ -55,7 +55,7 @@ public sealed class CpuRingBackend : IRingBackend
         RingOps.Add(H(c).AsSpan(0, prod.Length), prod, H(c).AsSpan(0, prod.Length));
     }
 
-    public void MulShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
+    public void MulCrossTerms(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
         // x0 (y0 + y1) + x1 y0: two vector products instead of three.
         int n = alphaToZ.Length;
@@ -67,7 +67,7 @@ public sealed class CpuRingBackend : IRingBackend
         ArrayPool<ulong>.Shared.Return(rented);
     }
 
-    public void AndShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
+    public void AndCrossTerms(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
         int n = alphaToZ.Length;
         var rented = ArrayPool<ulong>.Shared.Rent(2 * n);
@@ -81,7 +81,7 @@ public sealed class CpuRingBackend : IRingBackend
         ArrayPool<ulong>.Shared.Return(rented);
     }
 
-    public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ReadOnlySpan<ulong> b0, ReadOnlySpan<ulong> b1, Span<ulong> alphaToZ,
+    public void MatMulCrossTerms(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ReadOnlySpan<ulong> b0, ReadOnlySpan<ulong> b1, Span<ulong> alphaToZ,
         int batch, int m, int k, int n, bool bShared)
     {
         int lb = (bShared ? 1 : batch) * k * n;
@@ -93,28 +93,28 @@ public sealed class CpuRingBackend : IRingBackend
     }
 
     /// <summary>The weight-side sum B0 + B1 is computed once: a one-row product is then two matmuls and nothing else.</summary>
-    public ResidentRhs3pc PrepareRhs3pc(ulong[] b0, ulong[] b1, int k, int n)
+    public ResidentSplitRhs PrepareSplitRhs(ulong[] b0, ulong[] b1, int k, int n)
     {
         var sum = new ulong[b0.Length];
         RingOps.Add(b0, b1, sum);
-        return new CpuResidentRhs3pc(b0, b1, sum, k, n);
+        return new CpuResidentSplitRhs(b0, b1, sum, k, n);
     }
 
-    public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows)
+    public void MatMulCrossTerms(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentSplitRhs rhs, Span<ulong> alphaToZ, int rows)
     {
-        if (rhs is CpuResidentRhs3pc cached)
+        if (rhs is CpuResidentSplitRhs cached)
             MatMulAccumulate2(a0, cached.Sum, a1, rhs.B0, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
         else
-            MatMulShares3pc(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
+            MatMulCrossTerms(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
     }
 
-    private sealed class CpuResidentRhs3pc(ulong[] b0, ulong[] b1, ulong[] sum, int k, int n) : ResidentRhs3pc(b0, b1, k, n)
+    private sealed class CpuResidentSplitRhs(ulong[] b0, ulong[] b1, ulong[] sum, int k, int n) : ResidentSplitRhs(b0, b1, k, n)
     {
         public ulong[] Sum { get; } = sum;
     }
 
     /// <summary>The D factor (E + B_0 at P0, B_1 at P1) is formed once per session, not once per product.</summary>
-    public ResidentBeaverRhs PrepareBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n)
+    public ResidentOffsetRhs PrepareOffsetRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n)
     {
         var factor = mask;
         if (addOpen)
@@ -122,13 +122,13 @@ public sealed class CpuRingBackend : IRingBackend
             factor = new ulong[mask.Length];
             RingOps.Add(open, mask, factor);
         }
-        return new CpuResidentBeaverRhs(open, mask, addOpen, factor, k, n);
+        return new CpuResidentOffsetRhs(open, mask, addOpen, factor, k, n);
     }
 
-    public void MatMulBeaver(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentBeaverRhs rhs, Span<ulong> acc, int rows)
+    public void MatMulOffset(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentOffsetRhs rhs, Span<ulong> acc, int rows)
     {
         int lb = rhs.K * rhs.N;
-        if (rhs is CpuResidentBeaverRhs cached)
+        if (rhs is CpuResidentOffsetRhs cached)
         {
             MatMulAccumulate2(d, cached.Factor, a, rhs.Open, acc, 1, rows, rhs.K, rhs.N, bShared: false);
             return;
@@ -140,8 +140,8 @@ public sealed class CpuRingBackend : IRingBackend
         ArrayPool<ulong>.Shared.Return(rented);
     }
 
-    private sealed class CpuResidentBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, ulong[] factor, int k, int n)
-        : ResidentBeaverRhs(open, mask, addOpen, k, n)
+    private sealed class CpuResidentOffsetRhs(ulong[] open, ulong[] mask, bool addOpen, ulong[] factor, int k, int n)
+        : ResidentOffsetRhs(open, mask, addOpen, k, n)
     {
         public ulong[] Factor { get; } = factor;
     }
@@ -163,7 +163,7 @@ public sealed class CpuRingBackend : IRingBackend
     public void MatMul(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, int batch, int m, int k, int n, bool bShared) =>
         RingMatMul.MultiplyBatched(a, b, c, batch, m, k, n, bShared);
 
-    public void BeaverMulLocal(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> e, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, bool addDe)
+    public void AccumulateBilinear(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> e, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, bool addDe)
     {
         RingOps.MulAdd(d, b, c, c);
         RingOps.MulAdd(e, a, c, c);

@@ -15,7 +15,7 @@ namespace PrivateInference.Kernels.Backends;
 /// backend (see <see cref="IlgpuRingBackendOptions"/>). Work is serialised on one stream under a lock, because
 /// in-process runs call from one thread per party.
 /// </summary>
-public sealed class IlgpuRingBackend : IRingBackend
+public sealed class IlgpuRingBackend : IRingBufferBackend
 {
     /// <summary>Below this many rows per product the row kernel beats the 64-row tile.</summary>
     private const int TiledMinRows = 16;
@@ -48,9 +48,9 @@ public sealed class IlgpuRingBackend : IRingBackend
         _xor = Elementwise(IlgpuRingKernels.Xor);
         _scale = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ulong, ArrayView<ulong>>(IlgpuRingKernels.Scale);
         _sar = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, int, ArrayView<ulong>>(IlgpuRingKernels.ShiftRightArithmetic);
-        _mul3 = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>>(IlgpuRingKernels.MulShares3pc);
-        _and3 = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>>(IlgpuRingKernels.AndShares3pc);
-        _beaver = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, int>(IlgpuRingKernels.BeaverMulLocal);
+        _mul3 = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>>(IlgpuRingKernels.MulCrossTerms);
+        _and3 = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>>(IlgpuRingKernels.AndCrossTerms);
+        _beaver = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, int>(IlgpuRingKernels.AccumulateBilinear);
         _matRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, MatMulShape>(IlgpuRingKernels.MatMulRows);
         _matTiled = accelerator.LoadStreamKernel<ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, MatMulShape>(IlgpuRingKernels.MatMulTiled);
     }
@@ -148,11 +148,11 @@ public sealed class IlgpuRingBackend : IRingBackend
         lock (_gate) _sar((int)n, D(a).View(n), bits, D(dst).View(n));
     }
 
-    public void MulShares3pc(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst) =>
-        Shares3pc(_mul3, x0, x1, y0, y1, alpha, dst);
+    public void MulCrossTerms(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst) =>
+        CrossTerms(_mul3, x0, x1, y0, y1, alpha, dst);
 
-    public void AndShares3pc(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst) =>
-        Shares3pc(_and3, x0, x1, y0, y1, alpha, dst);
+    public void AndCrossTerms(IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst) =>
+        CrossTerms(_and3, x0, x1, y0, y1, alpha, dst);
 
     public void MatMul(IRingBuffer a, IRingBuffer b, IRingBuffer c, int batch, int m, int k, int n, bool bShared, bool accumulate)
     {
@@ -186,22 +186,22 @@ public sealed class IlgpuRingBackend : IRingBackend
         }
     }
 
-    public void MulShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
+    public void MulCrossTerms(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
-        if (alphaToZ.Length == 0 || alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.MulShares3pc(x0, x1, y0, y1, alphaToZ); return; }
-        FusedShares3pc(_mul3, x0, x1, y0, y1, alphaToZ);
+        if (alphaToZ.Length == 0 || alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.MulCrossTerms(x0, x1, y0, y1, alphaToZ); return; }
+        FusedCrossTerms(_mul3, x0, x1, y0, y1, alphaToZ);
     }
 
-    public void AndShares3pc(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
+    public void AndCrossTerms(ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
-        if (alphaToZ.Length == 0 || alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.AndShares3pc(x0, x1, y0, y1, alphaToZ); return; }
-        FusedShares3pc(_and3, x0, x1, y0, y1, alphaToZ);
+        if (alphaToZ.Length == 0 || alphaToZ.Length < _options.MinElements) { CpuRingBackend.Instance.AndCrossTerms(x0, x1, y0, y1, alphaToZ); return; }
+        FusedCrossTerms(_and3, x0, x1, y0, y1, alphaToZ);
     }
 
-    public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ReadOnlySpan<ulong> b0, ReadOnlySpan<ulong> b1, Span<ulong> alphaToZ,
+    public void MatMulCrossTerms(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ReadOnlySpan<ulong> b0, ReadOnlySpan<ulong> b1, Span<ulong> alphaToZ,
         int batch, int m, int k, int n, bool bShared)
     {
-        if (Small(batch, m, k, n)) { CpuRingBackend.Instance.MatMulShares3pc(a0, a1, b0, b1, alphaToZ, batch, m, k, n, bShared); return; }
+        if (Small(batch, m, k, n)) { CpuRingBackend.Instance.MatMulCrossTerms(a0, a1, b0, b1, alphaToZ, batch, m, k, n, bShared); return; }
         int lc = batch * m * n;
         using var da0 = Upload(a0);
         using var da1 = Upload(a1);
@@ -214,20 +214,20 @@ public sealed class IlgpuRingBackend : IRingBackend
         Download(z, alphaToZ[..lc]);
     }
 
-    public ResidentRhs3pc PrepareRhs3pc(ulong[] b0, ulong[] b1, int k, int n)
+    public ResidentSplitRhs PrepareSplitRhs(ulong[] b0, ulong[] b1, int k, int n)
     {
-        if ((long)k * n < _options.MinResidentElements) return new ResidentRhs3pc(b0, b1, k, n);
+        if ((long)k * n < _options.MinResidentElements) return new ResidentSplitRhs(b0, b1, k, n);
         var db0 = Upload(b0.AsSpan(0, k * n));
         var t = Upload(b1.AsSpan(0, k * n));
         Add(db0, t, t);
-        return new IlgpuResidentRhs3pc(this, b0, b1, k, n, t, db0);
+        return new IlgpuResidentSplitRhs(this, b0, b1, k, n, t, db0);
     }
 
-    public void MatMulShares3pc(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentRhs3pc rhs, Span<ulong> alphaToZ, int rows)
+    public void MatMulCrossTerms(ReadOnlySpan<ulong> a0, ReadOnlySpan<ulong> a1, ResidentSplitRhs rhs, Span<ulong> alphaToZ, int rows)
     {
-        if (rhs is not IlgpuResidentRhs3pc resident || !ReferenceEquals(resident.Owner, this))
+        if (rhs is not IlgpuResidentSplitRhs resident || !ReferenceEquals(resident.Owner, this))
         {
-            MatMulShares3pc(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
+            MatMulCrossTerms(a0, a1, rhs.B0, rhs.B1, alphaToZ, 1, rows, rhs.K, rhs.N, bShared: true);
             return;
         }
         int lc = rows * rhs.N;
@@ -240,20 +240,20 @@ public sealed class IlgpuRingBackend : IRingBackend
         GC.KeepAlive(resident);
     }
 
-    public ResidentBeaverRhs PrepareBeaverRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n)
+    public ResidentOffsetRhs PrepareOffsetRhs(ulong[] open, ulong[] mask, bool addOpen, int k, int n)
     {
-        if ((long)k * n < _options.MinResidentElements) return new ResidentBeaverRhs(open, mask, addOpen, k, n);
+        if ((long)k * n < _options.MinResidentElements) return new ResidentOffsetRhs(open, mask, addOpen, k, n);
         var e = Upload(open.AsSpan(0, k * n));
         var factor = Upload(mask.AsSpan(0, k * n));
         if (addOpen) Add(e, factor, factor);
-        return new IlgpuResidentBeaverRhs(this, open, mask, addOpen, k, n, factor, e);
+        return new IlgpuResidentOffsetRhs(this, open, mask, addOpen, k, n, factor, e);
     }
 
-    public void MatMulBeaver(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentBeaverRhs rhs, Span<ulong> acc, int rows)
+    public void MatMulOffset(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> a, ResidentOffsetRhs rhs, Span<ulong> acc, int rows)
     {
-        if (rhs is not IlgpuResidentBeaverRhs resident || !ReferenceEquals(resident.Owner, this))
+        if (rhs is not IlgpuResidentOffsetRhs resident || !ReferenceEquals(resident.Owner, this))
         {
-            CpuRingBackend.Instance.MatMulBeaver(d, a, rhs, acc, rows);
+            CpuRingBackend.Instance.MatMulOffset(d, a, rhs, acc, rows);
             return;
         }
         int la = rows * rhs.K, lc = rows * rhs.N;
@@ -300,9 +300,9 @@ public sealed class IlgpuRingBackend : IRingBackend
         Download(dc, c[..lc]);
     }
 
-    public void BeaverMulLocal(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> e, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, bool addDe)
+    public void AccumulateBilinear(ReadOnlySpan<ulong> d, ReadOnlySpan<ulong> e, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> c, bool addDe)
     {
-        if (c.Length == 0 || c.Length < _options.MinElements) { CpuRingBackend.Instance.BeaverMulLocal(d, e, a, b, c, addDe); return; }
+        if (c.Length == 0 || c.Length < _options.MinElements) { CpuRingBackend.Instance.AccumulateBilinear(d, e, a, b, c, addDe); return; }
         int n = c.Length;
         using var dd = Upload(d[..n]);
         using var de = Upload(e[..n]);
@@ -325,7 +325,7 @@ public sealed class IlgpuRingBackend : IRingBackend
     /// <summary>Too little work to pay for the transfers; empty products (nothing to launch) also stay on the host.</summary>
     private bool Small(int batch, int m, int k, int n) => (long)batch * m * k * n is var work && (work == 0 || work < _options.MinMatMulWork);
 
-    private void FusedShares3pc(Action<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>> kernel,
+    private void FusedCrossTerms(Action<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>> kernel,
         ReadOnlySpan<ulong> x0, ReadOnlySpan<ulong> x1, ReadOnlySpan<ulong> y0, ReadOnlySpan<ulong> y1, Span<ulong> alphaToZ)
     {
         int n = alphaToZ.Length;
@@ -334,11 +334,11 @@ public sealed class IlgpuRingBackend : IRingBackend
         using var dy0 = Upload(y0[..n]);
         using var dy1 = Upload(y1[..n]);
         using var z = Upload(alphaToZ);
-        Shares3pc(kernel, dx0, dx1, dy0, dy1, z, z);
+        CrossTerms(kernel, dx0, dx1, dy0, dy1, z, z);
         Download(z, alphaToZ);
     }
 
-    private void Shares3pc(Action<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>> kernel,
+    private void CrossTerms(Action<Index1D, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>, ArrayView<ulong>> kernel,
         IRingBuffer x0, IRingBuffer x1, IRingBuffer y0, IRingBuffer y1, IRingBuffer alpha, IRingBuffer dst)
     {
         long n = dst.Length;

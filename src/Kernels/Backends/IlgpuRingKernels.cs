@@ -33,22 +33,22 @@ internal static class IlgpuRingKernels
     public static void Scale(Index1D i, ArrayView<ulong> a, ulong c, ArrayView<ulong> dst) => dst[i] = a[i] * c;
     public static void ShiftRightArithmetic(Index1D i, ArrayView<ulong> a, int bits, ArrayView<ulong> dst) => dst[i] = (ulong)((long)a[i] >> bits);
 
-    public static void MulShares3pc(Index1D i, ArrayView<ulong> x0, ArrayView<ulong> x1, ArrayView<ulong> y0, ArrayView<ulong> y1,
+    public static void MulCrossTerms(Index1D i, ArrayView<ulong> x0, ArrayView<ulong> x1, ArrayView<ulong> y0, ArrayView<ulong> y1,
         ArrayView<ulong> alpha, ArrayView<ulong> dst)
     {
         ulong b0 = y0[i];
         dst[i] = x0[i] * (b0 + y1[i]) + x1[i] * b0 + alpha[i];
     }
 
-    public static void AndShares3pc(Index1D i, ArrayView<ulong> x0, ArrayView<ulong> x1, ArrayView<ulong> y0, ArrayView<ulong> y1,
+    public static void AndCrossTerms(Index1D i, ArrayView<ulong> x0, ArrayView<ulong> x1, ArrayView<ulong> y0, ArrayView<ulong> y1,
         ArrayView<ulong> alpha, ArrayView<ulong> dst)
     {
         ulong b0 = y0[i];
         dst[i] = (x0[i] & (b0 ^ y1[i])) ^ (x1[i] & b0) ^ alpha[i];
     }
 
-    /// <summary>c += d b + e a (+ d e): the Beaver product's local terms.</summary>
-    public static void BeaverMulLocal(Index1D i, ArrayView<ulong> d, ArrayView<ulong> e, ArrayView<ulong> a, ArrayView<ulong> b,
+    /// <summary>c += d b + e a (+ d e): elementwise bilinear terms.</summary>
+    public static void AccumulateBilinear(Index1D i, ArrayView<ulong> d, ArrayView<ulong> e, ArrayView<ulong> a, ArrayView<ulong> b,
         ArrayView<ulong> c, int addDe)
     {
         ulong dv = d[i], ev = e[i];

@@ -13,7 +13,7 @@ public static class RingBackends
     public static IRingBackend Current => Volatile.Read(ref _current);
 
     /// <summary>Creates the backend for <paramref name="device"/>; throws <see cref="RingDeviceUnavailableException"/> for cuda without a GPU.</summary>
-    public static IRingBackend Create(RingDevice device, IlgpuRingBackendOptions? options = null)
+    public static IRingBufferBackend Create(RingDevice device, IlgpuRingBackendOptions? options = null)
     {
         if (device == RingDevice.Cpu) return CpuRingBackend.Instance;
         var cuda = IlgpuRingBackend.TryCreateCuda(options, out var reason);

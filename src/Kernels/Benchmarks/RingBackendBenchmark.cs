@@ -15,7 +15,7 @@ public sealed record RingBenchRow(string Device, string Op, string Size, double 
 /// </summary>
 public static class RingBackendBenchmark
 {
-    public static RingBenchRow MatMul(IRingBackend backend, int m, int k, int n, int repeats)
+    public static RingBenchRow MatMul(IRingBufferBackend backend, int m, int k, int n, int repeats)
     {
         var rng = new System.Random(m * 31 + k * 7 + n);
         var a = RandomVector(rng, (long)m * k);
@@ -38,21 +38,21 @@ public static class RingBackendBenchmark
     }
 
     /// <summary>
-    /// The decode step's product as the protocol runs it: a 3pc product with a prepared (session-resident) weight, from
-    /// host activations to host result, transfers included; checked against the CPU backend.
+    /// The decode step's weight product as the 3pc scheme runs it: a cross-term product with a kept (session-resident)
+    /// split matrix, from host activations to host result, transfers included; checked against the CPU backend.
     /// </summary>
-    public static RingBenchRow PreparedProduct3pc(IRingBackend backend, int rows, int k, int n, int repeats)
+    public static RingBenchRow PreparedSplitProduct(IRingBackend backend, int rows, int k, int n, int repeats)
     {
         var rng = new System.Random(rows * 131 + k * 17 + n);
         var (a0, a1) = (RandomVector(rng, (long)rows * k), RandomVector(rng, (long)rows * k));
         var (b0, b1) = (RandomVector(rng, (long)k * n), RandomVector(rng, (long)k * n));
         var alpha = RandomVector(rng, (long)rows * n);
-        var weight = backend.PrepareRhs3pc(b0, b1, k, n);
+        var weight = backend.PrepareSplitRhs(b0, b1, k, n);
         var z = new ulong[alpha.Length];
         void Run()
         {
             alpha.CopyTo(z, 0);
-            backend.MatMulShares3pc(a0, a1, weight, z, rows);
+            backend.MatMulCrossTerms(a0, a1, weight, z, rows);
         }
         Run();
         var times = new double[Math.Max(1, repeats)];
@@ -68,14 +68,14 @@ public static class RingBackendBenchmark
         if (backend is not CpuRingBackend)
         {
             var expected = (ulong[])alpha.Clone();
-            CpuRingBackend.Instance.MatMulShares3pc(a0, a1, CpuRingBackend.Instance.PrepareRhs3pc(b0, b1, k, n), expected, rows);
+            CpuRingBackend.Instance.MatMulCrossTerms(a0, a1, CpuRingBackend.Instance.PrepareSplitRhs(b0, b1, k, n), expected, rows);
             identical = z.AsSpan().SequenceEqual(expected);
         }
-        return new RingBenchRow(backend.Name, "3pc product, prepared weight, host in/out", $"{rows}x{k}x{n}", ms, 2.0 * rows * k * n / (ms / 1000), "ulong mul-add/s", identical);
+        return new RingBenchRow(backend.Name, "cross-term product, kept split matrix, host in/out", $"{rows}x{k}x{n}", ms, 2.0 * rows * k * n / (ms / 1000), "ulong mul-add/s", identical);
     }
 
-    /// <summary>add, mul, shift (truncation), AND, XOR and the 3pc share product on <paramref name="count"/> elements each.</summary>
-    public static IEnumerable<RingBenchRow> Elementwise(IRingBackend backend, long count, int repeats)
+    /// <summary>add, mul, shift (truncation), AND, XOR and the cross-term product on <paramref name="count"/> elements each.</summary>
+    public static IEnumerable<RingBenchRow> Elementwise(IRingBufferBackend backend, long count, int repeats)
     {
         var rng = new System.Random(5);
         var host = Enumerable.Range(0, 5).Select(_ => RandomVector(rng, count)).ToArray();
@@ -83,14 +83,14 @@ public static class RingBackendBenchmark
         using var dst = backend.Allocate(count);
         try
         {
-            var ops = new (string Name, Action<IRingBackend, IRingBuffer[], IRingBuffer> Run)[]
+            var ops = new (string Name, Action<IRingBufferBackend, IRingBuffer[], IRingBuffer> Run)[]
             {
                 ("add", (be, v, d) => be.Add(v[0], v[1], d)),
                 ("mul", (be, v, d) => be.Mul(v[0], v[1], d)),
                 ("shift-right-arithmetic 16", (be, v, d) => be.ShiftRightArithmetic(v[0], 16, d)),
                 ("and", (be, v, d) => be.And(v[0], v[1], d)),
                 ("xor", (be, v, d) => be.Xor(v[0], v[1], d)),
-                ("3pc share product", (be, v, d) => be.MulShares3pc(v[0], v[1], v[2], v[3], v[4], d)),
+                ("cross-term product", (be, v, d) => be.MulCrossTerms(v[0], v[1], v[2], v[3], v[4], d)),
             };
             foreach (var (name, run) in ops)
             {
@@ -117,7 +117,7 @@ public static class RingBackendBenchmark
         }
     }
 
-    private static double Time(IRingBackend backend, IRingBuffer result, int repeats, Action op)
+    private static double Time(IRingBufferBackend backend, IRingBuffer result, int repeats, Action op)
     {
         Span<ulong> one = stackalloc ulong[1];
         op();

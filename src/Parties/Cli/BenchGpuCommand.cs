@@ -33,7 +33,7 @@ internal static class BenchGpuCommand
             long count = parse.GetValue(elements);
             int reps = parse.GetValue(repeats);
             if (count < 1 || reps < 1) throw new InputException("--elements and --repeats must be at least 1");
-            IRingBackend backend;
+            IRingBufferBackend backend;
             try { backend = RingBackends.Create(device.Parse(parse)); }
             catch (RingDeviceUnavailableException e) { throw new InputException(e.Message); }
             using var owned = ReferenceEquals(backend, CpuRingBackend.Instance) ? null : backend;
@@ -53,7 +53,7 @@ internal static class BenchGpuCommand
                 Console.WriteLine(line);
             }
             foreach (var (m, k, n) in shapes) Emit(RingBackendBenchmark.MatMul(backend, m, k, n, reps));
-            foreach (var (m, k, n) in DecodeProducts) Emit(RingBackendBenchmark.PreparedProduct3pc(backend, m, k, n, reps));
+            foreach (var (m, k, n) in DecodeProducts) Emit(RingBackendBenchmark.PreparedSplitProduct(backend, m, k, n, reps));
             foreach (var row in RingBackendBenchmark.Elementwise(backend, count, reps)) Emit(row);
             string machine = MachineInfo.Describe();
             Console.WriteLine($"\nmachine: {machine}");

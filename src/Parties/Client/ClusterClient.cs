@@ -94,13 +94,13 @@ public sealed class ClusterClient : IAsyncDisposable
     /// party can receive a frame for a session it does not know yet, then runs it everywhere at once.
     /// </summary>
     public async Task<JobOutcome> RunJobAsync(
-        string job, IReadOnlyDictionary<string, string>? arguments = null, IPartyJob? clientPart = null,
+        string job, JobArguments? arguments = null, IPartyJob? clientPart = null,
         IPartyJob? ownerPart = null, CancellationToken cancellation = default)
     {
-        arguments ??= new Dictionary<string, string>();
+        arguments ??= new JobArguments();
         var sessionId = $"{job}-{Guid.NewGuid():N}";
-        var open = new OpenSessionRequest { SessionId = sessionId, Job = job };
-        foreach (var (name, value) in arguments)
+        var open = new OpenSessionRequest { SessionId = sessionId, Job = job, Model = arguments.Model };
+        foreach (var (name, value) in arguments.Values)
             open.Arguments[name] = value;
         var localParts = new Dictionary<int, IPartyJob>();
         if (clientPart is not null)

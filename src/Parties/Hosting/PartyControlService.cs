@@ -52,7 +52,7 @@ internal sealed class PartyControlService(
         RequireClientSide(context, "open sessions");
         try
         {
-            runner.Open(request.SessionId, request.Job, request.Arguments, request.EndpointLinks);
+            runner.Open(request.SessionId, request.Job, request.Arguments, request.Model, request.EndpointLinks);
             return Task.FromResult(new OpenSessionReply());
         }
         catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or TransportException

@@ -25,13 +25,13 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
     /// request, <see cref="SessionTermsException"/> for terms this party does not accept, <see cref="KeyNotFoundException"/>
     /// for an unknown job; nothing is registered then.
     /// </summary>
-    public void Open(string sessionId, string jobName, IDictionary<string, string> arguments, IDictionary<int, string> endpointLinks)
+    public void Open(string sessionId, string jobName, IDictionary<string, string> arguments, ModelShape? model, IDictionary<int, string> endpointLinks)
     {
         DropStaleSessions();
         if (mesh.OpenSessions >= MaxOpenSessions)
             throw new InvalidOperationException($"this party already has {MaxOpenSessions} open sessions");
         var job = registry.Get(jobName);
-        var args = new Dictionary<string, string>(arguments);
+        var args = new JobArguments(new Dictionary<string, string>(arguments), model);
         SessionOpening.Check(sessionId, job, args, endpointLinks.Keys.ToArray(), options.Cluster, options.Expected, options.Store);
         var transport = mesh.OpenSession(sessionId, new Dictionary<int, string>(endpointLinks));
         _opened[sessionId] = new OpenedSession(job, transport, args, DateTime.UtcNow);
@@ -73,5 +73,5 @@ internal sealed class SessionJobRunner(PartyHostOptions options, LinkMesh mesh, 
     }
 
     private sealed record OpenedSession(
-        IPartyJob Job, GrpcTransport Transport, IReadOnlyDictionary<string, string> Arguments, DateTime OpenedAt);
+        IPartyJob Job, GrpcTransport Transport, JobArguments Arguments, DateTime OpenedAt);
 }

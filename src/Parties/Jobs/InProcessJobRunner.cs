@@ -15,7 +15,7 @@ namespace PrivateInference.Parties.Jobs;
 public static class InProcessJobRunner
 {
     public static Task<JobOutcome> RunAsync(
-        IPartyJob job, IReadOnlyDictionary<string, string>? arguments = null, string scheme = "3pc", bool withClient = false, bool withOwner = false,
+        IPartyJob job, JobArguments? arguments = null, string scheme = "3pc", bool withClient = false, bool withOwner = false,
         NetworkProfile? network = null, TransportOptions? options = null) =>
         RunAsync(job, arguments, scheme, withClient ? job : null, withOwner ? job : null, SessionTerms.Any, network, options);
 
@@ -26,10 +26,10 @@ public static class InProcessJobRunner
     /// <see cref="JobFailedException"/>, before any part runs.
     /// </summary>
     public static async Task<JobOutcome> RunAsync(
-        IPartyJob partyJob, IReadOnlyDictionary<string, string>? arguments, string scheme, IPartyJob? clientPart, IPartyJob? ownerPart,
+        IPartyJob partyJob, JobArguments? arguments, string scheme, IPartyJob? clientPart, IPartyJob? ownerPart,
         SessionTerms? expected = null, NetworkProfile? network = null, TransportOptions? options = null, Func<int, Storage.ShareStore?>? stores = null)
     {
-        arguments ??= new Dictionary<string, string>();
+        arguments ??= new JobArguments();
         network ??= NetworkProfile.None;
         options ??= TransportOptions.Default;
         var cluster = new ClusterConfig($"in-process-{scheme}", scheme,

@@ -15,7 +15,7 @@ namespace PrivateInference.Parties.Jobs;
 internal static class JobExecutor
 {
     public static Task<JobResult> StartAsync(
-        IPartyJob job, GrpcTransport session, ClusterConfig cluster, IReadOnlyDictionary<string, string> arguments,
+        IPartyJob job, GrpcTransport session, ClusterConfig cluster, JobArguments arguments,
         NetworkProfile network, ILogger log, CancellationToken cancellation, Storage.ShareStore? store = null)
     {
         var completion = new TaskCompletionSource<JobResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,7 +29,7 @@ internal static class JobExecutor
     }
 
     private static JobResult Execute(
-        IPartyJob job, GrpcTransport session, ClusterConfig cluster, IReadOnlyDictionary<string, string> arguments,
+        IPartyJob job, GrpcTransport session, ClusterConfig cluster, JobArguments arguments,
         NetworkProfile network, ILogger log, CancellationToken cancellation, Storage.ShareStore? store)
     {
         var result = new JobResult { PartyId = session.PartyId };
@@ -43,7 +43,8 @@ internal static class JobExecutor
             Cluster = cluster,
             Transport = transport,
             Endpoints = session.Peers.Append(session.PartyId).Order().ToArray(),
-            Arguments = arguments,
+            Arguments = arguments.Values,
+            Model = arguments.Model,
             Network = network,
             Log = log,
             Cancellation = cancellation,

@@ -22,6 +22,9 @@ public sealed class PartyJobContext
 
     public required IReadOnlyDictionary<string, string> Arguments { get; init; }
 
+    /// <summary>The model's public shape, for the private jobs (null for jobs that run no model).</summary>
+    public Protos.ModelShape? Model { get; init; }
+
     public required NetworkProfile Network { get; init; }
 
     public required ILogger Log { get; init; }

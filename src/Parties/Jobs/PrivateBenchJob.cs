@@ -39,9 +39,9 @@ public sealed class PrivateBenchJob : IValidatingPartyJob
         [SessionTerms.CachePolicyArgument] = point.Cache?.Spec ?? SessionTerms.FullCache,
     };
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+    public void ValidateOpen(JobArguments arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
-        Point(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+        Point(arguments.Values, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 
     private static PrivateBenchPoint Point(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config) => new(
         PrivateJobArguments.Bounded(arguments, "context", 2, config.SeqLen), PrivateJobArguments.Bounded(arguments, "steps", 1, 1 << 16),

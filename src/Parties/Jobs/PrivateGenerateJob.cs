@@ -36,16 +36,16 @@ public sealed class PrivateGenerateJob : IValidatingPartyJob
     /// <summary>This endpoint's result after <see cref="Run"/> (for the local parts).</summary>
     public PrivateRunResult? Result { get; private set; }
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+    public void ValidateOpen(JobArguments arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store)
     {
-        var fromStore = FromStore(arguments);
-        Settings(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected,
+        var fromStore = FromStore(arguments.Values);
+        Settings(arguments.Values, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected,
             fromStore ? [PartyIds.Client] : [PartyIds.Client, PartyIds.ModelOwner]));
         if (!fromStore)
             return;
         // Refused here, before the session exists anywhere: no party loads or moves a share for a model it lacks.
-        var model = PrivateJobArguments.HeldModel(arguments);
+        var model = PrivateJobArguments.HeldModel(arguments.Values);
         if (store is null || !store.Holds(model))
             throw new SessionTermsException(SessionTerms.ModelHashArgument,
                 $"session terms disagree on {SessionTerms.ModelHashArgument}: this party holds no weight shares of model {model.ModelHash} " +

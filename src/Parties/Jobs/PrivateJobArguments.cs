@@ -2,13 +2,14 @@ using System.Globalization;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
 using PrivateInference.Parties.Clusters;
+using PrivateInference.Parties.Protos;
 using PrivateInference.Protocols.Communication;
 using PrivateInference.Protocols;
 
 namespace PrivateInference.Parties.Jobs;
 
 /// <summary>
-/// The public parameters of a private job as job arguments (model shape, scheme, fixed point, sizes), and the
+/// The public parameters of a private job as job arguments (the model's typed shape, scheme, fixed point, sizes), and the
 /// per-party communication figures the parties send back. Nothing secret ever goes through either.
 /// </summary>
 public static class PrivateJobArguments
@@ -19,46 +20,40 @@ public static class PrivateJobArguments
     public const string OwnerWeights = "owner";
     public const string StoredWeights = "stored";
 
-    public static Dictionary<string, string> For(LlamaConfig c, SchemeKind scheme, int fracBits) => new()
+    /// <summary>A private job's arguments: the session terms and the model's typed shape.</summary>
+    public static JobArguments For(LlamaConfig c, SchemeKind scheme, int fracBits) => new(new Dictionary<string, string>
     {
         [SessionTerms.SchemeArgument] = scheme == SchemeKind.ThreePc ? "3pc" : "2pc",
         [SessionTerms.FracBitsArgument] = Str(fracBits),
         [SessionTerms.ModelHashArgument] = ModelHash(c),
         [SessionTerms.CachePolicyArgument] = SessionTerms.FullCache,
-        ["dim"] = Str(c.Dim), ["hidden"] = Str(c.HiddenDim), ["layers"] = Str(c.Layers), ["heads"] = Str(c.Heads),
-        ["kv_heads"] = Str(c.KvHeads), ["vocab"] = Str(c.VocabSize), ["seq_len"] = Str(c.SeqLen),
-        ["shared_classifier"] = c.SharedClassifier ? "1" : "0",
-        ["rms_eps"] = c.RmsEps.ToString("R", CultureInfo.InvariantCulture), ["rope_theta"] = c.RopeTheta.ToString("R", CultureInfo.InvariantCulture),
+    }, Shape(c));
+
+    /// <summary>The public shape of <paramref name="c"/> as the wire carries it.</summary>
+    public static ModelShape Shape(LlamaConfig c) => new()
+    {
+        Dim = c.Dim, Hidden = c.HiddenDim, Layers = c.Layers, Heads = c.Heads, KvHeads = c.KvHeads, Vocab = c.VocabSize,
+        SeqLen = c.SeqLen, SharedClassifier = c.SharedClassifier, RmsEps = c.RmsEps, RopeTheta = c.RopeTheta,
     };
 
-    public static LlamaConfig Config(PartyJobContext ctx) => Config(ctx.Arguments);
+    public static LlamaConfig Config(PartyJobContext ctx) => Config(ctx.Model);
 
     /// <summary>
-    /// The public model shape from job arguments; throws <see cref="ArgumentException"/> (naming the argument) when a
-    /// size is missing, malformed, out of the bounds below or inconsistent, so a party refuses it instead of
+    /// The public model shape of a session; throws <see cref="ArgumentException"/> (naming the field) when it is
+    /// missing, a size is out of the bounds below, or the shape is inconsistent, so a party refuses it instead of
     /// allocating for it.
     /// </summary>
-    public static LlamaConfig Config(IReadOnlyDictionary<string, string> arguments)
+    public static LlamaConfig Config(ModelShape? shape)
     {
-        int I(string name, int max)
-        {
-            if (!arguments.TryGetValue(name, out var text))
-                throw new ArgumentException($"job argument '{name}' is missing");
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < 1 || value > max)
-                throw new ArgumentException($"job argument '{name}' must be an integer in 1..{max}, not '{SessionTerms.Clip(text)}'");
-            return value;
-        }
-        float F(string name, string fallback)
-        {
-            var text = arguments.GetValueOrDefault(name) ?? fallback;
-            return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && float.IsFinite(value) && value > 0
-                ? value
-                : throw new ArgumentException($"job argument '{name}' must be a positive number, not '{SessionTerms.Clip(text)}'");
-        }
+        if (shape is null) throw new ArgumentException("the session names no model shape");
+        static int I(string name, int value, int max) =>
+            value >= 1 && value <= max ? value : throw new ArgumentException($"model shape field '{name}' must be an integer in 1..{max}, not {value}");
+        static float F(string name, float value) =>
+            float.IsFinite(value) && value > 0 ? value : throw new ArgumentException($"model shape field '{name}' must be a positive number");
         // Generous bounds (far above any model this engine can run privately) that still stop absurd allocations.
-        var config = new LlamaConfig(I("dim", 1 << 14), I("hidden", 1 << 16), I("layers", 256), I("heads", 256), I("kv_heads", 256),
-            I("vocab", 1 << 18), I("seq_len", 1 << 16), arguments.GetValueOrDefault("shared_classifier", "1") == "1",
-            F("rms_eps", "1e-5"), F("rope_theta", "10000"));
+        var config = new LlamaConfig(I("dim", shape.Dim, 1 << 14), I("hidden", shape.Hidden, 1 << 16), I("layers", shape.Layers, 256),
+            I("heads", shape.Heads, 256), I("kv_heads", shape.KvHeads, 256), I("vocab", shape.Vocab, 1 << 18), I("seq_len", shape.SeqLen, 1 << 16),
+            shape.SharedClassifier, F("rms_eps", shape.RmsEps), F("rope_theta", shape.RopeTheta));
         try
         {
             config.Validate();
@@ -124,18 +119,18 @@ public static class PrivateJobArguments
 
     /// <summary>What every private job checks when its session is opened: the terms, the shape, and that the
     /// client and the model owner take part.</summary>
-    public static LlamaConfig ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+    public static LlamaConfig ValidateOpen(JobArguments arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected) =>
         ValidateOpen(arguments, cluster, externalEndpoints, expected, [PartyIds.Client, PartyIds.ModelOwner]);
 
     /// <summary>As above, with the outside endpoints this kind of session needs (the client alone when the parties serve
     /// it from stored shares, the owner alone when it shares weights for storage); any other outside endpoint is refused.</summary>
-    public static LlamaConfig ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+    public static LlamaConfig ValidateOpen(JobArguments arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, int[] required)
     {
-        expected.Check(arguments, cluster);
-        var config = Config(arguments);
-        if (ModelHash(config) != CertificateFingerprint.Normalize(arguments[SessionTerms.ModelHashArgument]))
+        expected.Check(arguments.Values, cluster);
+        var config = Config(arguments.Model);
+        if (ModelHash(config) != CertificateFingerprint.Normalize(arguments.Values[SessionTerms.ModelHashArgument]))
             throw new SessionTermsException(SessionTerms.ModelHashArgument,
                 $"session terms disagree on {SessionTerms.ModelHashArgument}: it does not match the model shape the session names");
         foreach (var e in required)

@@ -35,9 +35,9 @@ public sealed class PrivatePerplexityJob : IValidatingPartyJob
 
     public PerplexityResult? Result { get; private set; }
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+    public void ValidateOpen(JobArguments arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store) =>
-        Lengths(arguments, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
+        Lengths(arguments.Values, PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected));
 
     private static int[] Lengths(IReadOnlyDictionary<string, string> arguments, Engine.Models.LlamaConfig config)
     {

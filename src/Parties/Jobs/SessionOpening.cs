@@ -18,14 +18,14 @@ public static class SessionOpening
 
     /// <summary>Throws <see cref="ArgumentException"/> for a malformed request, <see cref="SessionTermsException"/> for
     /// terms the party does not accept, <see cref="InvalidOperationException"/> for a state that forbids the session.</summary>
-    public static void Check(string sessionId, IPartyJob job, IReadOnlyDictionary<string, string> arguments, IReadOnlyCollection<int> externalEndpoints,
+    public static void Check(string sessionId, IPartyJob job, JobArguments arguments, IReadOnlyCollection<int> externalEndpoints,
         ClusterConfig cluster, SessionTerms expected, Storage.ShareStore? store)
     {
         if (string.IsNullOrWhiteSpace(sessionId) || sessionId.Length > MaxSessionIdLength || sessionId.Any(char.IsControl))
             throw new ArgumentException($"a session id must be 1..{MaxSessionIdLength} printable characters");
-        if (arguments.Count > MaxArguments)
-            throw new ArgumentException($"{arguments.Count} job arguments; at most {MaxArguments} are accepted");
-        foreach (var (name, value) in arguments)
+        if (arguments.Values.Count > MaxArguments)
+            throw new ArgumentException($"{arguments.Values.Count} job arguments; at most {MaxArguments} are accepted");
+        foreach (var (name, value) in arguments.Values)
         {
             if (name.Length is 0 or > MaxArgumentNameLength || value.Length > MaxArgumentValueLength)
                 throw new ArgumentException(

@@ -89,6 +89,6 @@ public interface IValidatingPartyJob : IPartyJob
     /// <summary>Throws <see cref="ArgumentException"/> for malformed arguments, <see cref="SessionTermsException"/>
     /// when the session terms differ from <paramref name="expected"/>.</summary>
     /// <param name="store">This party's weight shares at rest, when it keeps any (`pi party --store`).</param>
-    void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster, IReadOnlyCollection<int> externalEndpoints,
+    void ValidateOpen(JobArguments arguments, ClusterConfig cluster, IReadOnlyCollection<int> externalEndpoints,
         SessionTerms expected, Storage.ShareStore? store);
 }

@@ -27,7 +27,7 @@ public sealed class ShareWeightsJob : IValidatingPartyJob
 
     public string Description => "the model owner shares the weights once; every party stores its shares at rest";
 
-    public void ValidateOpen(IReadOnlyDictionary<string, string> arguments, ClusterConfig cluster,
+    public void ValidateOpen(JobArguments arguments, ClusterConfig cluster,
         IReadOnlyCollection<int> externalEndpoints, SessionTerms expected, Storage.ShareStore? store)
     {
         PrivateJobArguments.ValidateOpen(arguments, cluster, externalEndpoints, expected, [PartyIds.ModelOwner]);

@@ -160,13 +160,13 @@ public sealed class PrivateRunner : IAsyncDisposable
     /// (<see cref="SessionOpening"/>: session terms, argument bounds) before any part runs, so both transports refuse
     /// the same requests with the same messages.
     /// </summary>
-    private Task<JobOutcome> RunAsync(IPartyJob job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
+    private Task<JobOutcome> RunAsync(IPartyJob job, JobArguments args, IPartyJob clientPart, IPartyJob? ownerPart,
         CancellationToken cancellation) =>
         _client is null
             ? RunInProcessAsync(job, args, clientPart, ownerPart)
             : RunJobAsync(job.Name, args, clientPart, ownerPart, cancellation);
 
-    private async Task<JobOutcome> RunJobAsync(string job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart,
+    private async Task<JobOutcome> RunJobAsync(string job, JobArguments args, IPartyJob clientPart, IPartyJob? ownerPart,
         CancellationToken cancellation)
     {
         try
@@ -185,7 +185,7 @@ public sealed class PrivateRunner : IAsyncDisposable
         }
     }
 
-    private async Task<JobOutcome> RunInProcessAsync(IPartyJob job, Dictionary<string, string> args, IPartyJob clientPart, IPartyJob? ownerPart)
+    private async Task<JobOutcome> RunInProcessAsync(IPartyJob job, JobArguments args, IPartyJob clientPart, IPartyJob? ownerPart)
     {
         try
         {

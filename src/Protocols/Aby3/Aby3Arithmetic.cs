@@ -24,7 +24,7 @@ internal sealed partial class Aby3Scheme
     {
         int n = a.Length;
         var z = ZeroShare(n, boolean: false);
-        Ring.MulShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z);
+        Ring.MulCrossTerms(a.C[0], a.C[1], b.C[0], b.C[1], z);
         return z;
     }
 
@@ -33,7 +33,7 @@ internal sealed partial class Aby3Scheme
         int outLen = batch * m * n;
         if (!IsCompute) return truncBits > 0 ? TruncFrom3of3(null, outLen, truncBits) : Share.Empty(outLen, 0);
         var z = ZeroShare(outLen, boolean: false);
-        Ring.MatMulShares3pc(a.C[0], a.C[1], b.C[0], b.C[1], z, batch, m, k, n, bShared);
+        Ring.MatMulCrossTerms(a.C[0], a.C[1], b.C[0], b.C[1], z, batch, m, k, n, bShared);
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 
@@ -56,12 +56,12 @@ internal sealed partial class Aby3Scheme
         return MatMul(a, wt, batch, m, cols, rows, false, truncBits);
     }
 
-    private sealed class Prepared(int k, int n, ResidentRhs3pc? resident) : PreparedRhs
+    private sealed class Prepared(int k, int n, ResidentSplitRhs? resident) : PreparedRhs
     {
         public override int K => k;
         public override int N => n;
         /// <summary>This compute party's components as the ring backend keeps them (on the device under cuda); null elsewhere.</summary>
-        public ResidentRhs3pc? Resident { get; } = resident;
+        public ResidentSplitRhs? Resident { get; } = resident;
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ internal sealed partial class Aby3Scheme
     /// so a GPU keeps it on the device for the session. Every party prepares, so all take the same path.
     /// </summary>
     public PreparedRhs? Prepare(Share w, int k, int n) =>
-        new Prepared(k, n, IsCompute ? Ring.PrepareRhs3pc(w.C[0], w.C[1], k, n) : null);
+        new Prepared(k, n, IsCompute ? Ring.PrepareSplitRhs(w.C[0], w.C[1], k, n) : null);
 
     public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits)
     {
@@ -77,7 +77,7 @@ internal sealed partial class Aby3Scheme
         if (!IsCompute || p.Resident is null) return MatMul(a, w, 1, rows, p.K, p.N, true, truncBits);
         int outLen = rows * p.N;
         var z = ZeroShare(outLen, boolean: false);
-        Ring.MatMulShares3pc(a.C[0], a.C[1], p.Resident, z, rows);
+        Ring.MatMulCrossTerms(a.C[0], a.C[1], p.Resident, z, rows);
         return truncBits > 0 ? TruncFrom3of3(z, outLen, truncBits) : Reshare(z);
     }
 

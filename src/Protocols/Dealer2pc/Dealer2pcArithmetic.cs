@@ -28,7 +28,7 @@ internal sealed partial class Dealer2pcScheme
         var open = Exchange(de);
         var d = open.AsSpan(0, n);
         var e = open.AsSpan(n, n);
-        Ring.BeaverMulLocal(d, e, s.AsSpan(0, n), s.AsSpan(n, n), c, addDe: Me == 0);
+        Ring.AccumulateBilinear(d, e, s.AsSpan(0, n), s.AsSpan(n, n), c, addDe: Me == 0);
         return One(c);
     }
 
@@ -78,7 +78,7 @@ internal sealed partial class Dealer2pcScheme
         return truncBits > 0 ? Trunc(z, truncBits) : z;
     }
 
-    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask, ResidentBeaverRhs? resident = null) : PreparedRhs
+    private sealed class Prepared(int k, int n, ulong[]? open, ulong[] mask, ResidentOffsetRhs? resident = null) : PreparedRhs
     {
         public override int K => k;
         public override int N => n;
@@ -87,7 +87,7 @@ internal sealed partial class Dealer2pcScheme
         /// <summary>This party's share of B; the whole B at the dealer.</summary>
         public ulong[] Mask { get; } = mask;
         /// <summary>(E, B_i) as the ring backend keeps them for the session (on the device under cuda); compute parties only.</summary>
-        public ResidentBeaverRhs? Resident { get; } = resident;
+        public ResidentOffsetRhs? Resident { get; } = resident;
     }
 
     /// <summary>Opens E = W - B once; every later product with W reuses B's shares and E.</summary>
@@ -105,7 +105,7 @@ internal sealed partial class Dealer2pcScheme
         var e = new ulong[lb];
         RingOps.Sub(w.C[0], bi, e);
         var open = Exchange(e);
-        return new Prepared(k, n, open, bi, Ring.PrepareBeaverRhs(open, bi, addOpen: Me == 0, k, n));
+        return new Prepared(k, n, open, bi, Ring.PrepareOffsetRhs(open, bi, addOpen: Me == 0, k, n));
     }
 
     /// <summary>Per product only the activation side is opened: the dealer sends a fresh (A, C = AB) for the stored B.</summary>
@@ -114,7 +114,7 @@ internal sealed partial class Dealer2pcScheme
         var p = (Prepared)prepared;
         return ProductWithStoredRhs(x, rows * p.K, rows * p.N, truncBits,
             (a, c) => Ring.MatMul(a, p.Mask, c, 1, rows, p.K, p.N, bShared: false),
-            (d, a, c) => Ring.MatMulBeaver(d, a, p.Resident!, c, rows));
+            (d, a, c) => Ring.MatMulOffset(d, a, p.Resident!, c, rows));
     }
 
     /// <summary>

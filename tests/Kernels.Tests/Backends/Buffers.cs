@@ -7,7 +7,7 @@ internal sealed class Buffers : IDisposable
 {
     private readonly IRingBuffer[] _buffers;
 
-    public Buffers(IRingBackend backend, params ulong[][] data) => _buffers = [.. data.Select(d => backend.Upload(d))];
+    public Buffers(IRingBufferBackend backend, params ulong[][] data) => _buffers = [.. data.Select(d => backend.Upload(d))];
 
     public IRingBuffer this[int i] => _buffers[i];
 

@@ -5,7 +5,7 @@ namespace PrivateInference.Kernels.Tests.Backends;
 /// <summary>The CPU backend against element-by-element references, on buffers and on the fused host operations.</summary>
 public sealed class CpuRingBackendTests
 {
-    private readonly IRingBackend _cpu = CpuRingBackend.Instance;
+    private readonly IRingBufferBackend _cpu = CpuRingBackend.Instance;
     private readonly System.Random _rng = new(7);
 
     [Fact]
@@ -29,12 +29,12 @@ public sealed class CpuRingBackendTests
         const int n = 517;
         var (x0, x1, y0, y1, alpha) = (R(n), R(n), R(n), R(n), R(n));
         var z = (ulong[])alpha.Clone();
-        _cpu.MulShares3pc(x0, x1, y0, y1, z);
+        _cpu.MulCrossTerms(x0, x1, y0, y1, z);
         var zb = (ulong[])alpha.Clone();
-        _cpu.AndShares3pc(x0, x1, y0, y1, zb);
+        _cpu.AndCrossTerms(x0, x1, y0, y1, zb);
         using var buffers = new Buffers(_cpu, x0, x1, y0, y1, alpha);
         using var dst = _cpu.Allocate(n);
-        _cpu.MulShares3pc(buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], dst);
+        _cpu.MulCrossTerms(buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], dst);
         var viaBuffers = new ulong[n];
         _cpu.Download(dst, viaBuffers);
         for (int i = 0; i < n; i++)
@@ -53,7 +53,7 @@ public sealed class CpuRingBackendTests
         foreach (bool addDe in new[] { false, true })
         {
             var z = (ulong[])c.Clone();
-            _cpu.BeaverMulLocal(d, e, a, b, z, addDe);
+            _cpu.AccumulateBilinear(d, e, a, b, z, addDe);
             for (int i = 0; i < n; i++) Assert.Equal(c[i] + d[i] * b[i] + e[i] * a[i] + (addDe ? d[i] * e[i] : 0), z[i]);
         }
     }
@@ -76,7 +76,7 @@ public sealed class CpuRingBackendTests
         var p1 = RingTestData.NaiveMatMul(a0, t, batch, m, k, n, bShared);
         var p2 = RingTestData.NaiveMatMul(a1, b0, batch, m, k, n, bShared);
         var z = (ulong[])alpha.Clone();
-        _cpu.MatMulShares3pc(a0, a1, b0, b1, z, batch, m, k, n, bShared);
+        _cpu.MatMulCrossTerms(a0, a1, b0, b1, z, batch, m, k, n, bShared);
         for (int i = 0; i < z.Length; i++) Assert.Equal(alpha[i] + p1[i] + p2[i], z[i]);
 
         var acc = (ulong[])alpha.Clone();
@@ -100,14 +100,14 @@ public sealed class CpuRingBackendTests
         const int rows = 3, k = 10, n = 7;
         var (a0, a1, b0, b1, alpha) = (R(rows * k), R(rows * k), R(k * n), R(k * n), R(rows * n));
         var z = (ulong[])alpha.Clone();
-        _cpu.MatMulShares3pc(a0, a1, _cpu.PrepareRhs3pc(b0, b1, k, n), z, rows);
+        _cpu.MatMulCrossTerms(a0, a1, _cpu.PrepareSplitRhs(b0, b1, k, n), z, rows);
         var sum = b0.Zip(b1, (x, y) => x + y).ToArray();
         var p1 = RingTestData.NaiveMatMul(a0, sum, 1, rows, k, n, false);
         var p2 = RingTestData.NaiveMatMul(a1, b0, 1, rows, k, n, false);
         for (int i = 0; i < z.Length; i++) Assert.Equal(alpha[i] + p1[i] + p2[i], z[i]);
 
         var acc = (ulong[])alpha.Clone();
-        _cpu.MatMulBeaver(a0, a1, _cpu.PrepareBeaverRhs(b0, b1, addOpen, k, n), acc, rows);
+        _cpu.MatMulOffset(a0, a1, _cpu.PrepareOffsetRhs(b0, b1, addOpen, k, n), acc, rows);
         var factor = addOpen ? b0.Zip(b1, (e, m) => e + m).ToArray() : b1;
         var q1 = RingTestData.NaiveMatMul(a0, factor, 1, rows, k, n, false);
         var q2 = RingTestData.NaiveMatMul(a1, b0, 1, rows, k, n, false);

@@ -9,8 +9,8 @@ namespace PrivateInference.Kernels.Tests.Backends;
 /// </summary>
 public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : IClassFixture<IlgpuCpuAcceleratorFixture>
 {
-    private readonly IRingBackend _gpu = fixture.Backend;
-    private readonly IRingBackend _cpu = CpuRingBackend.Instance;
+    private readonly IRingBufferBackend _gpu = fixture.Backend;
+    private readonly IRingBufferBackend _cpu = CpuRingBackend.Instance;
     private readonly System.Random _rng = new(11);
 
     [Fact]
@@ -51,14 +51,14 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
         {
             var expected = (ulong[])alpha.Clone();
             var fused = (ulong[])alpha.Clone();
-            if (boolean) { _cpu.AndShares3pc(x0, x1, y0, y1, expected); _gpu.AndShares3pc(x0, x1, y0, y1, fused); }
-            else { _cpu.MulShares3pc(x0, x1, y0, y1, expected); _gpu.MulShares3pc(x0, x1, y0, y1, fused); }
+            if (boolean) { _cpu.AndCrossTerms(x0, x1, y0, y1, expected); _gpu.AndCrossTerms(x0, x1, y0, y1, fused); }
+            else { _cpu.MulCrossTerms(x0, x1, y0, y1, expected); _gpu.MulCrossTerms(x0, x1, y0, y1, fused); }
             Assert.Equal(expected, fused);
 
             using var inputs = new Buffers(_gpu, x0, x1, y0, y1, alpha);
             using var dst = _gpu.Allocate(n);
-            if (boolean) _gpu.AndShares3pc(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], dst);
-            else _gpu.MulShares3pc(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], dst);
+            if (boolean) _gpu.AndCrossTerms(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], dst);
+            else _gpu.MulCrossTerms(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], dst);
             var viaBuffers = new ulong[n];
             _gpu.Download(dst, viaBuffers);
             Assert.Equal(expected, viaBuffers);
@@ -74,8 +74,8 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
         {
             var expected = (ulong[])c.Clone();
             var got = (ulong[])c.Clone();
-            _cpu.BeaverMulLocal(d, e, a, b, expected, addDe);
-            _gpu.BeaverMulLocal(d, e, a, b, got, addDe);
+            _cpu.AccumulateBilinear(d, e, a, b, expected, addDe);
+            _gpu.AccumulateBilinear(d, e, a, b, got, addDe);
             Assert.Equal(expected, got);
         }
     }
@@ -95,8 +95,8 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
 
         var z = (ulong[])alpha.Clone();
         var zg = (ulong[])alpha.Clone();
-        _cpu.MatMulShares3pc(a0, a1, b0, b1, z, batch, m, k, n, bShared);
-        _gpu.MatMulShares3pc(a0, a1, b0, b1, zg, batch, m, k, n, bShared);
+        _cpu.MatMulCrossTerms(a0, a1, b0, b1, z, batch, m, k, n, bShared);
+        _gpu.MatMulCrossTerms(a0, a1, b0, b1, zg, batch, m, k, n, bShared);
         Assert.Equal(z, zg);
 
         var acc = (ulong[])alpha.Clone();
@@ -114,13 +114,13 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
     {
         var (a0, a1, b0, b1, alpha) = (R(rows * k), R(rows * k), R(k * n), R(k * n), R(rows * n));
         var expected = (ulong[])alpha.Clone();
-        _cpu.MatMulShares3pc(a0, a1, _cpu.PrepareRhs3pc(b0, b1, k, n), expected, rows);
-        var resident = _gpu.PrepareRhs3pc(b0, b1, k, n);
-        Assert.NotEqual(typeof(ResidentRhs3pc), resident.GetType());
+        _cpu.MatMulCrossTerms(a0, a1, _cpu.PrepareSplitRhs(b0, b1, k, n), expected, rows);
+        var resident = _gpu.PrepareSplitRhs(b0, b1, k, n);
+        Assert.NotEqual(typeof(ResidentSplitRhs), resident.GetType());
         for (int step = 0; step < 2; step++)
         {
             var got = (ulong[])alpha.Clone();
-            _gpu.MatMulShares3pc(a0, a1, resident, got, rows);
+            _gpu.MatMulCrossTerms(a0, a1, resident, got, rows);
             Assert.Equal(expected, got);
         }
     }
@@ -133,11 +133,11 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
     {
         var (d, a, open, mask, acc) = (R(rows * k), R(rows * k), R(k * n), R(k * n), R(rows * n));
         var expected = (ulong[])acc.Clone();
-        _cpu.MatMulBeaver(d, a, _cpu.PrepareBeaverRhs(open, mask, addOpen, k, n), expected, rows);
-        var resident = _gpu.PrepareBeaverRhs(open, mask, addOpen, k, n);
-        Assert.NotEqual(typeof(ResidentBeaverRhs), resident.GetType());
+        _cpu.MatMulOffset(d, a, _cpu.PrepareOffsetRhs(open, mask, addOpen, k, n), expected, rows);
+        var resident = _gpu.PrepareOffsetRhs(open, mask, addOpen, k, n);
+        Assert.NotEqual(typeof(ResidentOffsetRhs), resident.GetType());
         var got = (ulong[])acc.Clone();
-        _gpu.MatMulBeaver(d, a, resident, got, rows);
+        _gpu.MatMulOffset(d, a, resident, got, rows);
         Assert.Equal(expected, got);
     }
 
@@ -147,9 +147,9 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
         var (a0, a1, b0, b1, alpha) = (R(3 * 20), R(3 * 20), R(20 * 30), R(20 * 30), R(3 * 30));
         var expected = (ulong[])alpha.Clone();
         var got = (ulong[])alpha.Clone();
-        var onCpu = _cpu.PrepareRhs3pc(b0, b1, 20, 30);
-        _cpu.MatMulShares3pc(a0, a1, onCpu, expected, 3);
-        _gpu.MatMulShares3pc(a0, a1, onCpu, got, 3);
+        var onCpu = _cpu.PrepareSplitRhs(b0, b1, 20, 30);
+        _cpu.MatMulCrossTerms(a0, a1, onCpu, expected, 3);
+        _gpu.MatMulCrossTerms(a0, a1, onCpu, got, 3);
         Assert.Equal(expected, got);
     }
 
@@ -169,16 +169,16 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
     public void EmptyOperandsAreNoOps()
     {
         ulong[] none = [];
-        _gpu.MulShares3pc(none, none, none, none, none);
-        _gpu.AndShares3pc(none, none, none, none, none);
-        _gpu.BeaverMulLocal(none, none, none, none, none, addDe: true);
+        _gpu.MulCrossTerms(none, none, none, none, none);
+        _gpu.AndCrossTerms(none, none, none, none, none);
+        _gpu.AccumulateBilinear(none, none, none, none, none, addDe: true);
         _gpu.MatMul(none, none, none, 1, 0, 5, 0, false);
         using var empty = _gpu.Allocate(0);
         Assert.Equal(0, empty.Length);
         _gpu.Add(empty, empty, empty);
         _gpu.ShiftRightArithmetic(empty, 3, empty);
         var z = new ulong[4];
-        _gpu.MatMulShares3pc(none, none, _gpu.PrepareRhs3pc(R(0), R(0), 0, 4), z, 0);
+        _gpu.MatMulCrossTerms(none, none, _gpu.PrepareSplitRhs(R(0), R(0), 0, 4), z, 0);
         Assert.Equal(new ulong[4], z);
     }
 
@@ -199,12 +199,12 @@ public sealed class IlgpuRingBackendTests(IlgpuCpuAcceleratorFixture fixture) : 
 
     private ulong[] R(int n) => RingTestData.Random(_rng, n);
 
-    private void Same(Action<IRingBackend, IRingBuffer, IRingBuffer, IRingBuffer> op, ulong[] a, ulong[] b)
+    private void Same(Action<IRingBufferBackend, IRingBuffer, IRingBuffer, IRingBuffer> op, ulong[] a, ulong[] b)
     {
         Assert.Equal(Run(_cpu, op, a, b), Run(_gpu, op, a, b));
     }
 
-    private static ulong[] Run(IRingBackend backend, Action<IRingBackend, IRingBuffer, IRingBuffer, IRingBuffer> op, ulong[] a, ulong[] b)
+    private static ulong[] Run(IRingBufferBackend backend, Action<IRingBufferBackend, IRingBuffer, IRingBuffer, IRingBuffer> op, ulong[] a, ulong[] b)
     {
         using var da = backend.Upload(a);
         using var db = backend.Upload(b);

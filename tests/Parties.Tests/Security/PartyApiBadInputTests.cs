@@ -24,13 +24,14 @@ public sealed class OpenTermsParties : IAsyncLifetime
 [Collection(PartyProcessesCollection.Name)]
 public sealed class PartyApiBadInputTests(OpenTermsParties fixture) : IClassFixture<OpenTermsParties>
 {
-    private static OpenSessionRequest Open(Action<IDictionary<string, string>> tweak, string job = PrivateGenerateJob.JobName, string? session = null)
+    private static OpenSessionRequest Open(Action<JobArguments> tweak, string job = PrivateGenerateJob.JobName, string? session = null)
     {
         var request = new OpenSessionRequest { SessionId = session ?? $"bad-{Guid.NewGuid():N}", Job = job };
         var arguments = Stories.GenerateArguments("3pc", 4, 4);
         tweak(arguments);
-        foreach (var (name, value) in arguments)
+        foreach (var (name, value) in arguments.Values)
             request.Arguments[name] = value;
+        request.Model = arguments.Model;
         // Links that are not connected: a request that passes validation still cannot open a session here.
         request.EndpointLinks[Endpoints.Client] = "no-such-link";
         request.EndpointLinks[Endpoints.ModelOwner] = "no-such-link-either";
@@ -42,8 +43,9 @@ public sealed class PartyApiBadInputTests(OpenTermsParties fixture) : IClassFixt
         { "empty session id", StatusCode.InvalidArgument, "a session id must be 1..200 printable characters" },
         { "unknown job", StatusCode.NotFound, "unknown job 'no-such-job'" },
         { "dims that do not validate", StatusCode.InvalidArgument, "dim 60 is not a multiple of n_heads 8" },
-        { "a dim that is not a number", StatusCode.InvalidArgument, "job argument 'hidden' must be an integer" },
-        { "an absurd vocabulary", StatusCode.InvalidArgument, "job argument 'vocab' must be an integer in 1..262144" },
+        { "no model shape", StatusCode.InvalidArgument, "the session names no model shape" },
+        { "a zero hidden width", StatusCode.InvalidArgument, "model shape field 'hidden' must be an integer in 1..65536, not 0" },
+        { "an absurd vocabulary", StatusCode.InvalidArgument, "model shape field 'vocab' must be an integer in 1..262144" },
         { "a prompt longer than the context", StatusCode.InvalidArgument, "job argument 'prompt_length' must be an integer in 1..512" },
         { "prompt and new tokens beyond the context", StatusCode.InvalidArgument, "exceeds the context of 512" },
         { "a malformed model hash", StatusCode.InvalidArgument, "'model_hash' must be 64 hex digits" },
@@ -56,9 +58,10 @@ public sealed class PartyApiBadInputTests(OpenTermsParties fixture) : IClassFixt
     {
         "empty session id" => Open(_ => { }, session: ""),
         "unknown job" => Open(_ => { }, job: "no-such-job"),
-        "dims that do not validate" => Open(a => a["dim"] = "60"),
-        "a dim that is not a number" => Open(a => a["hidden"] = "lots"),
-        "an absurd vocabulary" => Open(a => a["vocab"] = "2000000000"),
+        "dims that do not validate" => Open(a => a.Model!.Dim = 60),
+        "no model shape" => Open(a => a.Model = null),
+        "a zero hidden width" => Open(a => a.Model!.Hidden = 0),
+        "an absurd vocabulary" => Open(a => a.Model!.Vocab = 2000000000),
         "a prompt longer than the context" => Open(a => a["prompt_length"] = "513"),
         "prompt and new tokens beyond the context" => Open(a => a["max_tokens"] = "510"),
         "a malformed model hash" => Open(a => a[SessionTerms.ModelHashArgument] = "abc"),

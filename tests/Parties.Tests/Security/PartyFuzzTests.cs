@@ -128,8 +128,10 @@ public sealed class PartyFuzzTests(OpenTermsParties fixture) : IClassFixture<Ope
     private static OpenSessionRequest ValidLookingOpen()
     {
         var request = new OpenSessionRequest { SessionId = "fuzz-base", Job = PrivateGenerateJob.JobName };
-        foreach (var (name, value) in Stories.GenerateArguments("3pc", 4, 4))
+        var arguments = Stories.GenerateArguments("3pc", 4, 4);
+        foreach (var (name, value) in arguments.Values)
             request.Arguments[name] = value;
+        request.Model = arguments.Model;
         request.EndpointLinks[Endpoints.Client] = "not-connected";
         request.EndpointLinks[Endpoints.ModelOwner] = "not-connected-either";
         return request;

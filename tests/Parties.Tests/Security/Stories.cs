@@ -33,7 +33,7 @@ internal static class Stories
         new TextGenerator(new PlainTransformer(Weights), new Sampler(0, 0.9f, 1)).Generate(prompt, count).ToList();
 
     /// <summary>The arguments `pi generate --mode private` sends when it opens a session.</summary>
-    public static Dictionary<string, string> GenerateArguments(string scheme, int promptLength, int maxTokens)
+    public static JobArguments GenerateArguments(string scheme, int promptLength, int maxTokens)
     {
         var arguments = PrivateJobArguments.For(Weights.Config, scheme == "2pc" ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, 16);
         arguments["prompt_length"] = promptLength.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -10,10 +10,13 @@ namespace PrivateInference.Parties.Tests.Storage;
 [Collection(PartyProcessesCollection.Name)]
 public sealed class StoredWeightsTests
 {
-    private static Dictionary<string, string> ShareArguments(string scheme) => Stories.GenerateArguments(scheme, 1, 1)
-        .Where(a => a.Key is not ("prompt_length" or "max_tokens")).ToDictionary();
+    private static JobArguments ShareArguments(string scheme)
+    {
+        var generate = Stories.GenerateArguments(scheme, 1, 1);
+        return new JobArguments(generate.Values.Where(a => a.Key is not ("prompt_length" or "max_tokens")).ToDictionary(), generate.Model);
+    }
 
-    private static Dictionary<string, string> StoredGenerateArguments(string scheme, int promptLength, int maxTokens)
+    private static JobArguments StoredGenerateArguments(string scheme, int promptLength, int maxTokens)
     {
         var arguments = Stories.GenerateArguments(scheme, promptLength, maxTokens);
         arguments[PrivateJobArguments.WeightsArgument] = PrivateJobArguments.StoredWeights;
@@ -72,8 +75,10 @@ public sealed class StoredWeightsTests
         var arguments = StoredGenerateArguments("3pc", prompt.Count, 2);
         // Another model's description: a different shape, so a different hash.
         var other = SyntheticModels.Preset("stories260K", 2);
-        foreach (var (k, v) in PrivateJobArguments.For(other, Protocols.SchemeKind.ThreePc, 16))
+        var described = PrivateJobArguments.For(other, Protocols.SchemeKind.ThreePc, 16);
+        foreach (var (k, v) in described.Values)
             arguments[k] = v;
+        arguments.Model = described.Model;
         var (clientPart, _) = Stories.Parts(prompt);
         await using var client = parties.CreateClient();
 

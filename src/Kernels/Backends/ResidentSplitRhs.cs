@@ -1,11 +1,11 @@
 namespace PrivateInference.Kernels.Backends;
 
 /// <summary>
-/// The right-hand operand of repeated 3pc products (a weight's two replicated components, fixed for the session).
+/// The right-hand operand of repeated cross-term products, split in two components (B0, B1) fixed for the session.
 /// The base class only references the host components, which is all the CPU backend needs; a GPU backend keeps
 /// device copies of (B0 + B1, B0), made once, so each later product uploads only the activation side.
 /// </summary>
-public class ResidentRhs3pc(ulong[] b0, ulong[] b1, int k, int n)
+public class ResidentSplitRhs(ulong[] b0, ulong[] b1, int k, int n)
 {
     public int K { get; } = k;
     public int N { get; } = n;

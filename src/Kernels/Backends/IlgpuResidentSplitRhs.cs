@@ -1,8 +1,8 @@
 namespace PrivateInference.Kernels.Backends;
 
-/// <summary>A weight kept on the device as (B0 + B1, B0) for the session's 3pc products.</summary>
-internal sealed class IlgpuResidentRhs3pc(IlgpuRingBackend owner, ulong[] b0, ulong[] b1, int k, int n, IRingBuffer sum, IRingBuffer first)
-    : ResidentRhs3pc(b0, b1, k, n)
+/// <summary>A split matrix kept on the device as (B0 + B1, B0) for the session's cross-term products.</summary>
+internal sealed class IlgpuResidentSplitRhs(IlgpuRingBackend owner, ulong[] b0, ulong[] b1, int k, int n, IRingBuffer sum, IRingBuffer first)
+    : ResidentSplitRhs(b0, b1, k, n)
 {
     public IlgpuRingBackend Owner { get; } = owner;
     /// <summary>B0 + B1 on the device.</summary>
@@ -11,7 +11,7 @@ internal sealed class IlgpuResidentRhs3pc(IlgpuRingBackend owner, ulong[] b0, ul
     public IRingBuffer First { get; } = first;
 
     /// <summary>Sessions end by dropping their prepared weights; the device memory goes back with them.</summary>
-    ~IlgpuResidentRhs3pc()
+    ~IlgpuResidentSplitRhs()
     {
         Owner.ReleaseLater(Sum);
         Owner.ReleaseLater(First);
