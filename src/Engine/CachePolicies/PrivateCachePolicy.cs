@@ -30,7 +30,8 @@ public sealed class PrivateCachePolicy
 
     /// <summary>A selection's one-hots: over slots of the picked parents (two stages) or over the children; possibly
     /// also the selecting layer's gathered token scores (<see cref="SelectedClusters.Chosen"/>).</summary>
-    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null, SecretTensor? Chosen = null);
+    private sealed record Choice(SecretTensor OneHot, SecretTensor? Parents = null, SecretTensor? Chosen = null, OneHotLayout? Layout = null,
+        OneHotLayout? ParentLayout = null);
 
     public PrivateCachePolicy(MpcContext ctx, LlamaConfig config, CachePolicyOptions options, int promptLength)
     {
@@ -123,7 +124,7 @@ public sealed class PrivateCachePolicy
             selection = _selections[layer] = new Selection(_step, SelectChildren(_masks[layer], queries, bounds, n, children, tokenScores));
         return selection.Choice is not { } choice ? null
             : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize,
-                selector == layer ? choice.Chosen : null);
+                selector == layer ? choice.Chosen : null, choice.Layout, choice.ParentLayout);
     }
 
     /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
@@ -136,8 +137,8 @@ public sealed class PrivateCachePolicy
         using var scope = _ctx.Scope("topk_selection");
         var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);
         var scores = _ctx.Reshape(_ctx.MatMul(q, _ctx.Transpose(keys)), kvh, n);
-        var oneHot = SecretSelection.PickWithForced(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
-        return new SelectedClusters(oneHot, 1, n);
+        var (oneHot, layout) = SecretSelection.PickWithLayout(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
+        return new SelectedClusters(oneHot, 1, n, Layout: layout);
     }
 
     /// <summary>Secret one-hot [kvh, k2, children] of the selected child clusters, in the order the attention uses
@@ -186,11 +187,14 @@ public sealed class PrivateCachePolicy
             if (flat >= children) return null;
             var scores = ChildScores(mask, WeightedScores(q, bounds, children, parents, withParents: false), Weight);
             if (tokenScores is null || tokenScores.Scale != scores.Scale)
-                return new Choice(SecretSelection.PickWithForced(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2));
+            {
+                var (flatPick, flatLayout) = SecretSelection.PickWithLayout(_ctx, scores, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
+                return new Choice(flatPick, Layout: flatLayout);
+            }
             // The children's token scores ride through the tournament (no gather product after it).
             var byChild = SelectedClusters.TokensByCluster(_ctx, tokenScores, children, _o.ChildClusterSize);   // [kvh, children, c·G]
-            var (oneHot, gathered) = SecretSelection.PickWithForced(_ctx, scores, byChild, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
-            return new Choice(oneHot, Chosen: gathered);
+            var (oneHot, gathered, layout) = SecretSelection.PickWithForced(_ctx, scores, byChild, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
+            return new Choice(oneHot, Chosen: gathered, Layout: layout);
         }
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
@@ -207,7 +211,7 @@ public sealed class PrivateCachePolicy
         // cost no product of their own.
         bool fuse = tokenScores is not null && tokenScores.Scale == byParent.Scale;
         var payload = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByCluster(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
-        var (parentPick, picked) = SecretSelection.PickWithForced(_ctx, parentScores, payload, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
+        var (parentPick, picked, parentLayout) = SecretSelection.PickWithForced(_ctx, parentScores, payload, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
         var candidateScores = _ctx.Reshape(_ctx.Slice(picked, 2, 0, per), kvh, slots);      // [kvh, slots]
         int g = fuse ? tokenScores!.Shape[1] : 0, c = _o.ChildClusterSize;
         SecretTensor? tokenSlots = fuse ? _ctx.Reshape(_ctx.Slice(picked, 2, per, payload.Shape[2] - per), kvh, slots, c * g) : null;
@@ -218,9 +222,12 @@ public sealed class PrivateCachePolicy
         }
         var middle = Enumerable.Range(0, slots).Where(j => (j >= per || j < lastParentChildren - 1) && j != per).ToList();
         if (tokenSlots is null)
-            return new Choice(SecretSelection.PickWithForced(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2), parentPick);
-        var (pick, chosen) = SecretSelection.PickWithForced(_ctx, candidateScores, tokenSlots, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);
-        return new Choice(pick, parentPick, chosen);                                       // pick [kvh, k2, slots]
+        {
+            var (plainPick, plainLayout) = SecretSelection.PickWithLayout(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);
+            return new Choice(plainPick, parentPick, Layout: plainLayout, ParentLayout: parentLayout);
+        }
+        var (pick, chosen, layout2) = SecretSelection.PickWithForced(_ctx, candidateScores, tokenSlots, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);
+        return new Choice(pick, parentPick, chosen, layout2, parentLayout);                // pick [kvh, k2, slots]
     }
 
     /// <summary>Rows <paramref name="order"/> of x [kvh, slots, d] for every head: [kvh, order, d]. Local.</summary>

@@ -78,19 +78,28 @@ public static class SecretSelection
     public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2) =>
         Pick(ctx, scores, null, forced, middle, budget, boundLog2).OneHot;
 
+    /// <summary>As <see cref="PickWithForced(MpcContext, SecretTensor, IReadOnlyList{int}, IReadOnlyList{int}, int, int)"/>,
+    /// with the one-hot's public structure, for products that need only its possible entries (<see cref="OneHotLayout"/>).</summary>
+    public static (SecretTensor OneHot, OneHotLayout Layout) PickWithLayout(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced,
+        IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
+    {
+        var (oneHot, _, layout) = Pick(ctx, scores, null, forced, middle, budget, boundLog2);
+        return (oneHot, layout);
+    }
+
     /// <summary><see cref="PickWithForced(MpcContext, SecretTensor, IReadOnlyList{int}, IReadOnlyList{int}, int, int)"/>
     /// with a <paramref name="payload"/> [rows, n, d] per item: also the picked items' payloads [rows, budget, d] in the
     /// one-hot's row order, with no product (public rows by a local gather, bucket winners from the tournament's own
     /// rounds, <see cref="MpcContext.ArgMaxWithPayload"/>).</summary>
-    public static (SecretTensor OneHot, SecretTensor Picked) PickWithForced(MpcContext ctx, SecretTensor scores, SecretTensor payload, IReadOnlyList<int> forced,
-        IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
+    public static (SecretTensor OneHot, SecretTensor Picked, OneHotLayout Layout) PickWithForced(MpcContext ctx, SecretTensor scores, SecretTensor payload,
+        IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
     {
-        var (oneHot, picked) = Pick(ctx, scores, payload, forced, middle, budget, boundLog2);
-        return (oneHot, picked!);
+        var (oneHot, picked, layout) = Pick(ctx, scores, payload, forced, middle, budget, boundLog2);
+        return (oneHot, picked!, layout);
     }
 
-    private static (SecretTensor OneHot, SecretTensor? Picked) Pick(MpcContext ctx, SecretTensor scores, SecretTensor? payload, IReadOnlyList<int> forced,
-        IReadOnlyList<int> middle, int budget, int boundLog2)
+    private static (SecretTensor OneHot, SecretTensor? Picked, OneHotLayout Layout) Pick(MpcContext ctx, SecretTensor scores, SecretTensor? payload,
+        IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2)
     {
         using var scope = ctx.Scope("select_tournament");
         int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count, d = payload?.LastDim ?? 0;
@@ -112,14 +121,20 @@ public static class SecretSelection
                 carried.Add(ctx.Rearrange(payload, rowsOf, rows, publicIds.Count, d));
             }
         }
+        int[][] members = [];
+        SecretTensor? compact = null;
         if (r > 0 && r < middle.Count)
         {
-            var (oneHot, won) = Tournament(ctx, ctx.Reshape(scores, rows, n), payload, middle, r, boundLog2);
+            var (oneHot, won, bucketOneHot) = Tournament(ctx, ctx.Reshape(scores, rows, n), payload, middle, r, boundLog2);
             parts.Add(oneHot);
             if (won is not null) carried.Add(won);
+            int m = middle.Count, width = TournamentTopK.Width(m, r);
+            members = Enumerable.Range(0, r).Select(b => Enumerable.Range(0, width)
+                .Select(p => TournamentTopK.Candidate(m, r, b, p) is int c and >= 0 ? middle[c] : -1).ToArray()).ToArray();
+            compact = bucketOneHot;
         }
         var all = parts.Count == 1 ? parts[0] : ctx.Concat(parts, 1);
-        return (all, payload is null ? null : carried.Count == 1 ? carried[0] : ctx.Concat(carried, 1));
+        return (all, payload is null ? null : carried.Count == 1 ? carried[0] : ctx.Concat(carried, 1), new OneHotLayout([.. publicIds], members, compact));
     }
 
     /// <summary>One-hot [rows, r, n] of the bucket winners among <paramref name="candidates"/> (ids into the last axis):
@@ -128,7 +143,8 @@ public static class SecretSelection
     /// for buckets of up to 8 members, 32 when few; ties to the earlier position, as <see cref="TournamentTopK"/>).
     /// Before: one comparison of every pair of a bucket and a product tree over each candidate's wins, 3 + ⌈log2(s − 1)⌉
     /// rounds in 2pc, one more in 3pc.</summary>
-    private static (SecretTensor OneHot, SecretTensor? Won) Tournament(MpcContext ctx, SecretTensor scores, SecretTensor? payload, IReadOnlyList<int> candidates, int r, int boundLog2)
+    private static (SecretTensor OneHot, SecretTensor? Won, SecretTensor BucketOneHot) Tournament(MpcContext ctx, SecretTensor scores, SecretTensor? payload,
+        IReadOnlyList<int> candidates, int r, int boundLog2)
     {
         int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r);
         // Members [rows, r, width]: sources are the scores (row·n + id) and, for padding, one public low value.
@@ -159,7 +175,7 @@ public static class SecretSelection
                 for (int p = 0; p < width; p++)
                     if (TournamentTopK.Candidate(m, r, b, p) is int c and >= 0)
                         place[(row * r + b) * n + candidates[c]] = (row * r + b) * width + p;
-        return (ctx.Rearrange(oneHot, place, rows, r, n), payload is null ? null : won);
+        return (ctx.Rearrange(oneHot, place, rows, r, n), payload is null ? null : won, oneHot);
     }
 
     private static void CheckBudget(SecretTensor scores, int k)

@@ -21,8 +21,11 @@ namespace PrivateInference.Engine.CachePolicies;
 /// <param name="ParentSize">tokens per parent cluster (with <see cref="Parents"/>).</param>
 /// <param name="Chosen">this layer's token scores of the selected clusters [kvh, k, ChildSize·G], in row order, when the
 /// selection already gathered them (carried through its tournaments), else null: <see cref="Gather"/> then multiplies.</param>
+/// <param name="Layout">the public structure of <see cref="OneHot"/> when a tournament made it (products then touch only
+/// its possible entries), else null (dense products).</param>
+/// <param name="ParentLayout">the same for <see cref="Parents"/>.</param>
 public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int CacheLength, SecretTensor? Parents = null, int ParentSize = 0,
-    SecretTensor? Chosen = null)
+    SecretTensor? Chosen = null, OneHotLayout? Layout = null, OneHotLayout? ParentLayout = null)
 {
     public int Children => CacheBudgets.Clusters(CacheLength, ChildSize);
 
@@ -52,10 +55,11 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
         else
         {
             int k1 = Parents.Shape[1], parents = Parents.Shape[2];
-            var picked = ctx.MatMul(Parents, TokensByCluster(ctx, scores, parents, ParentSize), truncate: false);           // [kvh, k1, P·G]
+            var byParent = TokensByCluster(ctx, scores, parents, ParentSize);                         // [kvh, P, P·G]
+            var picked = ParentLayout is { } pl ? pl.Gather(ctx, byParent) : ctx.MatMul(Parents, byParent, truncate: false);   // [kvh, k1, P·G]
             slots = ctx.Reshape(picked, kvh, k1 * (ParentSize / ChildSize), ChildSize * g);           // [kvh, slots, c·G]
         }
-        var chosen = ctx.MatMul(OneHot, slots, truncate: false);                                       // [kvh, k, c·G]
+        var chosen = Layout is { } l ? l.Gather(ctx, slots) : ctx.MatMul(OneHot, slots, truncate: false);   // [kvh, k, c·G]
         return ctx.Transpose(ctx.Reshape(chosen, kvh, k * ChildSize, g));
     }
 
@@ -77,12 +81,14 @@ public sealed record SelectedClusters(SecretTensor OneHot, int ChildSize, int Ca
         using var scope = ctx.Scope("scatter");
         int kvh = probs.Shape[0], g = probs.Shape[1], k = OneHot.Shape[1];
         var byRow = ctx.Reshape(ctx.Transpose(probs), kvh, k, ChildSize * g);                       // [kvh, k, c·G]
-        var placed = ctx.MatMul(ctx.Transpose(OneHot), byRow);                                      // [kvh, slots, c·G]
+        int slotCount = OneHot.Shape[2];
+        var placed = Layout is { } l ? l.Scatter(ctx, byRow, slotCount) : ctx.MatMul(ctx.Transpose(OneHot), byRow);   // [kvh, slots, c·G]
         int padded = Children * ChildSize;
         if (Parents is not null)
         {
             int k1 = Parents.Shape[1], parents = Parents.Shape[2];
-            placed = ctx.MatMul(ctx.Transpose(Parents), ctx.Reshape(placed, kvh, k1, ParentSize * g));  // [kvh, parents, P·G]
+            var perParent = ctx.Reshape(placed, kvh, k1, ParentSize * g);
+            placed = ParentLayout is { } pl ? pl.Scatter(ctx, perParent, parents) : ctx.MatMul(ctx.Transpose(Parents), perParent);  // [kvh, parents, P·G]
             padded = parents * ParentSize;
         }
         var perToken = ctx.Transpose(ctx.Reshape(placed, kvh, padded, g));                          // [kvh, G, padded n]
