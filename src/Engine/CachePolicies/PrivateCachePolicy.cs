@@ -109,7 +109,7 @@ public sealed class PrivateCachePolicy
     {
         int n = keys.Shape[1];
         if (layer == 0) _step++;
-        if (_o.Kind == CachePolicyKind.TopK) return SelectTokens(queries, keys);
+        if (_o.Kind == CachePolicyKind.TopK) return SelectTokens(queries, keys, tokenScores);
         if (!_o.UsesDynamicSelection || CacheBudgets.SelectsEverything(_o, n)) return null;
         using var scope = _ctx.Scope("dynamic_selection");
         int children = CacheBudgets.Clusters(n, _o.ChildClusterSize);
@@ -130,13 +130,17 @@ public sealed class PrivateCachePolicy
     /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
     /// step and layer, no clusters (the newest token forced, in row 0), by the same tournament; as
     /// <see cref="PlainCachePolicy"/>'s topk.</summary>
-    private SelectedClusters? SelectTokens(SecretTensor queries, SecretTensor keys)
+    private SelectedClusters? SelectTokens(SecretTensor queries, SecretTensor keys, SecretTensor? tokenScores)
     {
         int n = keys.Shape[1], kvh = _c.KvHeads, hs = _c.HeadSize, budget = CacheBudgets.BaselineKept(_o, n);
         if (budget >= n) return null;
         using var scope = _ctx.Scope("topk_selection");
-        var q = _ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs);
-        var scores = _ctx.Reshape(_ctx.MatMul(q, _ctx.Transpose(keys)), kvh, n);
+        // (Σ_g q_g)·k = Σ_g q_g·k: from the attention's scores of every token when the caller has them, summed locally and
+        // truncated to f (one round; the tournament's keys stay as narrow as before), where a product with the keys as a
+        // plain tensor opened all of them (16.8 of 32 MB per step at the paper's shape and 2048 tokens).
+        var scores = tokenScores is not null
+            ? _ctx.Rescale(_ctx.Reshape(_ctx.Sum(_ctx.Transpose(tokenScores)), kvh, n), _ctx.FracBits)
+            : _ctx.Reshape(_ctx.MatMul(_ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs), _ctx.Transpose(keys)), kvh, n);
         var (oneHot, layout) = SecretSelection.PickWithLayout(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
         return new SelectedClusters(oneHot, 1, n, Layout: layout);
     }
