@@ -21,9 +21,6 @@ public sealed class SecretClusterBounds(MpcContext ctx, int childSize, int paren
     private readonly List<int> _childMaxRow = [], _childMinRow = [], _parentMaxRow = [], _parentMinRow = [];  // rows per cluster
     private int _length = -1;
 
-    /// <summary>Cache length the bounds describe.</summary>
-    public int Length => _length;
-
     /// <summary>Brings the bounds up to the cache <paramref name="keys"/> [kvh, n, hs]: when the cache grew by one
     /// token, only the clusters that just completed are computed; otherwise every complete cluster is.</summary>
     public void Update(SecretTensor keys)

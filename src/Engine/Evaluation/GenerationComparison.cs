@@ -11,7 +11,7 @@ public sealed record ComparedGeneration(GenerationRun Run, PrivateRunSummary? Co
 /// <summary>One mode's figures against the reference (the first mode).</summary>
 public sealed record GenerationComparisonRow(
     string Mode, int Tokens, double Agreement, int? FirstDivergence, double MaxLogitError, double PrefillMs, double MedianMs, double P90Ms,
-    double Slowdown, long[]? BytesSentPerParty, long? Rounds);
+    double Slowdown, long[]? BytesSentPerParty, long? Rounds, double MaxReferenceLogit = 0);
 
 /// <summary>
 /// `pi compare`'s evaluation: the same greedy generation in several modes (plaintext caches, private schemes), each
@@ -32,10 +32,13 @@ public static class GenerationComparison
             int agree = run.Tokens.Zip(reference.Tokens).Count(p => p.First == p.Second);
             double agreement = reference.Tokens.Count == 0 ? 1 : (double)agree / Math.Max(reference.Tokens.Count, run.Tokens.Count);
             var errors = GenerationRun.MaxLogitError(reference, run);
+            // The scale the error is read against: the reference's largest |logit| over the steps compared (a model
+            // with a scaled residual stream has logits hundreds of times larger, and errors with them).
+            double largest = reference.Logits.Take(errors.Count).Select(l => l.Length == 0 ? 0 : l.Max(Math.Abs)).DefaultIfEmpty(0).Max();
             double median = PrivateRunSummary.Median(run.DecodeMs);
             return new GenerationComparisonRow(run.Mode, run.Tokens.Count, agreement, GenerationRun.FirstDivergence(reference.Tokens, run.Tokens),
                 errors.Count == 0 ? 0 : errors.Max(), run.PrefillMs, median, PrivateRunSummary.Percentile(run.DecodeMs, 0.9), median / refMs,
-                cost?.DecodeBytesPerTokenPerParty, cost?.DecodeRoundsPerTokenPerParty.Max());
+                cost?.DecodeBytesPerTokenPerParty, cost?.DecodeRoundsPerTokenPerParty.Max(), largest);
         }).ToArray();
     }
 
@@ -47,14 +50,14 @@ public static class GenerationComparison
         var sb = new StringBuilder();
         sb.AppendLine(header);
         sb.AppendLine();
-        sb.AppendLine("| mode | tokens | agreement | first divergence | max \\|logit error\\| | prefill ms | decode median ms | decode p90 ms | slowdown | bytes sent per token (P0/P1/P2) | rounds per token |");
+        sb.AppendLine("| mode | tokens | agreement | first divergence | max \\|logit error\\| (of max \\|logit\\|) | prefill ms | decode median ms | decode p90 ms | slowdown | bytes sent per token (P0/P1/P2) | rounds per token |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             string bytes = r.BytesSentPerParty is null ? "–" : string.Join(" / ", r.BytesSentPerParty.Select(Kb));
             string rounds = r.Rounds is { } n ? n.ToString(CultureInfo.InvariantCulture) : "–";
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Mode} | {r.Tokens} | {r.Agreement:P1} | {(r.FirstDivergence is { } d ? d.ToString(CultureInfo.InvariantCulture) : "none")} | {r.MaxLogitError:G3} | " +
+                $"| {r.Mode} | {r.Tokens} | {r.Agreement:P1} | {(r.FirstDivergence is { } d ? d.ToString(CultureInfo.InvariantCulture) : "none")} | {r.MaxLogitError:G3} (of {r.MaxReferenceLogit:G3}) | " +
                 $"{r.PrefillMs:F1} | {r.MedianMs:F3} | {r.P90Ms:F3} | {r.Slowdown:F1}x | {bytes} | {rounds} |"));
         }
         sb.AppendLine();

@@ -71,7 +71,7 @@ internal static class CompareGenerations
         if (jsonPath is not null)
             JsonReport.Write(jsonPath, "pi compare", rows.Select(r => (object)new
             {
-                r.Mode, Model = modelName, r.Tokens, r.Agreement, r.FirstDivergence, r.MaxLogitError, r.PrefillMs, r.MedianMs, r.P90Ms, r.Slowdown,
+                r.Mode, Model = modelName, r.Tokens, r.Agreement, r.FirstDivergence, r.MaxLogitError, r.MaxReferenceLogit, r.PrefillMs, r.MedianMs, r.P90Ms, r.Slowdown,
                 r.BytesSentPerParty, r.Rounds,
                 Transport = r.BytesSentPerParty is null ? null : baseSettings.Transport, Network = r.BytesSentPerParty is null ? null : baseSettings.Network.Name,
             }).ToList());

@@ -33,5 +33,7 @@ public class GenerationComparisonTests
         Assert.Equal([2048L, 1024, 4096], rows[1].BytesSentPerParty!);
         Assert.Equal(9, rows[1].Rounds);
         Assert.True(rows[1].MaxLogitError > 0);
+        // The error's scale: the reference's largest |logit| over the steps compared (up to the divergence: 5, 6, 7).
+        Assert.Equal(7, rows[1].MaxReferenceLogit);
     }
 }
