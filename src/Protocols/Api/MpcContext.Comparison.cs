@@ -13,12 +13,18 @@ public sealed partial class MpcContext
 
     /// <summary>[x &lt; 0] on the 2-out-of-2 form, in sequential chunks of <see cref="ComparisonChunk"/> (each chunk repeats
     /// the rounds) so that memory stays bounded.</summary>
-    private Share PairMsb(Share x)
+    private Share PairMsb(Share x) => SignBits(x, FullWidth);
+
+    /// <summary>The comparison gate's [x &lt; 0] for x in [−2^k, 2^k) (low <paramref name="drop"/> bits skipped), in
+    /// sequential chunks of <see cref="ComparisonChunk"/> elements: a batch's per-bit vectors take k − drop bytes per
+    /// element and party, so an unchunked batch of tens of millions (reciprocal's 63 sub-binade tests on 1M values)
+    /// overflowed the arrays' length.</summary>
+    private Share SignBits(Share x, int k, int drop = 0)
     {
-        if (x.Length <= ComparisonChunk) return _cmp.Sign(x, FullWidth).Bits;
+        if (x.Length <= ComparisonChunk) return _cmp.Sign(x, k, drop: drop).Bits;
         var parts = new List<Share>();
         for (int off = 0; off < x.Length; off += ComparisonChunk)
-            parts.Add(_cmp.Sign(x.Slice(off, Math.Min(ComparisonChunk, x.Length - off)), FullWidth).Bits);
+            parts.Add(_cmp.Sign(x.Slice(off, Math.Min(ComparisonChunk, x.Length - off)), k, drop: drop).Bits);
         return Share.Concat(parts.ToArray());
     }
 

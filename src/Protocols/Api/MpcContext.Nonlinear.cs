@@ -209,7 +209,7 @@ public sealed partial class MpcContext
         for (int j = 1; j <= count; j++) parts[j - 1] = PairAddPublic(x, -SubBinadeLow(minLog2, j), scale);
         // Thresholds are at least 2^minLog2: skipping bits below 2^(minLog2 − 10) moves a sub-binade edge by at most
         // 2^-10 relative, which widens |e| from 0.0865 to at most 0.0875.
-        return _cmp.Sign(Share.Concat(parts), WidthAt(maxLog2, scale), drop: Math.Max(0, scale + minLog2 - 10)).Bits;
+        return SignBits(Share.Concat(parts), WidthAt(maxLog2, scale), Math.Max(0, scale + minLog2 - 10));
     }
 
     /// <summary>

@@ -84,6 +84,16 @@ public class NonlinearTests(ITestOutputHelper output)
     public void Reciprocal_relative_error_is_below_1e3_on_1_to_4096(SchemeKind scheme) =>
         Check(scheme, "reciprocal", Sample(400, 1, 4096, 1, 4096, 2, 1024), (c, t) => c.Reciprocal(t), v => 1 / v, 0, 1e-3);
 
+    [Fact]
+    public void Reciprocal_of_more_values_than_one_comparison_chunk_holds_runs_in_chunks_and_keeps_its_bound()
+    {
+        // 63 sub-binade tests per value on [1, 2^16): 17,000 values are 1.07 M tests, two comparison chunks. (Unchunked,
+        // a batch of 1 M values overflowed the per-bit vectors' arrays.)
+        var rng = Harness.FreshRng();
+        var x = Enumerable.Range(0, 17_000).Select(_ => Math.Pow(2, 16 * rng.NextDouble())).ToArray();
+        Check(SchemeKind.ThreePc, "reciprocal", x, (c, t) => c.Reciprocal(t), v => 1 / v, 0, 1e-3);
+    }
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Rsqrt_relative_error_is_below_1e3_on_1e3_to_1e4(SchemeKind scheme)
