@@ -16,7 +16,7 @@ namespace PrivateInference.Engine.CachePolicies;
 /// </summary>
 public sealed class SecretClusterBounds(MpcContext ctx, int childSize, int parentSize, bool hierarchy)
 {
-    private SecretTensor? _childMax, _childMin, _parentMax, _parentMin;   // complete clusters only, [kvh, clusters, hs]
+    private SecretTensor? _childMax, _childMin;                           // complete children only, [kvh, clusters, hs]: parents' bounds come from them
     private GrowingMatrix? _rows;                                          // the same bounds as product rows
     private readonly List<int> _childMaxRow = [], _childMinRow = [], _parentMaxRow = [], _parentMinRow = [];  // rows per cluster
     private int _length = -1;
@@ -43,8 +43,6 @@ public sealed class SecretClusterBounds(MpcContext ctx, int childSize, int paren
                 {
                     int per = parentSize / childSize, full = CacheBudgets.Clusters(n, parentSize) - 2;
                     var (pmx, pmn) = MaxMin(ctx.Slice(_childMax, 1, full * per, per), ctx.Slice(_childMin, 1, full * per, per));
-                    _parentMax = Append(_parentMax, pmx);
-                    _parentMin = Append(_parentMin, pmn);
                     newRows.Add(pmx);
                     newRows.Add(pmn);
                     _parentMaxRow.Add(RowCount + 2);
@@ -88,7 +86,7 @@ public sealed class SecretClusterBounds(MpcContext ctx, int childSize, int paren
         int kvh = keys.Shape[0], n = keys.Shape[1], hs = keys.Shape[2];
         int done = CacheBudgets.Clusters(n, childSize) - 1;   // the newest child is never scored
         foreach (var list in new[] { _childMaxRow, _childMinRow, _parentMaxRow, _parentMinRow }) list.Clear();
-        _childMax = _childMin = _parentMax = _parentMin = null;
+        _childMax = _childMin = null;
         _rows = null;
         if (done == 0) return;
         var own = ctx.Reshape(ctx.Slice(keys, 1, 0, done * childSize), kvh * done, childSize, hs);
@@ -108,10 +106,8 @@ public sealed class SecretClusterBounds(MpcContext ctx, int childSize, int paren
             {
                 var (pmx, pmn) = MaxMin(ctx.Reshape(ctx.Slice(_childMax, 1, 0, full * per), kvh * full, per, hs),
                                         ctx.Reshape(ctx.Slice(_childMin, 1, 0, full * per), kvh * full, per, hs));
-                _parentMax = ctx.Reshape(pmx, kvh, full, hs);
-                _parentMin = ctx.Reshape(pmn, kvh, full, hs);
-                rows.Add(_parentMax);
-                rows.Add(_parentMin);
+                rows.Add(ctx.Reshape(pmx, kvh, full, hs));
+                rows.Add(ctx.Reshape(pmn, kvh, full, hs));
                 for (int p = 0; p < full; p++)
                 {
                     _parentMaxRow.Add(2 * done + p);

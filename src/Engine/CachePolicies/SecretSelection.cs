@@ -73,13 +73,9 @@ public static class SecretSelection
 
     /// <summary>Secret one-hot [rows, budget, n] (scale 0) laid out as <see cref="TournamentTopK.PickWithForced"/>
     /// lists the ids: the public <paramref name="forced"/> rows first, then the middle ones (all of them in list order
-    /// when the budget covers them, else the winners of the bucket tournament, in bucket order).</summary>
+    /// when the budget covers them, else the winners of the bucket tournament, in bucket order); with it, the one-hot's
+    /// public structure, for products that need only its possible entries (<see cref="OneHotLayout"/>).</summary>
     /// <param name="boundLog2">|scores| &lt; 2^boundLog2 (real): the tournament's comparisons are sized for it.</param>
-    public static SecretTensor PickWithForced(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2) =>
-        Pick(ctx, scores, null, forced, middle, budget, boundLog2).OneHot;
-
-    /// <summary>As <see cref="PickWithForced(MpcContext, SecretTensor, IReadOnlyList{int}, IReadOnlyList{int}, int, int)"/>,
-    /// with the one-hot's public structure, for products that need only its possible entries (<see cref="OneHotLayout"/>).</summary>
     public static (SecretTensor OneHot, OneHotLayout Layout) PickWithLayout(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced,
         IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
     {
@@ -87,9 +83,8 @@ public static class SecretSelection
         return (oneHot, layout);
     }
 
-    /// <summary><see cref="PickWithForced(MpcContext, SecretTensor, IReadOnlyList{int}, IReadOnlyList{int}, int, int)"/>
-    /// with a <paramref name="payload"/> [rows, n, d] per item: also the picked items' payloads [rows, budget, d] in the
-    /// one-hot's row order, with no product (public rows by a local gather, bucket winners from the tournament's own
+    /// <summary><see cref="PickWithLayout"/> with a <paramref name="payload"/> [rows, n, d] per item: also the picked
+    /// items' payloads [rows, budget, d] in the one-hot's row order, with no product (public rows by a local gather, bucket winners from the tournament's own
     /// rounds, <see cref="MpcContext.ArgMaxWithPayload"/>).</summary>
     public static (SecretTensor OneHot, SecretTensor Picked, OneHotLayout Layout) PickWithForced(MpcContext ctx, SecretTensor scores, SecretTensor payload,
         IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
