@@ -96,7 +96,7 @@ internal static class BenchPrivateCommand
                         ? $" {first.MedianMs / row.MedianMs:F2}x | {(double)first.BytesSentPerParty.Max() / row.BytesSentPerParty.Max():F2}x |" : "");
                     table.AppendLine(line);
                     Console.WriteLine(line);
-                    if (parse.GetValue(breakdown)) Console.Error.WriteLine(Breakdown(results, settings.Network));
+                    if (parse.GetValue(breakdown)) Console.Error.WriteLine(OperationBreakdown.Table("last step", results, r => r.LastStepByLabel, settings.Network));
                 }
             }
             string machine = MachineInfo.Describe();
@@ -112,27 +112,6 @@ internal static class BenchPrivateCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>Per operation label (labels nest) and compute party: rounds, bytes sent online and as preprocessing
-    /// (data-independent correlated randomness), and the wall time inside the op; the last column is P0's floor
-    /// contribution on the run's network (rounds × delay + busiest party's bytes / bandwidth), beside its time.</summary>
-    private static string Breakdown(PrivateRunResult[] results, Protocols.Communication.NetworkProfile network)
-    {
-        var parties = PartyIds.ComputeParties.Select(p => results.Single(r => r.PartyId == p)).ToArray();
-        var labels = parties.SelectMany(p => p.LastStepByLabel.Keys).Distinct()
-            .OrderByDescending(l => parties.Max(p => p.LastStepByLabel.GetValueOrDefault(l)?.BytesSent ?? 0)).ToList();
-        var sb = new StringBuilder("| op (last step) | " + string.Join(" | ", parties.Select(p => $"P{p.PartyId} rounds | P{p.PartyId} online B | P{p.PartyId} preproc B | P{p.PartyId} ms")) + " | network floor ms |\n");
-        sb.Append("|---|" + string.Concat(parties.Select(_ => "---:|---:|---:|---:|")) + "---:|\n");
-        foreach (var l in labels)
-        {
-            var stats = parties.Select(p => p.LastStepByLabel.GetValueOrDefault(l)).ToArray();
-            long rounds = stats.Max(s => s?.Rounds ?? 0), bytes = stats.Max(s => s?.BytesSent ?? 0);
-            sb.Append($"| {l} | " + string.Join(" | ", stats.Select(s => s is null ? "0 | 0 | 0 | 0" :
-                $"{s.Rounds} | {s.OnlineBytesSent} | {s.PreprocessingBytesSent} | {s.ElapsedMs.ToString("F1", CultureInfo.InvariantCulture)}")) +
-                $" | {network.FloorMs(rounds, bytes).ToString("F1", CultureInfo.InvariantCulture)} |\n");
-        }
-        return sb.ToString();
     }
 }
 

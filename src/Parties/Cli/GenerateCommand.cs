@@ -29,6 +29,10 @@ public static class GenerateCommand
         var topP = new Option<float>("--top-p") { Description = "nucleus sampling threshold in [0,1] (0 or 1 = off)", DefaultValueFactory = _ => 0.9f };
         var seed = new Option<ulong?>("--seed") { Description = "sampling seed (default: from the clock, printed on stderr)" };
         var json = new Option<string?>("--json") { Description = "write the run's figures as JSON to this file" };
+        var breakdown = new Option<bool>("--breakdown")
+        {
+            Description = "private mode: print each party's rounds, online and preprocessing bytes and time per operation, for the prefill and the last decode step",
+        };
         var cache = new Option<string>("--cache")
         {
             Description = "attention-cache policy: full, mpcache, static, dynamic (with :key=value options, see pi eval cache); private and plain modes",
@@ -50,7 +54,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate text from a prompt: privately over 3 (or 2 + dealer) parties, or in plaintext.");
         model.AddTo(command);
         run.AddTo(command);
-        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, kv, cache, description }) command.Options.Add(o);
+        foreach (var o in new Option[] { mode, prompt, maxTokens, temperature, topP, seed, json, breakdown, kv, cache, description }) command.Options.Add(o);
         command.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             var cacheSpec = KvCacheSpec.Parse(parse.GetValue(kv)!);
@@ -70,6 +74,7 @@ public static class GenerateCommand
             var output = new TokenPrinter(loaded.Tokenizer, tokens);
             if (parse.GetValue(mode) == "plain")
             {
+                if (parse.GetValue(breakdown)) throw new InputException("--breakdown applies to --mode private: plaintext sends nothing");
                 var clock = Stopwatch.StartNew();
                 int produced = 0;
                 var attention = policy.Kind == Engine.CachePolicies.CachePolicyKind.Full ? null
@@ -97,6 +102,7 @@ public static class GenerateCommand
             output.End();
             var summary = PrivateRunSummary.From(results);
             Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary) + $"\npi: cache policy {policy}");
+            if (parse.GetValue(breakdown)) PrintBreakdown(results, settings);
             if (parse.GetValue(json) is { } jsonPath)
                 JsonReport.Write(jsonPath, "pi generate", [PrivateRunReport.Row(settings, modelName, tokens.Count, summary)]);
             return 0;
@@ -132,10 +138,18 @@ public static class GenerateCommand
             output.End();
             var summary = PrivateRunSummary.From(results);
             Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary) + $"\npi: cache policy {policy}; weights: the parties' stored shares of model {described.ModelHash}");
+            if (parse.GetValue(breakdown)) PrintBreakdown(results, settings);
             if (parse.GetValue(json) is { } jsonPath)
                 JsonReport.Write(jsonPath, "pi generate", [PrivateRunReport.Row(settings, Path.GetFileNameWithoutExtension(descriptionPath), tokens.Count, summary)]);
             return 0;
         }
+    }
+
+    private static void PrintBreakdown(IReadOnlyList<PrivateRunResult> results, PrivateRunSettingsCli settings)
+    {
+        Console.Error.WriteLine(OperationBreakdown.Table("prefill", results, r => r.PrefillByLabel, settings.Network));
+        if (results.Any(r => r.LastStepByLabel.Count > 0))
+            Console.Error.WriteLine(OperationBreakdown.Table("last decode step", results, r => r.LastStepByLabel, settings.Network));
     }
 
     /// <summary>Streams decoded pieces to stdout as raw UTF-8 (a piece may be half a character), the prompt first.</summary>

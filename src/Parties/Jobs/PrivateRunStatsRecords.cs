@@ -28,6 +28,8 @@ public static class PrivateRunStatsRecords
         stats.Steps.AddRange(result.DecodeSteps.Select(ToRecord));
         foreach (var (label, s) in result.LastStepByLabel)
             stats.LastStepLabels[label] = ToRecord(s);
+        foreach (var (label, s) in result.PrefillByLabel)
+            stats.PrefillLabels[label] = ToRecord(s);
         return stats;
     }
 
@@ -43,6 +45,8 @@ public static class PrivateRunStatsRecords
         r.DecodeSteps.AddRange(stats.Steps.Select(FromRecord));
         foreach (var (label, s) in stats.LastStepLabels)
             r.LastStepByLabel[label] = FromRecord(s);
+        foreach (var (label, s) in stats.PrefillLabels)
+            r.PrefillByLabel[label] = FromRecord(s);
         return r;
     }
 }

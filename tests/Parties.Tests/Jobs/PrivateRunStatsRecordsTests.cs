@@ -14,6 +14,7 @@ public class PrivateRunStatsRecordsTests
         var result = new PrivateRunResult { PartyId = 1, Total = Stats(100), Setup = Stats(10), Prefill = Stats(50), PrefillMs = 12.5 };
         result.DecodeSteps.AddRange([Stats(1), Stats(2)]);
         result.LastStepByLabel["softmax"] = Stats(7);
+        result.PrefillByLabel["exp"] = Stats(8);
 
         var wire = Google.Protobuf.MessageExtensions.ToByteArray(PrivateRunStatsRecords.ToRecord(result));
         var back = PrivateRunStatsRecords.FromRecord(1, Protos.PrivateRunStats.Parser.ParseFrom(wire));
@@ -24,6 +25,7 @@ public class PrivateRunStatsRecordsTests
         Assert.Equal(12.5, back.PrefillMs);
         Assert.Equal(result.DecodeSteps, back.DecodeSteps);
         Assert.Equal(Stats(7), back.LastStepByLabel["softmax"]);
+        Assert.Equal(Stats(8), back.PrefillByLabel["exp"]);
     }
 
     [Fact]
