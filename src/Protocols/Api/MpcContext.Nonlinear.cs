@@ -100,21 +100,23 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("exp");
         x = AtFracBits(x);
-        return T(x.Shape, FracBits, Finish(ExpPair(AsPair(x), FracBits)), pair: true);
+        return T(x.Shape, FracBits, Finish(ExpPair(AsPair(x), FracBits, Approximations.Exp)), pair: true);
     }
 
     /// <summary>e^x on the 2-out-of-2 form for x at <paramref name="scale"/> ≥ f, pending (its value at scale f once
-    /// truncated): a finer input scale is dropped inside the first product's opening, at no extra round.</summary>
-    private Pending ExpPair(Share x, int scale)
+    /// truncated): a finer input scale is dropped inside the first product's opening, at no extra round. x is read as
+    /// x/8 at scale + 3 (free); <paramref name="approximation"/> fixes the domain's upper end and the squarings.</summary>
+    private Pending ExpPair(Share x, int scale, Approximations.ExpApproximation approximation)
     {
-        int n = x.Length, sq = Approximations.ExpSquarings;
-        var u = PairAddPublic(x, Approximations.ExpShift, scale + sq);
+        int n = x.Length, sq = approximation.Squarings;
+        const int read = 3;
+        var u = PairAddPublic(x, approximation.Shift, scale + read);
         var poly = new RoundSteps.Outcome<Pending>();
         var below = new RoundSteps.Outcome<(Share Bits, Share? Products)>();
         var prod = new TruncatedProducts(Channel, _keys.Fork());
         var cmp = new MaskedComparison(Channel, _keys.Fork());
         RoundSteps.Lockstep(Channel,
-            PolySteps(prod, AtPolyScale(u, scale + sq), Approximations.Exp, Approximations.ExpHalfWidth, PolyScale, poly),
+            PolySteps(prod, AtPolyScale(u, scale + read), approximation.Coefficients, approximation.HalfWidth, PolyScale, poly),
             cmp.SignSteps(PairAddPublic(x, -ExpClamp, scale), WidthAt(NonlinearRangeLog2 + 1, scale), below, drop: Math.Max(0, scale + ClampResolutionLog2)));
         var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
         var p = poly.Value;
@@ -317,8 +319,9 @@ public sealed partial class MpcContext
 
     /// <summary>
     /// 1 / (1 + e^-x) for |x| &lt; 2^20, via the sign: one fused comparison gives [x &lt; 0] and x·[x &lt; 0], so |x| is
-    /// local; s = sigmoid(|x|) = 1 / (1 + e^-|x|) with e^-|x| in (0, 1], so the reciprocal's input lies in [1, 2] (no
-    /// comparisons); then select s or 1 - s. Result at the reciprocal's scale.
+    /// local; s = sigmoid(|x|) = 1 / (1 + e^-|x|) with e^-|x| in (0, 1] (the two-squaring exp of softmax), so the
+    /// reciprocal's input lies in [1, 2] (one binade: its sub-binade gate only); then select s or 1 - s. Result at the
+    /// reciprocal's scale.
     /// </summary>
     public SecretTensor Sigmoid(SecretTensor x)
     {
@@ -328,7 +331,7 @@ public sealed partial class MpcContext
         var p = AsPair(x);
         var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n), Drop(FracBits));
         var abs = p.Sub(xNeg!.Scale(2));
-        var e = ExpPair(abs.Neg(), FracBits);
+        var e = ExpPair(abs.Neg(), FracBits, Approximations.ExpToQuarter);
         var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
         var r = Finish(ReciprocalPair(d, 0, 1));
         int sr = ReciprocalScale(0);
@@ -439,7 +442,7 @@ public sealed partial class MpcContext
         var rowOf = positions.Select(i => i / n).ToArray();
         Pending ev, r;
         using (Scope("exp"))
-            ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc);
+            ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc, Approximations.ExpToQuarter);
         var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
         using (Scope("reciprocal"))
             r = ReciprocalPair(sum, 0, hi + 1);

@@ -8,13 +8,22 @@ namespace PrivateInference.Protocols.FixedPoint;
 /// </summary>
 internal static class Approximations
 {
-    /// <summary>exp's variable: u = x/8 + 11/16 over x ∈ [−16, 5], so u ∈ [−19/16, 21/16] ⊂ [−1.3125, 1.3125].</summary>
-    public const double ExpShift = 11.0 / 16, ExpHalfWidth = 1.3125;
-    /// <summary>Squarings after the polynomial: e^x = (e^(x/8))^8.</summary>
-    public const int ExpSquarings = 3;
+    /// <summary>e^x as a polynomial in u = x/8 + Shift (read for free at a finer scale) followed by squarings:
+    /// e^x = p(u)^(2^Squarings), the interpolant of e^(x/2^Squarings) on |u| ≤ HalfWidth.</summary>
+    public sealed record ExpApproximation(double Shift, double HalfWidth, int Squarings, double[] Coefficients);
 
-    /// <summary>e^(u − 11/16) on |u| ≤ 1.3125, degree 8 (relative error 1.6e-7 before the squarings, ~1.3e-6 after).</summary>
-    public static readonly double[] Exp = Chebyshev(u => Math.Exp(u - ExpShift), ExpHalfWidth, 8);
+    /// <summary>exp on x ∈ [−16.5, 5] (the public <c>Exp</c>): u = x/8 + 11/16 ∈ [−1.3125, 1.3125], e^(u − 11/16) by its
+    /// degree-8 interpolant (relative error 4.2e-7 before the squarings), three squarings: e^x = (e^(x/8))^8, relative
+    /// error ~3.4e-6.</summary>
+    public static readonly ExpApproximation Exp = new(11.0 / 16, 1.3125, 3,
+        Chebyshev(u => Math.Exp(u - 11.0 / 16), 1.3125, 8));
+
+    /// <summary>exp on x ∈ [−16.5, 1/4] (softmax's x − m with m within 1/4 below the maximum, sigmoid's −|x|):
+    /// u = x/8 + 65/64 ∈ [−1.046875, 1.046875], e^(2(u − 65/64)) = e^(x/4) by its degree-8 interpolant (absolute error
+    /// 1.5e-6), two squarings: e^x = (e^(x/4))^4, absolute error below 4·1.07³·1.5e-6 ≈ 7.4e-6 (below 2^-16),
+    /// one product round and one squaring's bytes fewer than <see cref="Exp"/>.</summary>
+    public static readonly ExpApproximation ExpToQuarter = new(65.0 / 64, 67.0 / 64, 2,
+        Chebyshev(u => Math.Exp(2 * (u - 65.0 / 64)), 67.0 / 64, 8));
 
     /// <summary>(1 − e)^(−1/2) by its binomial series to degree 4 (C(2j, j) / 4^j): remainder ≤ 2.5e-6 for |e| ≤ 0.0865.</summary>
     public static readonly double[] RsqrtSeries = Enumerable.Range(0, 5).Select(j =>

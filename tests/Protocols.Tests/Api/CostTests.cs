@@ -105,6 +105,35 @@ public class CostTests
         Assert.Equal(s[0].Rounds, s[1].Rounds);
     }
 
+    /// <summary>Softmax's exp covers x − m ≤ 1/4 only (the shift is within 1/4 below the maximum), so it squares twice:
+    /// rows of 64 take the tournament's two levels, exp's gate beside its polynomial and two squarings (its truncation
+    /// left pending into the row sums), the reciprocal per row, the final product and its truncation.</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Softmax_takes_two_tournament_levels_exp_with_two_squarings_a_reciprocal_and_one_product(SchemeKind scheme)
+    {
+        var res = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var t = Two(ctx, 16, 2, 64);
+            var before = ctx.Channel.Total;
+            ctx.Softmax(t[0]);
+            return (Total: ctx.Channel.Total - before, Labels: ctx.Channel.ByLabel);
+        });
+        for (int p = 0; p < 2; p++)
+        {
+            var labels = res[p].Labels;
+            Assert.Equal(2 * 3, labels["max"].Rounds);
+            Assert.Equal(3 + 2, labels["exp"].Rounds);
+            Assert.Equal(3 + 1 + 2, labels["reciprocal"].Rounds);
+            Assert.Equal(2 * 3 + 5 + 6 + 1 + 1, res[p].Total.Rounds);
+        }
+        // Sigmoid's e^−|x| uses the same two-squaring exp: the sign gate, exp, the reciprocal on [1, 2) (its sub-binade
+        // gate and three product levels), its truncation, the select.
+        var sig = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Sigmoid(t[0]));
+        Assert.Equal(3 + 5 + 6 + 1 + 1, sig[0].Rounds);
+    }
+
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
     [InlineData(SchemeKind.ThreePc)]
