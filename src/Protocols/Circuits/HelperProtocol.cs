@@ -13,8 +13,6 @@ namespace PrivateInference.Protocols.Circuits;
 internal abstract class HelperProtocol(Channel channel, PairwiseKeys keys)
 {
     protected const int Helper = 2;
-    /// <summary>The prime field of the bitwise comparison's per-bit values (larger than the 64 + 2 a value can reach).</summary>
-    protected const int P = 67;
 
     protected Channel Ch { get; } = channel;
     protected int Me { get; } = channel.PartyId;
@@ -33,13 +31,13 @@ internal abstract class HelperProtocol(Channel channel, PairwiseKeys keys)
     /// <summary>The stream P0 and P1 share (the helper never opens it).</summary>
     protected AesCtrPrg Common() => keys.Stream(Other);
 
-    /// <summary>n uniform elements of Z_67 from a stream: two per 64-bit draw, each by a multiply-shift of 32 bits
-    /// (Lemire's reduction; bias below 67 / 2^32 = 1.6e-8).</summary>
-    protected byte[] DrawModP(int peer, int n)
+    /// <summary>n uniform elements of Z_p from a stream: two per 64-bit draw, each by a multiply-shift of 32 bits
+    /// (Lemire's reduction; bias below p / 2^32 ≤ 1.6e-8).</summary>
+    protected byte[] DrawModP(int peer, int n, int p)
     {
         var u = Draw(peer, (n + 1) / 2);
         var r = new byte[n];
-        for (int i = 0; i < n; i++) r[i] = (byte)Below(Half(u, i), P);
+        for (int i = 0; i < n; i++) r[i] = (byte)Below(Half(u, i), p);
         return r;
     }
 

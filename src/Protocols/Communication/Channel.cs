@@ -36,6 +36,14 @@ public sealed record CommStats
     public override string ToString() => $"sent {BytesSent} B / {MessagesSent} msgs, received {BytesReceived} B / {MessagesReceived} msgs, {Rounds} rounds";
 }
 
+/// <summary>Sees what one endpoint receives, decoded: ring payloads as bytes, and the helper gates' per-bit vectors and
+/// bit shares as the elements of Z_p they pack (what a view test checks for uniformity).</summary>
+public interface IReceiveObserver
+{
+    void Bytes(int fromParty, ReadOnlySpan<byte> payload);
+    void FieldElements(int fromParty, ReadOnlySpan<byte> elements, int prime);
+}
+
 /// <summary>One party's view of the session's links, with byte/message/round accounting per operation label.</summary>
 public interface IChannel
 {
@@ -104,7 +112,18 @@ public sealed class Channel : IChannel
     /// <summary>Counts <paramref name="bytes"/> of what was just sent as preprocessing (a message that carries both).</summary>
     public void MarkPreprocessing(long bytes) => Count(c => c.PreprocessingBytesSent += bytes);
 
+    /// <summary>Sees what this endpoint receives, decoded (the view tests; null: nothing is kept).</summary>
+    public IReceiveObserver? Observer { get; set; }
+
     public void Receive(int fromParty, Span<byte> destination)
+    {
+        ReceiveEncoded(fromParty, destination);
+        Observer?.Bytes(fromParty, destination);
+    }
+
+    /// <summary>Receives a payload that its caller decodes and reports through <see cref="ReportElements"/> (packed
+    /// field elements): counted like any other, not reported as bytes.</summary>
+    public void ReceiveEncoded(int fromParty, Span<byte> destination)
     {
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         _transport.Receive(fromParty, destination);
@@ -112,6 +131,9 @@ public sealed class Channel : IChannel
         int len = destination.Length;
         Count(c => { c.BytesReceived += len; c.MessagesReceived++; c.WaitTicks += waited; });
     }
+
+    /// <summary>Reports the field elements a payload of <see cref="ReceiveEncoded"/> carried to the observer.</summary>
+    public void ReportElements(int fromParty, ReadOnlySpan<byte> elements, int prime) => Observer?.FieldElements(fromParty, elements, prime);
 
     public void Send(int toParty, ReadOnlySpan<ulong> payload) => Send(toParty, MemoryMarshal.AsBytes(payload));
 

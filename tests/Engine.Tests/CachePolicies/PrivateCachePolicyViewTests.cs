@@ -16,11 +16,12 @@ public sealed class PrivateCachePolicyViewTests
     private const double Critical = 352; // chi-square, 255 degrees of freedom, p = 5e-5
     private static readonly LlamaConfig Shape = new(Dim: 16, HiddenDim: 8, Layers: 1, Heads: 4, KvHeads: 2, VocabSize: 8, SeqLen: 512);
 
-    private sealed class Recorder(ITransport inner) : ITransport
+    /// <summary>Message sizes (from the transport) and contents (from the channel, decoded: ring bytes, and the comparison
+    /// gates' packed bit shares and per-bit vectors as elements of Z_p, per prime).</summary>
+    private sealed class Recorder(ITransport inner) : ITransport, IReceiveObserver
     {
         public readonly long[] Histogram = new long[256];
-        /// <summary>Messages of Z_67 elements (every byte below 67): the comparison gates' bit shares and per-bit vectors.</summary>
-        public readonly long[] Digits = new long[256];
+        public readonly Dictionary<int, long[]> Elements = [];
         public readonly List<int> Sizes = [];
         public volatile bool On;
         public int PartyId => inner.PartyId;
@@ -28,11 +29,16 @@ public sealed class PrivateCachePolicyViewTests
         public void Receive(int fromParty, Span<byte> destination)
         {
             inner.Receive(fromParty, destination);
-            if (!On) return;
-            Sizes.Add(destination.Length);
-            bool digits = destination.Length >= 16;
-            foreach (var b in destination) if (b >= 67) { digits = false; break; }
-            foreach (var b in destination) (digits ? Digits : Histogram)[b]++;
+            if (On) Sizes.Add(destination.Length);
+        }
+        public void Bytes(int fromParty, ReadOnlySpan<byte> payload)
+        {
+            foreach (var b in payload) Histogram[b]++;
+        }
+        public void FieldElements(int fromParty, ReadOnlySpan<byte> elements, int prime)
+        {
+            if (!Elements.TryGetValue(prime, out var h)) Elements[prime] = h = new long[prime];
+            foreach (var e in elements) h[e]++;
         }
         public void Dispose() => inner.Dispose();
     }
@@ -47,7 +53,9 @@ public sealed class PrivateCachePolicyViewTests
             var measured = setUp(ctx);
             var rec = recorders[ctx.PartyId];
             rec.On = true;
+            ctx.Channel.Observer = rec;
             measured();
+            ctx.Channel.Observer = null;
             rec.On = false;
             return 0;
         }, wrap: t => recorders[t.PartyId] = new Recorder(t));
@@ -130,37 +138,44 @@ public sealed class PrivateCachePolicyViewTests
         for (int p = 0; p < 3; p++)
         {
             Assert.Equal(a[p].Sizes, b[p].Sizes);
-            Assert.True(a[p].Histogram.Sum() + a[p].Digits.Sum() > 0, $"P{p} received nothing to test");
+            Assert.True(a[p].Histogram.Sum() + a[p].Elements.Values.Sum(h => h.Sum()) > 0, $"P{p} received nothing to test");
             // The helper may receive only per-bit vectors (the selection's comparisons), no ring values at all.
             if (a[p].Histogram.Sum() > 0)
             {
                 Assert.True(ChiSquareUniform(a[p].Histogram) < Critical, $"P{p}: bytes received are not uniform ({ChiSquareUniform(a[p].Histogram):F0})");
                 Assert.True(TwoSample(a[p].Histogram, b[p].Histogram) < Critical, $"P{p}: what it receives depends on the selection");
             }
-            // Z_67 elements are uniform apart from at most one zero per comparison (whose presence is a uniform bit).
-            if (a[p].Digits.Sum() == 0) continue;
-            Assert.True(ChiSquareNonzeroDigits(a[p].Digits) < 119, $"P{p}: Z_67 elements are not uniform ({ChiSquareNonzeroDigits(a[p].Digits):F0})");
-            Assert.True(TwoSample(a[p].Digits, b[p].Digits) < Critical, $"P{p}: the Z_67 elements it receives depend on the selection");
+            // Field elements are uniform apart from at most one zero per comparison (whose presence is a uniform bit);
+            // primes with under 20 elements per class are too few to test.
+            Assert.Equal(a[p].Elements.Keys.Order(), b[p].Elements.Keys.Order());
+            foreach (var (prime, ha) in a[p].Elements)
+            {
+                var hb = b[p].Elements[prime];
+                if (Math.Min(ha.Sum() - ha[0], hb.Sum() - hb[0]) < 20 * (prime - 1)) continue;
+                double crit = CriticalFor(prime - 2), chi = ChiSquareUniform(ha[1..]);
+                Assert.True(chi < crit, $"P{p}: Z_{prime} elements are not uniform ({chi:F0}, critical {crit:F0})");
+                Assert.True(TwoSample(ha[1..], hb[1..]) < crit, $"P{p}: the Z_{prime} elements it receives depend on the selection");
+            }
         }
     }
 
-    /// <summary>Chi-square of the nonzero elements of Z_67 against uniform (65 degrees of freedom; 119 is p = 5e-5).</summary>
-    private static double ChiSquareNonzeroDigits(long[] h)
+    /// <summary>Chi-square critical value at p = 5e-5 for <paramref name="dof"/> degrees of freedom (Wilson-Hilferty).</summary>
+    private static double CriticalFor(int dof)
     {
-        double total = h.Skip(1).Take(66).Sum(), e = total / 66;
-        return h.Skip(1).Take(66).Sum(c => (c - e) * (c - e) / e);
+        double a = 2.0 / (9 * dof);
+        return dof * Math.Pow(1 - a + 3.89 * Math.Sqrt(a), 3);
     }
 
     private static double ChiSquareUniform(long[] h)
     {
-        double total = h.Sum(), e = total / 256;
+        double total = h.Sum(), e = total / h.Length;
         return h.Sum(c => (c - e) * (c - e) / e);
     }
 
     private static double TwoSample(long[] x, long[] y)
     {
         double nx = x.Sum(), ny = y.Sum(), chi = 0;
-        for (int i = 0; i < 256; i++)
+        for (int i = 0; i < x.Length; i++)
         {
             double total = x[i] + y[i];
             if (total == 0) continue;

@@ -32,6 +32,16 @@ public class CostTests
         return [ctx.InputRing(PartyIds.Client, shape, v, scale), ctx.InputRing(PartyIds.Client, shape, v, scale)];
     }
 
+    /// <summary>Bytes of <paramref name="count"/> per-bit elements of a k-bit comparison on the wire: elements of the
+    /// smallest prime p ≥ k + 2, packed in ⌈log2 p⌉ bits (7 for p = 67, k ≥ 60; 5 for p = 29 or 31).</summary>
+    private static long Packed(long count, int k)
+    {
+        int p = k + 2;
+        while (Enumerable.Range(2, p - 2).Any(d => d * d <= p && p % d == 0)) p++;
+        int bits = (int)Math.Ceiling(Math.Log2(p));
+        return (count * bits + 7) / 8;
+    }
+
     private static void AssertCost(CommStats s, long rounds, double bytesPerElement, int elements, string who)
     {
         Assert.True(rounds == s.Rounds, $"{who}: {s.Rounds} rounds, expected {rounds}");
@@ -78,8 +88,9 @@ public class CostTests
 
     /// <summary>
     /// The helper comparison per element at width k = 63 (every ring value): P0 and P1 each open one word (8 B) and send
-    /// the helper k bytes of per-bit vectors; the helper sends P1 k bytes of bit shares (preprocessing) and one result
-    /// word. Three rounds in both schemes: the result stays on the 2-out-of-2 form (in 3pc too), where its consumers run.
+    /// the helper k elements of Z_67 (7 bits each, packed) of per-bit vectors; the helper sends P1 k packed bit shares
+    /// (preprocessing) and one result word. Three rounds in both schemes: the result stays on the 2-out-of-2 form (in
+    /// 3pc too), where its consumers run.
     /// </summary>
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
@@ -87,12 +98,18 @@ public class CostTests
     public void Comparison_takes_three_rounds_on_the_pair_form(SchemeKind scheme)
     {
         var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.LessThanZero(t[0]));
-        AssertCost(s[0], 3, 8 + 63, N, "P0");
-        AssertCost(s[1], 3, 8 + 63, N, "P1");
-        AssertCost(s[2], 3, 63 + 8, N, "helper");
-        Assert.Equal(63 * N, s[2].PreprocessingBytesSent);
+        long digits = Packed(63 * N, 63);
+        Assert.Equal(63 * N * 7 / 8, digits);
+        for (int p = 0; p < 2; p++)
+        {
+            Assert.Equal(3, s[p].Rounds);
+            Assert.Equal(8 * N + digits, s[p].BytesSent);
+        }
+        Assert.Equal(3, s[2].Rounds);
+        Assert.Equal(digits + 8 * N, s[2].BytesSent);
+        Assert.Equal(digits, s[2].PreprocessingBytesSent);
         Assert.Equal(0, s[0].PreprocessingBytesSent);
-        Assert.Equal(2 * 63 * N, s[2].BytesReceived);
+        Assert.Equal(2 * digits, s[2].BytesReceived);
     }
 
     [Theory]
@@ -155,11 +172,11 @@ public class CostTests
         // 1024 -> 256 -> 64 (groups of 4) -> 8 (groups of 8) -> 1: four levels.
         var s = Measure(scheme, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
         Assert.Equal(4 * 3, s[0].Rounds);
-        // One level of groups of 8 over 2 rows: 2·28 pairs of keys 8·x + index, 57 + 3 + 1 = 61 bits wide.
+        // One level of groups of 8 over 2 rows: 2·28 pairs of keys 8·x + index, 57 + 3 + 1 = 61 bits wide (Z_67).
         var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.Max(t[0]));
         Assert.Equal(3, one[0].Rounds);
-        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61 , one[0].BytesSent);
-        Assert.Equal(2 * 28 * 61 + (2 * 8 + 2) * 8, one[2].BytesSent);
+        Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 61, 61), one[0].BytesSent);
+        Assert.Equal(Packed(2 * 28 * 61, 61) + (2 * 8 + 2) * 8, one[2].BytesSent);
     }
 
     /// <summary>Arg-max is the same tournament: one level's one-hot comes back with its maximum (the helper's words
@@ -171,10 +188,10 @@ public class CostTests
     {
         var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.ArgMax(t[0]));
         Assert.Equal(3, one[0].Rounds);
-        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61, one[0].BytesSent);
-        // With a stated bound |x| < 2^20 the keys are 20 + 1 + 16 + 3 + 1 = 41 bits wide instead of 61.
+        Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 61, 61), one[0].BytesSent);
+        // With a stated bound |x| < 2^20 the keys are 20 + 1 + 16 + 3 + 1 = 41 bits wide instead of 61 (Z_43, 6 bits).
         var bounded = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.ArgMax(t[0], boundLog2: 20));
-        Assert.Equal(2 * 8 * 8 + 2 * 28 * 41, bounded[0].BytesSent);
+        Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 41, 41), bounded[0].BytesSent);
         // 64 members: 64 -> 8 -> 1 in groups of 8, then one product round on the way back.
         var two = Measure(scheme, c => Two(c, 16, 2, 64), (c, t) => c.ArgMax(t[0]));
         Assert.Equal(2 * 3 + 1, two[0].Rounds);
@@ -182,7 +199,7 @@ public class CostTests
         // masked opening), 8 B per group and word from the helper to P1.
         var carried = Measure(scheme, c => [.. Two(c, 16, 2, 8).Take(1), Two(c, 16, 2, 8, 4)[0]], (c, t) => c.ArgMaxWithPayload(t[0], t[1]));
         Assert.Equal(3, carried[0].Rounds);
-        Assert.Equal(2 * 8 * 8 + 2 * 28 * 61 + 2 * 8 * 4 * 8, carried[0].BytesSent);
+        Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 61, 61) + 2 * 8 * 4 * 8, carried[0].BytesSent);
         Assert.Equal(one[2].BytesSent + 2 * 4 * 8, carried[2].BytesSent);
     }
 

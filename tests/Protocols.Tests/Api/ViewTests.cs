@@ -7,63 +7,71 @@ namespace PrivateInference.Protocols.Tests.Api;
 /// <summary>
 /// What a single party receives during an op must look like uniform noise whatever the secret: the byte
 /// histogram of everything it receives over many runs passes a chi-square test against uniform, and the
-/// histograms for two different secret inputs pass a two-sample test against each other.
+/// histograms for two different secret inputs pass a two-sample test against each other. The helper gates' per-bit
+/// vectors and bit shares travel packed; the channel reports them decoded, as elements of Z_p, and those are tested
+/// per prime: uniform over the nonzero elements, with at most one zero per comparison.
 /// </summary>
 public class ViewTests
 {
     /// <summary>Chi-square critical value for 255 degrees of freedom at p = 5e-5 (Wilson-Hilferty).</summary>
     private const double Critical = 352;
-    /// <summary>The same for 65 degrees of freedom (the nonzero elements of Z_67).</summary>
-    private const double CriticalDigits = 119;
-    private const int P = 67;
     private const int Runs = 12;
 
-    private sealed class Recorder(ITransport inner) : ITransport
+    /// <summary>Chi-square critical value at p = 5e-5 for <paramref name="dof"/> degrees of freedom (Wilson-Hilferty).</summary>
+    private static double CriticalFor(int dof)
     {
-        public readonly long[] Histogram = new long[256];
-        /// <summary>Messages that are elements of Z_67 (every byte below 67): comparison bit shares and per-bit vectors.</summary>
-        public readonly long[] Digits = new long[256];
-        public volatile bool On;
-        public int PartyId => inner.PartyId;
-        public void Send(int toParty, ReadOnlySpan<byte> payload) => inner.Send(toParty, payload);
-        public void Receive(int fromParty, Span<byte> destination)
-        {
-            inner.Receive(fromParty, destination);
-            if (!On) return;
-            bool digits = destination.Length >= 16;
-            foreach (var b in destination) if (b >= P) { digits = false; break; }
-            var h = digits ? Digits : Histogram;
-            foreach (var b in destination) h[b]++;
-        }
-        public void Dispose() => inner.Dispose();
+        double a = 2.0 / (9 * dof);
+        return dof * Math.Pow(1 - a + 3.89 * Math.Sqrt(a), 3);
     }
 
-    /// <summary>Byte histograms of what P0, P1 and P2 receive during <paramref name="op"/> over <see cref="Runs"/> sessions.</summary>
-    private static long[][] Views(SchemeKind scheme, double[] secret, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op)
+    /// <summary>What one party receives while <see cref="On"/>: ring bytes, and field elements per prime.</summary>
+    private sealed class Recorder : IReceiveObserver
     {
-        var totals = new long[6][];
-        for (int p = 0; p < 6; p++) totals[p] = new long[256];
+        public readonly long[] Histogram = new long[256];
+        public readonly Dictionary<int, long[]> Elements = [];
+        public void Bytes(int fromParty, ReadOnlySpan<byte> payload)
+        {
+            foreach (var b in payload) Histogram[b]++;
+        }
+        public void FieldElements(int fromParty, ReadOnlySpan<byte> elements, int prime)
+        {
+            if (!Elements.TryGetValue(prime, out var h)) Elements[prime] = h = new long[prime];
+            foreach (var e in elements) h[e]++;
+        }
+    }
+
+    /// <summary>Histograms of what P0, P1 and P2 receive during <paramref name="op"/> over <see cref="Runs"/> sessions.</summary>
+    private static Recorder[] Views(SchemeKind scheme, double[] secret, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op)
+    {
+        var totals = new[] { new Recorder(), new Recorder(), new Recorder() };
         for (int run = 0; run < Runs; run++)
         {
             var recorders = new ConcurrentDictionary<int, Recorder>();
             InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
             {
                 var x = ctx.Input(PartyIds.Client, shape, secret);
-                var rec = recorders[ctx.PartyId];
-                rec.On = true;
+                var rec = recorders[ctx.PartyId] = new Recorder();
+                ctx.Channel.Observer = rec;
                 op(ctx, x);
-                rec.On = false;
+                ctx.Channel.Observer = null;
                 return 0;
-            }, wrap: t => recorders[t.PartyId] = new Recorder(t));
+            });
             for (int p = 0; p < 3; p++)
-                for (int b = 0; b < 256; b++) { totals[p][b] += recorders[p].Histogram[b]; totals[3 + p][b] += recorders[p].Digits[b]; }
+            {
+                for (int b = 0; b < 256; b++) totals[p].Histogram[b] += recorders[p].Histogram[b];
+                foreach (var (prime, h) in recorders[p].Elements)
+                {
+                    if (!totals[p].Elements.TryGetValue(prime, out var t)) totals[p].Elements[prime] = t = new long[prime];
+                    for (int e = 0; e < prime; e++) t[e] += h[e];
+                }
+            }
         }
         return totals;
     }
 
     private static double ChiSquareUniform(long[] h)
     {
-        double total = h.Sum(), e = total / 256;
+        double total = h.Sum(), e = total / h.Length;
         return h.Sum(c => (c - e) * (c - e) / e);
     }
 
@@ -71,30 +79,46 @@ public class ViewTests
     {
         double na = a.Sum(), nb = b.Sum();
         double ka = Math.Sqrt(nb / na), kb = Math.Sqrt(na / nb), s = 0;
-        for (int i = 0; i < 256; i++)
+        for (int i = 0; i < a.Length; i++)
             if (a[i] + b[i] > 0) s += Math.Pow(ka * a[i] - kb * b[i], 2) / (a[i] + b[i]);
         return s;
     }
 
-    /// <summary>Chi-square of the nonzero elements of Z_67 against uniform.</summary>
-    private static double ChiSquareDigits(long[] h)
+    /// <summary>Tests one party's ring bytes; 1 when there was something to test.</summary>
+    private static int CheckBytes(long[] a, long[] b, string who)
     {
-        double total = h.Skip(1).Take(P - 1).Sum(), e = total / (P - 1);
-        return h.Skip(1).Take(P - 1).Sum(c => (c - e) * (c - e) / e);
-    }
-
-    /// <summary>Tests one party's histogram (ring bytes, or Z_67 elements); 1 when there was something to test.</summary>
-    private static int CheckView(long[] a, long[] b, string who, bool ring)
-    {
-        // A party that receives nothing of a kind during the op (the helper in a fixed-point product) has nothing to learn.
+        // A party that receives nothing during the op (the helper in a fixed-point product) has nothing to learn.
         if (a.Sum() == 0 && b.Sum() == 0) return 0;
         Assert.True(a.Sum() > 10_000, $"{who} received too little to test ({a.Sum()} B)");
-        double ua = ring ? ChiSquareUniform(a) : ChiSquareDigits(a), ub = ring ? ChiSquareUniform(b) : ChiSquareDigits(b);
-        Assert.True(ua < (ring ? Critical : CriticalDigits) && ub < (ring ? Critical : CriticalDigits), $"{who} view not uniform (chi2 {ua:F0}, {ub:F0})");
-        if (!ring) Assert.True(a[0] < a.Sum() / 20.0, $"{who}: too many zero entries ({a[0]} of {a.Sum()})");
+        double ua = ChiSquareUniform(a), ub = ChiSquareUniform(b);
+        Assert.True(ua < Critical && ub < Critical, $"{who} view not uniform (chi2 {ua:F0}, {ub:F0})");
         double two = ChiSquareTwoSample(a, b);
         Assert.True(two < Critical, $"{who} view depends on the secret (chi2 {two:F0})");
         return 1;
+    }
+
+    /// <summary>Tests one party's field elements, per prime: the nonzero ones uniform over Z_p* for both secrets and
+    /// alike across them, zeros at most one per comparison (a comparison has at least (p − 1)/2 entries). Primes with
+    /// too few elements for the test (under 20 per class) have their zeros checked only. Returns the primes tested.</summary>
+    private static int CheckElements(Recorder a, Recorder b, string who)
+    {
+        int tested = 0;
+        Assert.Equal(a.Elements.Keys.Order(), b.Elements.Keys.Order());
+        foreach (var (prime, ha) in a.Elements)
+        {
+            var hb = b.Elements[prime];
+            foreach (var h in new[] { ha, hb })
+                Assert.True(h[0] <= 2 * h.Sum() / (prime - 1), $"{who} (Z_{prime}): too many zero entries ({h[0]} of {h.Sum()})");
+            var na = ha[1..];
+            var nb = hb[1..];
+            if (Math.Min(na.Sum(), nb.Sum()) < 20 * (prime - 1)) continue;
+            double crit = CriticalFor(prime - 2), ua = ChiSquareUniform(na), ub = ChiSquareUniform(nb);
+            Assert.True(ua < crit && ub < crit, $"{who} (Z_{prime}): nonzero elements not uniform (chi2 {ua:F0}, {ub:F0}; critical {crit:F0})");
+            double two = ChiSquareTwoSample(na, nb);
+            Assert.True(two < crit, $"{who} (Z_{prime}): the elements depend on the secret (chi2 {two:F0})");
+            tested++;
+        }
+        return tested;
     }
 
     private static void AssertIndistinguishable(SchemeKind scheme, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op, string name)
@@ -104,17 +128,20 @@ public class ViewTests
         var second = Harness.Uniform(new Random(7), n, -8, 8);
         var va = Views(scheme, first, shape, op);
         var vb = Views(scheme, second, shape, op);
-        int tested = 0;
+        int tested = 0, testedElements = 0;
         for (int p = 0; p < 3; p++)
         {
-            tested += CheckView(va[p], vb[p], $"{scheme} {name}: P{p}", ring: true);
-            // Elements of Z_67: the helper's bit shares at P1 (uniform) and the per-bit vectors at P2 (uniform over the
+            tested += CheckBytes(va[p].Histogram, vb[p].Histogram, $"{scheme} {name}: P{p}");
+            // Field elements: the helper's bit shares at P1 (uniform) and the per-bit vectors at P2 (uniform over the
             // nonzero elements apart from at most one zero per comparison, whose presence is a uniform bit).
-            CheckView(va[3 + p], vb[3 + p], $"{scheme} {name}: P{p} (Z_67)", ring: false);
+            testedElements += CheckElements(va[p], vb[p], $"{scheme} {name}: P{p}");
             if (scheme == SchemeKind.TwoPcDealer && p == 2)
-                Assert.True(va[p].Sum() + vb[p].Sum() == 0, $"{name}: the dealer received something other than per-bit vectors");
+                Assert.True(va[p].Histogram.Sum() + vb[p].Histogram.Sum() == 0, $"{name}: the dealer received something other than per-bit vectors");
         }
         Assert.True(tested >= 2, $"{name}: only {tested} parties received anything");
+        // An op with comparisons has its per-bit vectors (at the helper) and bit shares (at P1) tested, not only counted.
+        if (va.Any(r => r.Elements.Count > 0))
+            Assert.True(testedElements >= 2, $"{name}: field elements tested for {testedElements} party and prime pairs only");
     }
 
     [Theory]
