@@ -43,19 +43,21 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
             var all = policy.MaskDropped(layer, ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx)));
             return policy.Select(layer, queries, keys.Value, all) is { } selected
                 ? SelectedAttention(all, values, selected)
-                : ctx.MatMul(ctx.Softmax(all), values);
+                : ctx.SoftmaxTimes(all, values);
         }
         int g = config.KvGroup;
         // Scores at 2f where that fits: softmax folds their truncation into its first product.
         var scores = ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx));  // [kvh, G·T, S]
-        var probs = ctx.Softmax(scores, CausalMask(g, t, start, start + t), [1, g * t, keys.Value.Shape[1]]);
-        var heads = ctx.MatMul(probs, values);                                      // [kvh, G·T, hs]
-        if (policy is not null && start == 0 && t == policy.PromptLength)
-        {
-            // The compacted cache is a new matrix: its rows' masks are opened once, here.
-            var (kept, keptValues) = policy.AfterPrefill(layer, probs, keys.Value, values.Value);
-            if (!ReferenceEquals(kept, keys.Value)) (_keys[layer], _values[layer]) = Grow(null, null, kept, keptValues);
-        }
+        var mask = CausalMask(g, t, start, start + t);
+        int[] maskShape = [1, g * t, keys.Value.Shape[1]];
+        if (policy is null || start != 0 || t != policy.PromptLength)
+            return ctx.SoftmaxTimes(scores, values, mask, maskShape);                // [kvh, G·T, hs]
+        // The policy reads the prompt's probabilities (static eviction's attention scores).
+        var probs = ctx.Softmax(scores, mask, maskShape);
+        var heads = ctx.MatMul(probs, values);
+        // The compacted cache is a new matrix: its rows' masks are opened once, here.
+        var (kept, keptValues) = policy.AfterPrefill(layer, probs, keys.Value, values.Value);
+        if (!ReferenceEquals(kept, keys.Value)) (_keys[layer], _values[layer]) = Grow(null, null, kept, keptValues);
         return heads;
     }
 

@@ -408,6 +408,38 @@ public sealed partial class MpcContext
     public SecretTensor Softmax(SecretTensor x, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
     {
         using var scope = Scope("softmax");
+        var (ev, r, back, rowOf) = SoftmaxParts(ref x, valid, validShape);
+        var pv = Products((ev, new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
+        return T(x.Shape, FracBits, _pair.Trunc(pv, ReciprocalScale(0)).GatherOrZero(back), pair: true);
+    }
+
+    /// <summary>
+    /// softmax(x)·V for scores x [batch, m, n] and the growing matrix V [batch, n, cols] (attention's probabilities
+    /// times its values), as (e·V)·(1/Σe): the exponentials e, truncated to f, multiply V in one matrix product, and
+    /// each output row takes its row's reciprocal. The same value as <c>MatMul(Softmax(x), V)</c> within the same error,
+    /// but the reciprocal's product runs on the m·cols outputs instead of the m·n probabilities: a causal prefill saves
+    /// two openings (the reciprocal's and the product's truncation) of its three per score and the helper's product
+    /// material, in the same rounds.
+    /// </summary>
+    public SecretTensor SoftmaxTimes(SecretTensor x, GrowingMatrix values, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
+    {
+        using var scope = Scope("softmax");
+        if (x.Rank != 3 || values.Value.Rank != 3 || x.Shape[0] != values.Value.Shape[0] || x.Shape[2] != values.Value.Shape[1])
+            throw new ArgumentException($"scores [batch, m, n] need values [batch, n, cols]; got [{string.Join(", ", x.Shape)}] and [{string.Join(", ", values.Value.Shape)}]");
+        var (ev, r, back, _) = SoftmaxParts(ref x, valid, validShape);
+        int cols = values.Value.Shape[2], rows = x.Length / x.LastDim;
+        var e = T(x.Shape, FracBits, _pair.Trunc(ev.Raw, ev.Bits).GatherOrZero(back), pair: true);
+        var ev_v = MatMul(e, values, truncate: false);                                 // at 2f
+        var rowOf = Enumerable.Range(0, rows * cols).Select(i => i / cols).ToArray();
+        var prod = Products((new Pending(AsPair(ev_v), FracBits), new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
+        return T(ev_v.Shape, FracBits, _pair.Trunc(prod, ReciprocalScale(0)), pair: true);
+    }
+
+    /// <summary>Softmax up to its last product: e^(x − m) on the valid entries (pending its truncation to f), the
+    /// reciprocal of each row's sum (pending, at the reciprocal's scale), the map from x's positions to the valid
+    /// entries (−1: masked) and each valid entry's row.</summary>
+    private (Pending Exp, Pending Reciprocal, int[] Back, int[] RowOf) SoftmaxParts(ref SecretTensor x, ReadOnlySpan<bool> valid, int[]? validShape)
+    {
         // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
         x = AtLeastFracBits(x, NonlinearRangeLog2 + 7);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
@@ -429,7 +461,6 @@ public sealed partial class MpcContext
             max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits, coarse) : MaxPair(xp, rows, n, diffBits, coarse);
         int hi = 1;
         while ((1 << hi) <= n) hi++;
-        int sy = ReciprocalScale(0);
         // x − max, on the valid entries only (a causal prefill masks about half of x): gathered by their public
         // positions, exponentiated, summed per row and scattered back, the masked ones as zeros.
         var positions = new List<int>();
@@ -446,8 +477,7 @@ public sealed partial class MpcContext
         var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
         using (Scope("reciprocal"))
             r = ReciprocalPair(sum, 0, hi + 1);
-        var pv = Products((ev, new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
-        return T(x.Shape, FracBits, _pair.Trunc(pv, sy).GatherOrZero(back), pair: true);
+        return (ev, r, back, rowOf);
     }
 
     /// <summary>

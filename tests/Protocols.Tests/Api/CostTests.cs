@@ -151,6 +151,36 @@ public class CostTests
         Assert.Equal(3 + 5 + 6 + 1 + 1, sig[0].Rounds);
     }
 
+    /// <summary>softmax(x)·V fused takes the rounds of Softmax then MatMul, and per score P0 sends two words fewer (e's
+    /// truncation replaces the product's two openings and its truncation's; the matrix product opens e as it opened p),
+    /// less the reciprocal's product on the outputs: 14 B per score net here (2 × 64 × 4 outputs for 4160 scores); the
+    /// helper deals no product material per score.</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Softmax_times_values_takes_the_rounds_of_softmax_then_matmul_in_fewer_bytes(SchemeKind scheme)
+    {
+        const int rows = 64, n = 64, cols = 4;
+        var valid = new bool[rows * n];
+        for (int i = 0; i < rows; i++) for (int j = 0; j <= i; j++) valid[i * n + j] = true;
+        CommStats[] Run(bool fused) => InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var t = Two(ctx, 16, 2, rows, n);
+            var values = ctx.Grow(null, Two(ctx, 16, 2, n, cols)[0]);
+            ctx.MatMul(t[1], values);                      // the values' masks are opened before (a cache in use)
+            var before = ctx.Channel.Total;
+            if (fused) ctx.SoftmaxTimes(t[0], values, valid, [rows, n]);
+            else ctx.MatMul(ctx.Softmax(t[0], valid, [rows, n]), values);
+            return ctx.Channel.Total - before;
+        })[..3];
+        var fused = Run(true);
+        var apart = Run(false);
+        int scores = 2 * rows * (rows + 1) / 2;
+        Assert.Equal(apart[0].Rounds, fused[0].Rounds);
+        Assert.True(apart[0].BytesSent - fused[0].BytesSent >= 12 * scores, $"P0: {apart[0].BytesSent} B apart, {fused[0].BytesSent} B fused");
+        Assert.True(apart[2].BytesSent - fused[2].BytesSent >= 30 * scores, $"P2: {apart[2].BytesSent} B apart, {fused[2].BytesSent} B fused");
+    }
+
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
     [InlineData(SchemeKind.ThreePc)]
