@@ -62,13 +62,12 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
     }
 
     /// <summary>Attention over the selected tokens only: scores of all cached tokens (at double scale where that fits,
-    /// truncating only the selected ones, inside softmax), gathered; the probabilities scattered back to their
-    /// positions for p·V.</summary>
+    /// truncating only the selected ones, inside softmax), gathered; the exponentials scattered back to their
+    /// positions for e·V, each row then times its reciprocal (softmax's last product on the outputs).</summary>
     private SecretTensor SelectedAttention(SecretTensor all, GrowingMatrix values, SelectedClusters selected)
     {
         var scores = selected.Gather(ctx, all);                                                            // [kvh, G, m]
-        var probs = ctx.Softmax(scores, selected.Valid(), [1, 1, selected.Tokens]);
-        return ctx.MatMul(selected.Scatter(ctx, probs), values);
+        return ctx.SoftmaxThen(scores, e => ctx.MatMul(selected.Scatter(ctx, e), values, truncate: false), selected.Valid(), [1, 1, selected.Tokens]);
     }
 
     private (GrowingMatrix Keys, GrowingMatrix Values) Grow(GrowingMatrix? keys, GrowingMatrix? values, SecretTensor newKeys, SecretTensor newValues)

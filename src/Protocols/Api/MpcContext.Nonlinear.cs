@@ -415,24 +415,36 @@ public sealed partial class MpcContext
 
     /// <summary>
     /// softmax(x)·V for scores x [batch, m, n] and the growing matrix V [batch, n, cols] (attention's probabilities
-    /// times its values), as (e·V)·(1/Σe): the exponentials e, truncated to f, multiply V in one matrix product, and
-    /// each output row takes its row's reciprocal. The same value as <c>MatMul(Softmax(x), V)</c> within the same error,
-    /// but the reciprocal's product runs on the m·cols outputs instead of the m·n probabilities: a causal prefill saves
-    /// two openings (the reciprocal's and the product's truncation) of its three per score and the helper's product
-    /// material, in the same rounds.
+    /// times its values): <see cref="SoftmaxThen"/> with the product by V.
     /// </summary>
     public SecretTensor SoftmaxTimes(SecretTensor x, GrowingMatrix values, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
     {
-        using var scope = Scope("softmax");
         if (x.Rank != 3 || values.Value.Rank != 3 || x.Shape[0] != values.Value.Shape[0] || x.Shape[2] != values.Value.Shape[1])
             throw new ArgumentException($"scores [batch, m, n] need values [batch, n, cols]; got [{string.Join(", ", x.Shape)}] and [{string.Join(", ", values.Value.Shape)}]");
+        return SoftmaxThen(x, e => MatMul(e, values, truncate: false), valid, validShape);
+    }
+
+    /// <summary>
+    /// L(softmax(x)) for a map L that is linear within each row of x and keeps the rows (row i of its result depends
+    /// on row i of its argument only; the probabilities times the values, or scattered first): computed as
+    /// L(e)·(1/Σe), the exponentials e truncated to f and each output row times its row's reciprocal. The same value
+    /// within the same error, but the reciprocal's product runs on L's outputs instead of the n probabilities of a
+    /// row: per score two openings fewer at P0 (the reciprocal's and the product's truncation) and no product material
+    /// from the helper, in the same rounds. L may leave its result untruncated (at 2f: its truncation folds into the
+    /// reciprocal's product).
+    /// </summary>
+    public SecretTensor SoftmaxThen(SecretTensor x, Func<SecretTensor, SecretTensor> rowLinear, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
+    {
+        using var scope = Scope("softmax");
         var (ev, r, back, _) = SoftmaxParts(ref x, valid, validShape);
-        int cols = values.Value.Shape[2], rows = x.Length / x.LastDim;
-        var e = T(x.Shape, FracBits, _pair.Trunc(ev.Raw, ev.Bits).GatherOrZero(back), pair: true);
-        var ev_v = MatMul(e, values, truncate: false);                                 // at 2f
+        int rows = x.Length / x.LastDim;
+        var y = rowLinear(T(x.Shape, FracBits, _pair.Trunc(ev.Raw, ev.Bits).GatherOrZero(back), pair: true));
+        int cols = y.LastDim;
+        if (y.Length != rows * cols || y.Scale < FracBits)
+            throw new ArgumentException($"the map must keep the {rows} rows of the scores at scale f or finer; it returned [{string.Join(", ", y.Shape)}] at scale {y.Scale}");
         var rowOf = Enumerable.Range(0, rows * cols).Select(i => i / cols).ToArray();
-        var prod = Products((new Pending(AsPair(ev_v), FracBits), new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
-        return T(ev_v.Shape, FracBits, _pair.Trunc(prod, ReciprocalScale(0)), pair: true);
+        var prod = Products((new Pending(AsPair(y), y.Scale - FracBits), new Pending(r.Raw.Gather(rowOf), r.Bits)))[0];
+        return T(y.Shape, FracBits, _pair.Trunc(prod, ReciprocalScale(0)), pair: true);
     }
 
     /// <summary>Softmax up to its last product: e^(x − m) on the valid entries (pending its truncation to f), the
