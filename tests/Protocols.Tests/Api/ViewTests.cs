@@ -177,6 +177,16 @@ public class ViewTests
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Softmax_times_values_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [4, 24, 24], (c, x) =>
+        {
+            // Scores and values both from the secret: a causal block of attention, softmax·V as (e·V)·(1/Σe).
+            var valid = Enumerable.Range(0, 24 * 24).Select(i => i % 24 <= i / 24).ToArray();
+            return c.SoftmaxTimes(x, c.Grow(null, x), valid, [24, 24]);
+        }, "softmax·V");
+
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Max_tournament_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
         AssertIndistinguishable(scheme, [16, 64], (c, x) => c.Max(x), "max");
 
