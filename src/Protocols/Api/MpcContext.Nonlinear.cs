@@ -55,13 +55,16 @@ public sealed partial class MpcContext
     }
 
     /// <summary><see cref="Poly"/> as round steps on the given products gate (a fork's, in a lockstep).</summary>
-    private IEnumerable<int> PolySteps(TruncatedProducts prod, Pending v, double[] c, double vMax, int outScale, RoundSteps.Outcome<Pending> result)
+    /// <param name="opening">Kept for a sign test on v in the same lockstep (its first round's opening of v).</param>
+    private IEnumerable<int> PolySteps(TruncatedProducts prod, Pending v, double[] c, double vMax, int outScale, RoundSteps.Outcome<Pending> result,
+        SharedOpening? opening = null)
     {
         const int s = PolyScale, sf = PolyRawScale;
         int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
         if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
         var level = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
-        foreach (var step in prod.RunSteps([(v, v)], [], level)) yield return step;
+        var shared = opening is null ? null : new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [v] = opening };
+        foreach (var step in prod.RunSteps([(v, v)], [], level, shared)) yield return step;
         var (first, truncated) = level.Value;
         var vt = truncated[v];
         var v2 = new Pending(first[0], s);
@@ -111,13 +114,21 @@ public sealed partial class MpcContext
         int n = x.Length, sq = approximation.Squarings;
         const int read = 3;
         var u = PairAddPublic(x, approximation.Shift, scale + read);
+        var v = AtPolyScale(u, scale + read);
+        // The clamp test [x < −16] reads the polynomial's first opening of v: v.Raw = 2^lift·(x + shift) at the raw
+        // scale of x, so 2^lift·(x + 16) = v.Raw + offset, a public offset, compared at lift more bits.
+        int lift = Math.Max(0, PolyScale - (scale + read));
+        ulong offset = (FixedPointEncoding.Encode(-ExpClamp, scale) - FixedPointEncoding.Encode(approximation.Shift, scale + read)) << lift;
+        var opening = new SharedOpening();
         var poly = new RoundSteps.Outcome<Pending>();
         var below = new RoundSteps.Outcome<(Share Bits, Share? Products)>();
         var prod = new TruncatedProducts(Channel, _keys.Fork());
         var cmp = new MaskedComparison(Channel, _keys.Fork());
+        // The polynomial first: its first round's opening is the comparison's.
         RoundSteps.Lockstep(Channel,
-            PolySteps(prod, AtPolyScale(u, scale + read), approximation.Coefficients, approximation.HalfWidth, PolyScale, poly),
-            cmp.SignSteps(PairAddPublic(x, -ExpClamp, scale), WidthAt(NonlinearRangeLog2 + 1, scale), below, drop: Math.Max(0, scale + ClampResolutionLog2)));
+            PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening),
+            cmp.SignStepsOnOpened(opening, n, offset, WidthAt(NonlinearRangeLog2 + 1, scale) + lift, below,
+                drop: Math.Max(0, scale + ClampResolutionLog2) + lift));
         var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
         var p = poly.Value;
         for (int i = 0; i < sq; i++)

@@ -5,8 +5,8 @@ namespace PrivateInference.Protocols.Circuits;
 
 /// <summary>
 /// [x &lt; 0] on 2-out-of-2 shares in three rounds, with products bit × value fused into the same rounds.
-/// Preprocessing (helper): a mask ρ = ρ0 + ρ1 from its keys with P0 and P1, Z_67 shares of ρ's low k bits (k bytes
-/// to P1), and a mask m for each factor. Round 1: P0 and P1 open C = x + 2^k + ρ (and E = v − m for the factors).
+/// Preprocessing (helper): a mask ρ = ρ0 + ρ1 from its keys with P0 and P1, Z_p shares of ρ's low k bits (k packed
+/// elements to P1), and a mask m for each factor. Round 1: P0 and P1 open C = x + 2^k + ρ (and E = v − m for the factors).
 /// With x in [−2^k, 2^k), x + 2^k lies in [0, 2^(k+1)), so [x &lt; 0] = 1 ⊕ C_k ⊕ ρ_k ⊕ [ρ mod 2^k &gt; C mod 2^k].
 /// Round 2: the bitwise comparison (<see cref="BitwiseComparison"/>) with β = flip ⊕ 1 ⊕ C_k for a flip P0 and P1
 /// share, so the helper learns w = [x &lt; 0] ⊕ flip, a uniform bit. Round 3: the helper returns shares of w and of
@@ -44,6 +44,85 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
             : NoSteps(n, fused, result);
     }
 
+    /// <summary>
+    /// [y &lt; 0] for y = z + <paramref name="offset"/> (public), z an operand that a <see cref="TruncatedProducts"/>
+    /// round of the same lockstep opens (<paramref name="opening"/>; that gate must run before this one in the lockstep):
+    /// its opening z + r serves as C = y + 2^k + ρ with ρ = r, so the comparison opens nothing itself. Rounds 2 and 3 as
+    /// <see cref="SignSteps"/>: the per-bit vectors, then the helper's shares of w. The helper deals the bit shares of
+    /// r in the second step (preprocessing), after the products' material of that step. y must lie in [−2^k, 2^k); the skipped low
+    /// bits as in <see cref="Sign"/>. Its view: the same opening the products already gave P0 and P1, and for the helper
+    /// the same uniform w and per-bit vectors as any comparison.
+    /// </summary>
+    public IEnumerable<int> SignStepsOnOpened(SharedOpening opening, int n, ulong offset, int k, RoundSteps.Outcome<(Share Bits, Share? Products)> result,
+        int drop = 0)
+    {
+        if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
+        if (drop < 0 || drop >= k) throw new ArgumentOutOfRangeException(nameof(drop), "the skipped low bits must be fewer than the width");
+        return IsHelper ? HelperOnOpened(opening, n, k, drop, result)
+            : IsCompute ? ComputeOnOpened(opening, n, offset, k, drop, result)
+            : NoSteps(n, false, result);
+    }
+
+    private IEnumerable<int> ComputeOnOpened(SharedOpening opening, int n, ulong offset, int k, int drop, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    {
+        yield return 1;                                     // the products open z + r
+        var masked = opening.Masked ?? throw new InvalidOperationException("the products' round has not opened the shared operand");
+        var rBits = _bits.ReceiveBits(n, k - drop);
+        var c = new ulong[n];
+        for (int e = 0; e < n; e++) c[e] = masked[e] + offset + (1UL << k);
+        var (flip, beta) = Flips(c, k);
+        ulong low = BitwiseComparison.LowMask(k);
+        var kept = new ulong[n];
+        for (int e = 0; e < n; e++) kept[e] = (c[e] & low) >> drop;
+        _bits.SendDigits(kept, rBits, k - drop, beta);
+        yield return 2;
+        yield return 3;                                     // the helper answers
+        var w = Me == 0 ? Draw(Helper, n) : Ch.ReceiveUlongs(Helper, n);
+        var bits = new ulong[n];
+        for (int e = 0; e < n; e++)
+        {
+            ulong f = flip[e] ? 1UL : 0;
+            bits[e] = (Me == 0 ? f : 0) + (1 - 2 * f) * w[e];
+        }
+        result.Value = (One(bits), null);
+    }
+
+    private IEnumerable<int> HelperOnOpened(SharedOpening opening, int n, int k, int drop, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    {
+        yield return 1;                                     // the products' round: P0 and P1 open z + r
+        // The bit shares go out in the second step, after the products' next material in this lockstep, which is the
+        // order P1 reads them in.
+        var rho = opening.Mask ?? throw new InvalidOperationException("the products' round has not drawn the shared operand's mask");
+        ulong low = BitwiseComparison.LowMask(k);
+        var kept = new ulong[n];
+        for (int e = 0; e < n; e++) kept[e] = (rho[e] & low) >> drop;
+        _bits.DealBits(kept, k - drop);
+        yield return 2;                                     // P0 and P1 send the per-bit vectors
+        var z = _bits.ReceiveZeros(n, k - drop);
+        var w0 = Draw(0, n);
+        var w1 = new ulong[n];
+        for (int e = 0; e < n; e++) w1[e] = ((z[e] ? 1UL : 0) ^ ((rho[e] >> k) & 1)) - w0[e];
+        Ch.Send(1, w1);
+        result.Value = (None(n), null);
+        yield return 3;
+    }
+
+    /// <summary>P0 and P1's common flips, and β = flip ⊕ 1 ⊕ C_k for the bitwise comparison.</summary>
+    private (bool[] Flip, bool[] Beta) Flips(ulong[] c, int k)
+    {
+        int n = c.Length;
+        var flip = new bool[n];
+        var fl = new ulong[n];
+        using (var common = Common()) common.Fill(fl);
+        var beta = new bool[n];
+        for (int e = 0; e < n; e++)
+        {
+            flip[e] = (fl[e] & 1) == 1;
+            beta[e] = flip[e] ^ true ^ (((c[e] >> k) & 1) == 1);
+        }
+        return (flip, beta);
+    }
+
     private IEnumerable<int> NoSteps(int n, bool fused, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
         result.Value = (None(n), fused ? None(n) : null);
@@ -65,15 +144,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         yield return 1;
         var open = ReceiveOpen(mine);
         var c = open.AsSpan(0, n).ToArray();
-        var flip = new bool[n];
-        var fl = new ulong[n];
-        using (var common = Common()) common.Fill(fl);
-        var beta = new bool[n];
-        for (int e = 0; e < n; e++)
-        {
-            flip[e] = (fl[e] & 1) == 1;
-            beta[e] = flip[e] ^ true ^ (((c[e] >> k) & 1) == 1);
-        }
+        var (flip, beta) = Flips(c, k);
         ulong low = BitwiseComparison.LowMask(k);
         var kept = new ulong[n];
         for (int e = 0; e < n; e++) kept[e] = (c[e] & low) >> drop;

@@ -43,8 +43,10 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     /// ten mask products per element (R_aR_c, R_aρ_c, ρ_aR_c, ρ_aρ_c, R_a², R_aρ_a, R_a²R_c, R_a²ρ_c, R_aρ_aR_c,
     /// R_aρ_aρ_c). The helper never waits on data here.
     /// </summary>
+    /// <param name="shared">Operands whose opening a later sign test reuses (<see cref="SharedOpening"/>): each is
+    /// filled with the opened values (P0, P1) or the masks (helper) of its operand.</param>
     public IEnumerable<int> RunSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
+        RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result, IReadOnlyDictionary<Pending, SharedOpening>? shared = null)
     {
         var operands = new List<Pending>();
         var at = new Dictionary<Pending, int>(ReferenceEqualityComparer.Instance);
@@ -58,25 +60,28 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
         }
         if (cubes.Any(c => ReferenceEquals(c.Square, c.Factor))) throw new ArgumentException("a cube's factor must differ from its square");
-        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result);
-        return HelperOrIdle(pairs, cubes, operands, at, result);
+        if (shared is not null && shared.Keys.Any(o => !at.ContainsKey(o))) throw new ArgumentException("a shared opening must be of an operand of these products");
+        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result, shared);
+        return HelperOrIdle(pairs, cubes, operands, at, result, shared);
     }
 
     private const int CubeTerms = 10;
 
     private IEnumerable<int> HelperOrIdle(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
+        List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result,
+        IReadOnlyDictionary<Pending, SharedOpening>? shared)
     {
         var none = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
         foreach (var o in operands) none[o] = None(o.Raw.Length);
         result.Value = ([.. pairs.Select(p => None(p.A.Raw.Length)), .. cubes.Select(c => None(c.Square.Raw.Length))], none);
         if (!IsHelper) yield break;
-        RunHelper(pairs, cubes, operands, at);
+        RunHelper(pairs, cubes, operands, at, shared);
         yield return 1;
     }
 
     private IEnumerable<int> ComputeSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result)
+        List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result,
+        IReadOnlyDictionary<Pending, SharedOpening>? shared)
     {
         // Draws in the helper's order: per operand (r, ρ, R) at P0 and r at P1; per product its mask terms at P0.
         var widths = new MaterialWidths(pairs, cubes, operands, at);
@@ -136,6 +141,13 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
         SendOpen(masked);
         yield return 1;
         var c = ReceiveOpen(masked);
+        if (shared is not null)
+            foreach (var (operand, opening) in shared)
+            {
+                int o = 0;
+                for (int u = 0; u < at[operand]; u++) o += operands[u].Raw.Length;
+                opening.Masked = c.AsSpan(o, operand.Raw.Length).ToArray();
+            }
 
         // Per operand: P(c) (public), κ (public) and this party's share of M = R − κρ.
         var pub = new ulong[operands.Count][];
@@ -202,7 +214,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     private static bool Square((Pending A, Pending B) p) => ReferenceEquals(p.A, p.B);
 
     private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        List<Pending> operands, Dictionary<Pending, int> at)
+        List<Pending> operands, Dictionary<Pending, int> at, IReadOnlyDictionary<Pending, SharedOpening>? shared)
     {
         var widths = new MaterialWidths(pairs, cubes, operands, at);
         var write = new MaterialWriter(widths.TotalBytes);
@@ -214,9 +226,11 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             var s0 = Draw(0, 3 * n);
             var r = Draw(1, n);
             rho[u] = new ulong[n]; big[u] = new ulong[n];
+            var mask = shared is not null && shared.TryGetValue(operands[u], out var opening) ? (opening.Mask = new ulong[n]) : null;
             for (int i = 0; i < n; i++)
             {
                 ulong ri = r[i] + s0[i];
+                if (mask is not null) mask[i] = ri;
                 // An exact operand: M = r, shared by the keys alone (R = r, ρ = 0).
                 rho[u][i] = d == 0 ? 0 : ri >> 63;
                 big[u][i] = d == 0 ? ri : (ri & Low63) >> d;
