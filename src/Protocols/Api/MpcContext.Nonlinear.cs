@@ -63,7 +63,10 @@ public sealed partial class MpcContext
         int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
         if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
         var level = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
-        var shared = opening is null ? null : new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [v] = opening };
+        // The first round's opening of v is kept: for a sign test on v beside the polynomial, and so that v³ = v²·v
+        // opens only v² (v as the truncated operand of that opening, not opened again).
+        opening ??= new SharedOpening();
+        var shared = new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [v] = opening };
         foreach (var step in prod.RunSteps([(v, v)], [], level, shared)) yield return step;
         var (first, truncated) = level.Value;
         var vt = truncated[v];
@@ -74,7 +77,9 @@ public sealed partial class MpcContext
         pw[2] = v2.Raw;
         if (deg == 8)
         {
-            foreach (var step in prod.RunSteps([(v2, Exact(vt)), (v2, v2)], [], level)) yield return step;
+            var vOpened = Exact(vt);
+            var reuse = new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [vOpened] = opening };
+            foreach (var step in prod.RunSteps([(v2, vOpened), (v2, v2)], [], level, reuse: reuse)) yield return step;
             pw[3] = level.Value.Products[0];
             pw[4] = level.Value.Products[1];
         }

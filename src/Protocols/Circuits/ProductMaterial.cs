@@ -17,12 +17,15 @@ internal sealed class MaterialWidths
     private readonly int[] _len;
     private readonly int[] _rho, _big;
 
+    /// <param name="reuse">Operands opened by an earlier round: no material of their own here, their truncation bits
+    /// those of that opening.</param>
     public MaterialWidths(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        IReadOnlyList<Pending> operands, IReadOnlyDictionary<Pending, int> at)
+        IReadOnlyList<Pending> operands, IReadOnlyDictionary<Pending, int> at, IReadOnlyDictionary<Pending, SharedOpening>? reuse = null)
     {
-        int D(Pending p) => p.Bits;
-        _rho = operands.Select(o => Rho(D(o))).ToArray();
-        _big = operands.Select(o => D(o) == 0 ? 0 : 8).ToArray();
+        bool Reused(Pending p) => reuse is not null && reuse.ContainsKey(p);
+        int D(Pending p) => reuse is not null && reuse.TryGetValue(p, out var o) ? o.Bits : p.Bits;
+        _rho = operands.Select(o => Reused(o) ? 0 : Rho(D(o))).ToArray();
+        _big = operands.Select(o => Reused(o) || D(o) == 0 ? 0 : 8).ToArray();
         _terms = new int[pairs.Count + cubes.Count][];
         _len = new int[_terms.Length];
         for (int q = 0; q < pairs.Count; q++)

@@ -1,15 +1,25 @@
 namespace PrivateInference.Protocols.Circuits;
 
 /// <summary>
-/// One operand's masked opening in a <see cref="TruncatedProducts"/> round, kept for a sign test on the same operand
-/// (<see cref="MaskedComparison.SignStepsOnOpened"/>): the comparison then needs no opening of its own. P0 and P1 hold
-/// the opened z + r (their masked shares added up), the helper its mask r; filled by the products' round, read by the
-/// comparison's later steps.
+/// One operand's masked opening in a <see cref="TruncatedProducts"/> round, kept for later use of the same opening:
+/// by a sign test on the operand (<see cref="MaskedComparison.SignStepsOnOpened"/>), which then opens nothing itself,
+/// and by a later products round that multiplies the operand's truncation again (<c>reuse</c> in
+/// <see cref="TruncatedProducts.RunSteps"/>), which then opens only the other factor. Filled by the round that opens
+/// the operand; P0 and P1 keep what they computed from the opening, the helper its masks.
 /// </summary>
 internal sealed class SharedOpening
 {
-    /// <summary>P0 and P1: z + r for every element of the operand, once the products' round has received it.</summary>
+    /// <summary>The truncation bits d of the opened operand.</summary>
+    public int Bits { get; set; }
+    /// <summary>P0 and P1: z + r for every element (their masked shares added up).</summary>
     public ulong[]? Masked { get; set; }
-    /// <summary>Helper: the mask r of every element, once it has dealt the products' material.</summary>
+    /// <summary>P0 and P1: the public P(c) and κ of the truncation, and this party's share of M = R − κρ.</summary>
+    public ulong[]? Public { get; set; }
+    public ulong[]? Kappa { get; set; }
+    public ulong[]? MShare { get; set; }
+    /// <summary>Helper: the mask r of every element, and R = (r mod 2^63) &gt;&gt; d and ρ (r's top bit); for an exact
+    /// operand R = r and ρ = 0.</summary>
     public ulong[]? Mask { get; set; }
+    public ulong[]? R { get; set; }
+    public ulong[]? Rho { get; set; }
 }

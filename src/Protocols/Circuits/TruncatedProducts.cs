@@ -43,11 +43,18 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     /// ten mask products per element (R_aR_c, R_aρ_c, ρ_aR_c, ρ_aρ_c, R_a², R_aρ_a, R_a²R_c, R_a²ρ_c, R_aρ_aR_c,
     /// R_aρ_aρ_c). The helper never waits on data here.
     /// </summary>
-    /// <param name="shared">Operands whose opening a later sign test reuses (<see cref="SharedOpening"/>): each is
-    /// filled with the opened values (P0, P1) or the masks (helper) of its operand.</param>
+    /// <param name="shared">Operands whose opening later use reuses (<see cref="SharedOpening"/>): each is filled with
+    /// what P0 and P1 computed from the opening, or the helper's masks.</param>
+    /// <param name="reuse">Operands opened by an earlier round (the opening it filled): not opened again; each stands
+    /// for that round's truncated operand P(c) − M, as an exact factor of products (not of squares or cubes).</param>
     public IEnumerable<int> RunSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result, IReadOnlyDictionary<Pending, SharedOpening>? shared = null)
+        RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result, IReadOnlyDictionary<Pending, SharedOpening>? shared = null,
+        IReadOnlyDictionary<Pending, SharedOpening>? reuse = null)
     {
+        if (reuse is not null && (pairs.Any(p => Square(p) && reuse.ContainsKey(p.A)) || cubes.Any(c => reuse.ContainsKey(c.Square) || reuse.ContainsKey(c.Factor))))
+            throw new ArgumentException("a reused opening is a factor of products only, not squared or cubed");
+        if (reuse is not null && shared is not null && reuse.Keys.Any(shared.ContainsKey))
+            throw new ArgumentException("an operand is either opened here or reused, not both");
         var operands = new List<Pending>();
         var at = new Dictionary<Pending, int>(ReferenceEqualityComparer.Instance);
         foreach (var (a, b) in pairs.Concat(cubes))
@@ -61,30 +68,33 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
         }
         if (cubes.Any(c => ReferenceEquals(c.Square, c.Factor))) throw new ArgumentException("a cube's factor must differ from its square");
         if (shared is not null && shared.Keys.Any(o => !at.ContainsKey(o))) throw new ArgumentException("a shared opening must be of an operand of these products");
-        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result, shared);
-        return HelperOrIdle(pairs, cubes, operands, at, result, shared);
+        if (reuse is not null && reuse.Keys.Any(o => !at.ContainsKey(o))) throw new ArgumentException("a reused opening must be of an operand of these products");
+        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result, shared, reuse);
+        return HelperOrIdle(pairs, cubes, operands, at, result, shared, reuse);
     }
 
     private const int CubeTerms = 10;
 
+    private static bool Reused(IReadOnlyDictionary<Pending, SharedOpening>? reuse, Pending o) => reuse is not null && reuse.ContainsKey(o);
+
     private IEnumerable<int> HelperOrIdle(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result,
-        IReadOnlyDictionary<Pending, SharedOpening>? shared)
+        IReadOnlyDictionary<Pending, SharedOpening>? shared, IReadOnlyDictionary<Pending, SharedOpening>? reuse)
     {
         var none = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
         foreach (var o in operands) none[o] = None(o.Raw.Length);
         result.Value = ([.. pairs.Select(p => None(p.A.Raw.Length)), .. cubes.Select(c => None(c.Square.Raw.Length))], none);
         if (!IsHelper) yield break;
-        RunHelper(pairs, cubes, operands, at, shared);
+        RunHelper(pairs, cubes, operands, at, shared, reuse);
         yield return 1;
     }
 
     private IEnumerable<int> ComputeSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result,
-        IReadOnlyDictionary<Pending, SharedOpening>? shared)
+        IReadOnlyDictionary<Pending, SharedOpening>? shared, IReadOnlyDictionary<Pending, SharedOpening>? reuse)
     {
         // Draws in the helper's order: per operand (r, ρ, R) at P0 and r at P1; per product its mask terms at P0.
-        var widths = new MaterialWidths(pairs, cubes, operands, at);
+        var widths = new MaterialWidths(pairs, cubes, operands, at, reuse);
         var r = new ulong[operands.Count][];
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
@@ -92,6 +102,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
         for (int u = 0; u < operands.Count; u++)
         {
             int n = operands[u].Raw.Length;
+            if (Reused(reuse, operands[u])) continue;
             if (Me == 0)
             {
                 var s = Draw(Helper, 3 * n);
@@ -115,6 +126,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             var read = new MaterialReader(got);
             for (int u = 0; u < operands.Count; u++)
             {
+                if (Reused(reuse, operands[u])) continue;
                 int n = operands[u].Raw.Length;
                 rho[u] = read.Words(n, widths.RhoBytes(u));
                 big[u] = read.Words(n, widths.BigBytes(u));
@@ -129,34 +141,43 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
         }
         // An exact operand is masked by r alone: M = r, ρ = 0 (its terms' widths are 0, so neither share matters there).
         for (int u = 0; u < operands.Count; u++)
-            if (operands[u].Bits == 0) { big[u] = r[u]; rho[u] = new ulong[r[u].Length]; }
+            if (operands[u].Bits == 0 && !Reused(reuse, operands[u])) { big[u] = r[u]; rho[u] = new ulong[r[u].Length]; }
 
-        int total = operands.Sum(o => o.Raw.Length);
-        var masked = new ulong[total];
-        for (int u = 0, o = 0; u < operands.Count; o += operands[u].Raw.Length, u++)
+        // The opened operands, in order (a reused one takes no place: it was opened before).
+        var offsets = new int[operands.Count];
+        int total = 0;
+        for (int u = 0; u < operands.Count; u++)
         {
+            offsets[u] = total;
+            if (!Reused(reuse, operands[u])) total += operands[u].Raw.Length;
+        }
+        var masked = new ulong[total];
+        for (int u = 0; u < operands.Count; u++)
+        {
+            if (Reused(reuse, operands[u])) continue;
             var z = operands[u].Raw.C[0];
-            for (int i = 0; i < z.Length; i++) masked[o + i] = z[i] + r[u][i];
+            for (int i = 0; i < z.Length; i++) masked[offsets[u] + i] = z[i] + r[u][i];
         }
         SendOpen(masked);
         yield return 1;
         var c = ReceiveOpen(masked);
         if (shared is not null)
             foreach (var (operand, opening) in shared)
-            {
-                int o = 0;
-                for (int u = 0; u < at[operand]; u++) o += operands[u].Raw.Length;
-                opening.Masked = c.AsSpan(o, operand.Raw.Length).ToArray();
-            }
+                opening.Masked = c.AsSpan(offsets[at[operand]], operand.Raw.Length).ToArray();
 
         // Per operand: P(c) (public), κ (public) and this party's share of M = R − κρ.
         var pub = new ulong[operands.Count][];
         var kappa = new ulong[operands.Count][];
         var m = new ulong[operands.Count][];
         var truncated = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
-        for (int u = 0, o = 0; u < operands.Count; o += operands[u].Raw.Length, u++)
+        for (int u = 0; u < operands.Count; u++)
         {
-            int n = operands[u].Raw.Length, d = operands[u].Bits;
+            int n = operands[u].Raw.Length, d = operands[u].Bits, o = offsets[u];
+            if (reuse is not null && reuse.TryGetValue(operands[u], out var before))
+            {
+                pub[u] = before.Public!; kappa[u] = before.Kappa!; m[u] = before.MShare!;
+                continue;
+            }
             ulong top = 1UL << (63 - d), off = 1UL << (62 - d);
             pub[u] = new ulong[n]; kappa[u] = new ulong[n]; m[u] = new ulong[n];
             var own = new ulong[n];
@@ -169,6 +190,8 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 own[i] = (Me == 0 ? pub[u][i] : 0) - m[u][i];
             }
             truncated[operands[u]] = One(own);
+            if (shared is not null && shared.TryGetValue(operands[u], out var keep))
+                (keep.Bits, keep.Public, keep.Kappa, keep.MShare) = (d, pub[u], kappa[u], m[u]);
         }
         var products = new Share[pairs.Count + cubes.Count];
         for (int q = 0; q < pairs.Count; q++)
@@ -214,14 +237,20 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     private static bool Square((Pending A, Pending B) p) => ReferenceEquals(p.A, p.B);
 
     private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
-        List<Pending> operands, Dictionary<Pending, int> at, IReadOnlyDictionary<Pending, SharedOpening>? shared)
+        List<Pending> operands, Dictionary<Pending, int> at, IReadOnlyDictionary<Pending, SharedOpening>? shared,
+        IReadOnlyDictionary<Pending, SharedOpening>? reuse)
     {
-        var widths = new MaterialWidths(pairs, cubes, operands, at);
+        var widths = new MaterialWidths(pairs, cubes, operands, at, reuse);
         var write = new MaterialWriter(widths.TotalBytes);
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
         for (int u = 0; u < operands.Count; u++)
         {
+            if (reuse is not null && reuse.TryGetValue(operands[u], out var before))
+            {
+                (rho[u], big[u]) = (before.Rho!, before.R!);
+                continue;
+            }
             int n = operands[u].Raw.Length, d = operands[u].Bits;
             var s0 = Draw(0, 3 * n);
             var r = Draw(1, n);
@@ -237,6 +266,8 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
             write.Corrections(rho[u], s0.AsSpan(n, n), widths.RhoBytes(u));
             write.Corrections(big[u], s0.AsSpan(2 * n, n), widths.BigBytes(u));
+            if (shared is not null && shared.TryGetValue(operands[u], out var keep))
+                (keep.Bits, keep.R, keep.Rho) = (d, big[u], rho[u]);
         }
         var v = new ulong[CubeTerms];
         for (int q = 0; q < pairs.Count + cubes.Count; q++)

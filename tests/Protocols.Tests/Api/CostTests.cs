@@ -120,11 +120,11 @@ public class CostTests
         var s = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Exp(t[0]));
         Assert.Equal(3 + 3 + 1, s[0].Rounds);                          // gate ‖ polynomial, squarings (the first times the clamp), truncation
         Assert.Equal(s[0].Rounds, s[1].Rounds);
-        // P0 opens nine words per element (the polynomial's v; v², v; v⁴, B; the first squaring's operand and the clamp
-        // bit; two squarings) and one for the truncation; the clamp test reads the polynomial's first opening of v, so
-        // it adds only its per-bit vectors: 23 bits (resolution 1/2 up to 2^21, one bit more for v's lift to scale 20)
-        // in Z_29, 5 bits each.
-        Assert.Equal(N * (9 + 1) * 8 + Packed(23 * N, 23), s[0].BytesSent);
+        // P0 opens eight words per element (the polynomial's v; v²; v⁴, B; the first squaring's operand and the clamp
+        // bit; two squarings) and one for the truncation. v³ = v²·v reuses the first opening of v (only v² is opened
+        // again), and the clamp test reads that opening too, so it adds only its per-bit vectors: 23 bits (resolution
+        // 1/2 up to 2^21, one bit more for v's lift to scale 20) in Z_29, 5 bits each.
+        Assert.Equal(N * (8 + 1) * 8 + Packed(23 * N, 23), s[0].BytesSent);
     }
 
     /// <summary>Softmax's exp covers x − m ≤ 1/4 only (the shift is within 1/4 below the maximum), so it squares twice:

@@ -85,4 +85,53 @@ public class TruncatedProductsTests
         Assert.Equal(6 * 8 * N, results[0].Cost.BytesSent);
         Assert.Equal(1, results[0].Cost.Rounds);
     }
+
+    /// <summary>A later round may multiply by an operand an earlier round opened (the polynomial's v³ = v²·v): it opens
+    /// only the other factor, and the product equals the one with that round's truncated operand as an exact factor.</summary>
+    [Fact]
+    public void A_reused_opening_is_not_opened_again_and_multiplies_like_its_truncated_operand()
+    {
+        var rng = new Random(9);
+        long[] Raw(double scale, double lo, double hi) => Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
+        var a = Raw(1L << 35, -1.3, 1.3);
+        var b = Raw(1L << 40, -1.7, 1.7);
+        var split = Enumerable.Range(0, 2 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
+        var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        {
+            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], "reuse-test");
+            var prod = new TruncatedProducts(ctx.Channel, keys);
+            int me = ctx.PartyId;
+            Pending Operand(long[] raw, int k, int bits) => new(me switch
+            {
+                0 => new Share(N, [raw.Select((v, i) => (ulong)v - split[k * N + i]).ToArray()]),
+                1 => new Share(N, [split.Skip(k * N).Take(N).ToArray()]),
+                _ => Share.Empty(N, 0),
+            }, bits);
+            Pending pa = Operand(a, 0, 15), pb = Operand(b, 1, 20);
+            var opening = new SharedOpening();
+            var first = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
+            var shared = new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [pa] = opening };
+            RoundSteps.Run(ctx.Channel, prod.RunSteps([(pa, pa)], [], first, shared));
+            var at = new Pending(first.Value.Truncated[pa], 0);
+            var mark = ctx.Channel.Total;
+            var second = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
+            var reuse = new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [at] = opening };
+            RoundSteps.Run(ctx.Channel, prod.RunSteps([(pb, at)], [], second, reuse: reuse));
+            var cost = ctx.Channel.Total - mark;
+            return (Truncated: me < 2 ? first.Value.Truncated[pa].C[0] : [], Product: me < 2 ? second.Value.Products[0].C[0] : [], Cost: cost);
+        });
+        for (int i = 0; i < N; i++)
+        {
+            long at = (long)(results[0].Truncated[i] + results[1].Truncated[i]);
+            Assert.True(Math.Abs(at - (a[i] >> 15)) <= 1, $"element {i}: truncated {at} against {a[i] >> 15}");
+            long got = (long)(results[0].Product[i] + results[1].Product[i]);
+            long expected = (b[i] >> 20) * at;
+            Assert.True(Math.Abs(got - expected) <= Math.Abs(at), $"element {i}: {got} against {expected}");
+        }
+        // Online: only b is opened (one word per element at P0 and P1); the helper sends b's material (8 + ⌈21/8⌉) and
+        // the product's terms (8 + ⌈16/8⌉ + ⌈21/8⌉), none for the reused operand itself.
+        Assert.Equal(8 * N, results[0].Cost.BytesSent);
+        Assert.Equal(1, results[0].Cost.Rounds);
+        Assert.Equal((11 + 8 + 2 + 3) * N, results[2].Cost.PreprocessingBytesSent);
+    }
 }
