@@ -445,9 +445,9 @@ public sealed partial class MpcContext
     /// on row i of its argument only; the probabilities times the values, or scattered first): computed as
     /// L(e)·(1/Σe), the exponentials e truncated to f and each output row times its row's reciprocal. The same value
     /// within the same error, but the reciprocal's product runs on L's outputs instead of the n probabilities of a
-    /// row: per score two openings fewer at P0 (the reciprocal's and the product's truncation) and no product material
-    /// from the helper, in the same rounds. L may leave its result untruncated (at 2f: its truncation folds into the
-    /// reciprocal's product).
+    /// row: per score, e's truncation (one word at P0) replaces the product's two openings and its truncation's (three),
+    /// and the helper deals no product material, in the same rounds. L may leave its result untruncated (at 2f: its
+    /// truncation folds into the reciprocal's product).
     /// </summary>
     public SecretTensor SoftmaxThen(SecretTensor x, Func<SecretTensor, SecretTensor> rowLinear, ReadOnlySpan<bool> valid = default, int[]? validShape = null)
     {

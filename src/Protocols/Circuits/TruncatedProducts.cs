@@ -8,7 +8,7 @@ internal sealed record Pending(Share Raw, int Bits);
 
 /// <summary>
 /// Fixed-point products in one round, the truncation of each operand folded into the product's opening. The exact
-/// truncation opens c = z + 2^62 + r and ends in ⌊z / 2^d⌋ − e = P(c) − M with P(c) public and the mask
+/// truncation opens c = z + 2^62 + r and ends in ⌊z / 2^d⌋ + e = P(c) − M with P(c) public and the mask
 /// M = R − κ·ρ (R = (r mod 2^63) &gt;&gt; d and ρ = r's top bit from the helper, κ = ±2^(63−d) public after the opening).
 /// Because M is known to the helper up to the public κ, the same opening serves as the Beaver opening of a product:
 /// a'·b' = P_a P_b − P_a M_b − P_b M_a + M_a M_b, where M_a M_b = R_a R_b − κ_b R_a ρ_b − κ_a ρ_a R_b + κ_a κ_b ρ_a ρ_b
@@ -28,7 +28,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     private const ulong Low63 = (1UL << 63) - 1;
 
     /// <summary>The raw products of the pairs, all in one round, and the truncated operands (shares of ⌊Raw / 2^Bits⌋
-    /// − e, e ∈ {0, 1}), which come for free from the same opening.</summary>
+    /// + e, e ∈ {0, 1}), which come for free from the same opening.</summary>
     public (Share[] Products, Dictionary<Pending, Share> Truncated) Run(IReadOnlyList<(Pending A, Pending B)> pairs)
     {
         var result = new RoundSteps.Outcome<(Share[], Dictionary<Pending, Share>)>();

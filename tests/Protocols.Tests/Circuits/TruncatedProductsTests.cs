@@ -59,7 +59,7 @@ public class TruncatedProductsTests
             i => e[i] * Floor(a[i], 16),
             i => Floor(f[i], 40) * Floor(g[i], 30),
         };
-        // Each truncated operand may be one below its floor (the exact truncation's e ∈ {0, 1}): (A − e1)(B − e2) is within
+        // Each truncated operand may be one above its floor (the exact truncation's e ∈ {0, 1}): (A + e1)(B + e2) is within
         // |A| + |B| + 1 of A·B.
         var slack = new Func<int, long>[]
         {
