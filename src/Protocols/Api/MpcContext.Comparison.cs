@@ -78,13 +78,15 @@ public sealed partial class MpcContext
     /// <remarks>With <paramref name="coarse"/> = L &gt; 0 every level compares coarse keys (⌊x / 2^L⌋ up to a carry;
     /// <see cref="Circuits.PermutedTournament.Level"/>): the result is a member within levels · 2^(L+1) of the
     /// maximum, never above it, on keys L − 1 bits narrower.</remarks>
-    private Share MaxPair(Share x, int rows, int len, int diffBits, int coarse = 0)
+    /// <param name="pairwise">Groups of 2 at every level: half a comparison per member and level instead of 1.5
+    /// (groups of 4), for twice the levels (a causal prefill's chunks, where bytes matter more than rounds).</param>
+    private Share MaxPair(Share x, int rows, int len, int diffBits, int coarse = 0, bool pairwise = false)
     {
         var cur = x;
         int keyBits = coarse > 0 ? diffBits - coarse + 1 : diffBits;     // ⌊x / 2^L⌋ plus a carry each
         while (len > 1)
         {
-            int size = GroupSize(rows, len);
+            int size = pairwise ? 2 : GroupSize(rows, len);
             cur = _tour.Level(cur, rows, len, size, KeyWidth(keyBits, size), coarse);
             len = (len + size - 1) / size;
         }

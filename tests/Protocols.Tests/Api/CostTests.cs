@@ -150,6 +150,16 @@ public class CostTests
             Assert.Equal(3 + 1 + 2, labels["reciprocal"].Rounds);
             Assert.Equal(2 * 3 + 5 + 6 + 1 + 1, res[p].Total.Rounds);
         }
+        // Under a causal mask the max runs on chunks of 16 valid entries, pairwise (four levels), then over each row's
+        // chunk maxima (at most 4 here: one level).
+        var valid = new bool[64 * 64];
+        for (int i = 0; i < 64; i++) for (int j = 0; j <= i; j++) valid[i * 64 + j] = true;
+        var causal = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            ctx.Softmax(Two(ctx, 16, 2, 64, 64)[0], valid, [64, 64]);
+            return ctx.Channel.ByLabel["max"];
+        });
+        Assert.Equal(4 * 3 + 3, causal[0].Rounds);
         // Sigmoid's e^−|x| uses the same two-squaring exp: the sign gate, exp, the reciprocal on [1, 2) (its sub-binade
         // gate and three product levels), its truncation, the select.
         var sig = Measure(scheme, c => Two(c, 16, N), (c, t) => c.Sigmoid(t[0]));
