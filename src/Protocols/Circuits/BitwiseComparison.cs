@@ -133,7 +133,10 @@ internal sealed class BitwiseComparison(Channel channel, PairwiseKeys keys) : He
         var z = new bool[n];
         for (int e = 0; e < n; e++)
             for (int i = 0; i < k && !z[e]; i++)
-                if (d0[e * k + i] + d1[e * k + i] is var sum && (sum == 0 || sum == p)) z[e] = true;
+            {
+                int sum = d0[e * k + i] + d1[e * k + i];
+                if (sum == 0 || sum == p) z[e] = true;
+            }
         return z;
     }
 }

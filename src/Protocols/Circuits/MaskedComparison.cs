@@ -70,11 +70,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         var rBits = _bits.ReceiveBits(n, k - drop);
         var c = new ulong[n];
         for (int e = 0; e < n; e++) c[e] = masked[e] + offset + (1UL << k);
-        var (flip, beta) = Flips(c, k);
-        ulong low = BitwiseComparison.LowMask(k);
-        var kept = new ulong[n];
-        for (int e = 0; e < n; e++) kept[e] = (c[e] & low) >> drop;
-        _bits.SendDigits(kept, rBits, k - drop, beta);
+        var flip = SendDigitsOf(c, rBits, k, drop);
         yield return 2;
         yield return 3;                                     // the helper answers
         var w = Me == 0 ? Draw(Helper, n) : Ch.ReceiveUlongs(Helper, n);
@@ -93,22 +89,20 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         // The bit shares go out in the second step, after the products' next material in this lockstep, which is the
         // order P1 reads them in.
         var rho = opening.Mask ?? throw new InvalidOperationException("the products' round has not drawn the shared operand's mask");
-        ulong low = BitwiseComparison.LowMask(k);
-        var kept = new ulong[n];
-        for (int e = 0; e < n; e++) kept[e] = (rho[e] & low) >> drop;
-        _bits.DealBits(kept, k - drop);
+        DealBitsOf(rho, k, drop);
         yield return 2;                                     // P0 and P1 send the per-bit vectors
         var z = _bits.ReceiveZeros(n, k - drop);
         var w0 = Draw(0, n);
         var w1 = new ulong[n];
-        for (int e = 0; e < n; e++) w1[e] = ((z[e] ? 1UL : 0) ^ ((rho[e] >> k) & 1)) - w0[e];
+        for (int e = 0; e < n; e++) w1[e] = Answer(z[e], rho[e], k) - w0[e];
         Ch.Send(1, w1);
         result.Value = (None(n), null);
         yield return 3;
     }
 
-    /// <summary>P0 and P1's common flips, and β = flip ⊕ 1 ⊕ C_k for the bitwise comparison.</summary>
-    private (bool[] Flip, bool[] Beta) Flips(ulong[] c, int k)
+    /// <summary>P0 and P1, round 2: their common flips, β = flip ⊕ 1 ⊕ C_k, and the per-bit vectors of C's kept bits
+    /// sent to the helper; returns the flips.</summary>
+    private bool[] SendDigitsOf(ulong[] c, byte[] rBits, int k, int drop)
     {
         int n = c.Length;
         var flip = new bool[n];
@@ -120,8 +114,24 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
             flip[e] = (fl[e] & 1) == 1;
             beta[e] = flip[e] ^ true ^ (((c[e] >> k) & 1) == 1);
         }
-        return (flip, beta);
+        _bits.SendDigits(Kept(c, k, drop), rBits, k - drop, beta);
+        return flip;
     }
+
+    /// <summary>Helper: deals the bit shares of its masks' kept bits.</summary>
+    private void DealBitsOf(ulong[] rho, int k, int drop) => _bits.DealBits(Kept(rho, k, drop), k - drop);
+
+    /// <summary>Bits drop..k−1 of every value, the part the bitwise comparison compares.</summary>
+    private static ulong[] Kept(ulong[] values, int k, int drop)
+    {
+        ulong low = BitwiseComparison.LowMask(k);
+        var kept = new ulong[values.Length];
+        for (int e = 0; e < values.Length; e++) kept[e] = (values[e] & low) >> drop;
+        return kept;
+    }
+
+    /// <summary>Helper: w = [x &lt; 0] ⊕ flip from whether the per-bit vectors held a zero and the mask's bit k.</summary>
+    private static ulong Answer(bool zero, ulong rho, int k) => (zero ? 1UL : 0) ^ ((rho >> k) & 1);
 
     private IEnumerable<int> NoSteps(int n, bool fused, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
@@ -143,12 +153,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         SendOpen(mine);
         yield return 1;
         var open = ReceiveOpen(mine);
-        var c = open.AsSpan(0, n).ToArray();
-        var (flip, beta) = Flips(c, k);
-        ulong low = BitwiseComparison.LowMask(k);
-        var kept = new ulong[n];
-        for (int e = 0; e < n; e++) kept[e] = (c[e] & low) >> drop;
-        _bits.SendDigits(kept, rBits, k - drop, beta);
+        var flip = SendDigitsOf(open.AsSpan(0, n).ToArray(), rBits, k, drop);
         yield return 2;
         yield return 3;                                     // the helper answers
 
@@ -175,10 +180,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         var rho = Draw(0, n);
         var rho1 = Draw(1, n);
         for (int e = 0; e < n; e++) rho[e] += rho1[e];
-        ulong low = BitwiseComparison.LowMask(k);
-        var kept = new ulong[n];
-        for (int e = 0; e < n; e++) kept[e] = (rho[e] & low) >> drop;
-        _bits.DealBits(kept, k - drop);
+        DealBitsOf(rho, k, drop);
         ulong[] mask = [];
         if (fused)
         {
@@ -195,7 +197,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         var wm1 = fused ? new ulong[n] : [];
         for (int e = 0; e < n; e++)
         {
-            ulong w = (z[e] ? 1UL : 0) ^ ((rho[e] >> k) & 1);
+            ulong w = Answer(z[e], rho[e], k);
             w1[e] = w - w0[e];
             if (fused) wm1[e] = w * mask[vIndex![e]] - wm0[e];
         }

@@ -14,37 +14,38 @@ public class TruncatedProductsTests
 {
     private const int N = 64;
 
+    private static long[] Raw(Random rng, double scale, double lo, double hi) =>
+        Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
+
+    /// <summary>Party <paramref name="me"/>'s share of raw values: P1 holds slice k of the split, P0 the rest, the
+    /// helper nothing.</summary>
+    private static Pending Operand(int me, long[] raw, ulong[] split, int k, int bits) => new(me switch
+    {
+        0 => new Share(N, [raw.Select((v, i) => (ulong)v - split[k * N + i]).ToArray()]),
+        1 => new Share(N, [split.Skip(k * N).Take(N).ToArray()]),
+        _ => Share.Empty(N, 0),
+    }, bits);
+
     [Fact]
     public void Products_of_every_operand_kind_are_right_and_the_material_takes_the_bytes_its_terms_need()
     {
         var rng = new Random(5);
-        long[] Raw(double scale, double lo, double hi) => Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
         // a, b at 2^32 truncated by 16; c at 2^36 truncated by 20; e exact; f at 2^42 by 40, g at 2^32 by 30 (40 + 30 > 62).
-        var a = Raw(1L << 32, -100, 100);
-        var b = Raw(1L << 32, -100, 100);
-        var c = Raw(1L << 36, -50, 50);
-        var e = Raw(1, -1000, 1000);
-        var f = Raw(1L << 42, -3, 3);
-        var g = Raw(1L << 32, -3, 3);
+        var a = Raw(rng, 1L << 32, -100, 100);
+        var b = Raw(rng, 1L << 32, -100, 100);
+        var c = Raw(rng, 1L << 36, -50, 50);
+        var e = Raw(rng, 1, -1000, 1000);
+        var f = Raw(rng, 1L << 42, -3, 3);
+        var g = Raw(rng, 1L << 32, -3, 3);
         var split = Enumerable.Range(0, 6 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
 
         var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
         {
             using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], "products-test");
             var prod = new TruncatedProducts(ctx.Channel, keys);
-            int me = ctx.PartyId, k = 0;
-            Pending Operand(long[] raw, int bits)
-            {
-                var s = me switch
-                {
-                    0 => new Share(N, [raw.Select((v, i) => (ulong)v - split[k * N + i]).ToArray()]),
-                    1 => new Share(N, [split.Skip(k * N).Take(N).ToArray()]),
-                    _ => Share.Empty(N, 0),
-                };
-                k++;
-                return new Pending(s, bits);
-            }
-            Pending pa = Operand(a, 16), pb = Operand(b, 16), pc = Operand(c, 20), pe = Operand(e, 0), pf = Operand(f, 40), pg = Operand(g, 30);
+            int me = ctx.PartyId;
+            Pending pa = Operand(me, a, split, 0, 16), pb = Operand(me, b, split, 1, 16), pc = Operand(me, c, split, 2, 20),
+                pe = Operand(me, e, split, 3, 0), pf = Operand(me, f, split, 4, 40), pg = Operand(me, g, split, 5, 30);
             var before = ctx.Channel.Total;
             var (products, _) = prod.Run([(pa, pb), (pc, pc), (pe, pa), (pf, pg)]);
             var cost = ctx.Channel.Total - before;
@@ -92,22 +93,15 @@ public class TruncatedProductsTests
     public void A_reused_opening_is_not_opened_again_and_multiplies_like_its_truncated_operand()
     {
         var rng = new Random(9);
-        long[] Raw(double scale, double lo, double hi) => Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
-        var a = Raw(1L << 35, -1.3, 1.3);
-        var b = Raw(1L << 40, -1.7, 1.7);
+        var a = Raw(rng, 1L << 35, -1.3, 1.3);
+        var b = Raw(rng, 1L << 40, -1.7, 1.7);
         var split = Enumerable.Range(0, 2 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
         var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
         {
             using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], "reuse-test");
             var prod = new TruncatedProducts(ctx.Channel, keys);
             int me = ctx.PartyId;
-            Pending Operand(long[] raw, int k, int bits) => new(me switch
-            {
-                0 => new Share(N, [raw.Select((v, i) => (ulong)v - split[k * N + i]).ToArray()]),
-                1 => new Share(N, [split.Skip(k * N).Take(N).ToArray()]),
-                _ => Share.Empty(N, 0),
-            }, bits);
-            Pending pa = Operand(a, 0, 15), pb = Operand(b, 1, 20);
+            Pending pa = Operand(me, a, split, 0, 15), pb = Operand(me, b, split, 1, 20);
             var opening = new SharedOpening();
             var first = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
             var shared = new Dictionary<Pending, SharedOpening>(ReferenceEqualityComparer.Instance) { [pa] = opening };
