@@ -10,9 +10,9 @@ internal static class Harness
 
     public static IEnumerable<object[]> BothSchemes() => Schemes.Select(s => new object[] { s });
 
-    public static double[] RunToClient(SchemeKind scheme, Func<MpcContext, SecretTensor> program)
+    public static double[] RunToClient(SchemeKind scheme, Func<MpcContext, SecretTensor> program, MpcOptions? options = null)
     {
-        var results = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx => ctx.Reveal(program(ctx), PartyIds.Client));
+        var results = InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx => ctx.Reveal(program(ctx), PartyIds.Client), options);
         for (int i = 0; i < 3; i++) Assert.Null(results[i]);
         return results[3]!;
     }

@@ -7,10 +7,11 @@ namespace PrivateInference.Engine.CachePolicies;
 /// public number of prompt slots static eviction kept (1: its window sum reached the threshold), and the mask that
 /// takes the others out of every later softmax without revealing which, or how many, they are.
 /// A dropped slot's key and value are zeros in the cache (the compaction gathered them by an all-zero one-hot row), so
-/// its score q·k is 0 whatever the query; adding (v − 1)·2^20 puts it at −2^20, the value the softmax gives a publicly
-/// masked entry. Valid scores lie in (−2^20 + 16, 2^20 − 16) (the nonlinear domain, less the clamp), so a dropped slot
-/// is never the row's maximum (the newest token, always valid, is in every row) and its e^(x − max) has x − max &lt; −16,
-/// which exp clamps to exactly 0; differences stay below 2^21, within the comparisons' width. All local: no round,
+/// its score q·k is 0 whatever the query; adding (v − 1)·2^B puts it at −2^B (B the session's score domain,
+/// <see cref="MpcContext.MaskedScore"/>), the value the softmax gives a publicly masked entry. Valid scores lie in
+/// (−2^B + 16, 2^B − 16) (the domain, less the clamp), so a dropped slot is never the row's maximum (the newest token,
+/// always valid, is in every row) and its e^(x − max) has x − max &lt; −16, which exp clamps to exactly 0; differences
+/// stay below 2^(B+1), within the comparisons' width. All local: no round,
 /// no byte, at every decode step.
 /// Dynamic selection should not spend its budget on clusters whose slots were all dropped: whether each whole cluster
 /// of the slots holds a valid one is computed once (<see cref="Create"/>), and such a cluster's bound score is lowered
@@ -23,7 +24,7 @@ namespace PrivateInference.Engine.CachePolicies;
 public sealed record ThresholdMask(SecretTensor Valid, IReadOnlyDictionary<int, SecretTensor> Occupied)
 {
     /// <summary>What a dropped slot's score becomes (real): the softmax's own value for a masked entry.</summary>
-    public const int DroppedScore = -(1 << MpcContext.NonlinearRangeLog2);
+    public static double DroppedScore(MpcContext ctx) => ctx.MaskedScore;
 
     public int Slots => Valid.Length;
 
@@ -71,9 +72,9 @@ public sealed record ThresholdMask(SecretTensor Valid, IReadOnlyDictionary<int, 
     {
         int n = scores.LastDim;
         if (n < Slots) throw new ArgumentException($"scores over {n} positions, fewer than the {Slots} kept slots");
-        if (scores.Scale + MpcContext.NonlinearRangeLog2 + 1 > 62) scores = ctx.Rescale(scores, ctx.FracBits);
-        // (v − 1)·2^20 at scale 0, then over the n positions (shared zeros after the slots): local.
-        var penalty = ctx.MulPublicInt(ctx.AddPublic(Valid, -1), -DroppedScore);
+        if (scores.Scale + ctx.Options.ScoreRangeLog2 + 1 > 62) scores = ctx.Rescale(scores, ctx.FracBits);
+        // (v − 1)·2^B at scale 0, then over the n positions (shared zeros after the slots): local.
+        var penalty = ctx.MulPublicInt(ctx.AddPublic(Valid, -1), (long)-DroppedScore(ctx));
         var perPosition = ctx.Rearrange(penalty, Enumerable.Range(0, n).Select(t => t < Slots ? t : -1).ToArray(), n);
         return ctx.Add(scores, perPosition);
     }

@@ -134,7 +134,7 @@ public static class GenerateCommand
             var output = new TokenPrinter(tokenizer, tokens);
             var client = new ClientInputs(tokens, new Sampler(temp, parse.GetValue(topP), usedSeed), output.Write);
             await using var runner = await PrivateRunner.StartAsync(settings, CancellationToken.None);
-            var results = await runner.GenerateFromStoreAsync(described.Config, client, max, CancellationToken.None, policy);
+            var results = await runner.GenerateFromStoreAsync(described.Config, described.Domains, client, max, CancellationToken.None, policy);
             output.End();
             var summary = PrivateRunSummary.From(results);
             Console.Error.WriteLine(PrivateRunReport.Describe(settings, summary) + $"\npi: cache policy {policy}; weights: the parties' stored shares of model {described.ModelHash}");

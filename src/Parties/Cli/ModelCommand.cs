@@ -60,6 +60,10 @@ public static class ModelCommand
             var r = Engine.Evaluation.ActivationRanges.Measure(loaded.Weights, sequences);
             Console.WriteLine(FormattableString.Invariant($"sum of squares + d*eps: {r.MinSumSquares:G4} .. {r.MaxSumSquares:G4} (2^{Math.Log2(r.MinSumSquares):F1} .. 2^{Math.Log2(r.MaxSumSquares):F1})"));
             Console.WriteLine(FormattableString.Invariant($"max |attention score|: {r.MaxAbsScore:G4}; max |SiLU input|: {r.MaxAbsGate:G4}"));
+            var folded = Engine.Private.FoldedWeights.Fold(loaded.Weights);
+            var (scoreBound, gateBound) = Engine.Private.NonlinearDomains.Bounds(folded);
+            var domains = Engine.Private.NonlinearDomains.Of(folded);
+            Console.WriteLine(FormattableString.Invariant($"bounds from the weights (any prompt): |attention score| <= {scoreBound:G4}, |SiLU input| <= {gateBound:G4}; private domains 2^{domains.ScoreLog2}, 2^{domains.GateLog2}"));
             if (Engine.Evaluation.PrivateCoverage.Check(r) is { } problem) throw new Engine.InputException(problem);
             Console.WriteLine("inside the private ranges");
             return 0;
@@ -67,12 +71,12 @@ public static class ModelCommand
         model.Subcommands.Add(ranges);
 
         var options = new ModelOptions();
-        var hash = new Command("hash", "Print the model hash parties can pin (`pi party --model-hash`): SHA-256 of the public shape.");
+        var hash = new Command("hash", "Print the model hash parties can pin (`pi party --model-hash`): SHA-256 of the public shape and the nonlinear domains the weights allow.");
         options.AddTo(hash);
         hash.SetAction(parse => CliErrors.Run(() =>
         {
             var (_, weights) = options.LoadWeights(parse);
-            Console.WriteLine(PrivateInference.Parties.Jobs.PrivateJobArguments.ModelHash(weights.Config));
+            Console.WriteLine(PrivateInference.Parties.Jobs.PrivateJobArguments.ModelHash(Engine.Private.FoldedWeights.Fold(weights)));
             return 0;
         }));
         model.Subcommands.Add(hash);

@@ -47,7 +47,7 @@ public static class OwnerCommand
             var loaded = model.Load(parse);
             var folded = FoldedWeights.Fold(loaded.Weights);
             var scheme = config.Scheme == "2pc" ? Protocols.SchemeKind.TwoPcDealer : Protocols.SchemeKind.ThreePc;
-            var arguments = PrivateJobArguments.For(loaded.Weights.Config, scheme, bits);
+            var arguments = PrivateJobArguments.For(folded, scheme, bits);
             ClusterClient client;
             try
             {
@@ -86,7 +86,7 @@ public static class OwnerCommand
                 ?? Path.Combine(config.Directory!, Path.GetFileNameWithoutExtension(loaded.ModelPath) + ".model.json");
             var tokenizerPath = new Engine.Models.ModelLocator(parse.GetValue(model.ModelsDir))
                 .ResolveTokenizer(parse.GetValue(model.Tokenizer), loaded.ModelPath, loaded.Weights.Config.VocabSize);
-            ModelDescription.Write(descriptionPath, loaded.Weights.Config, tokenizerPath);
+            ModelDescription.Write(descriptionPath, loaded.Weights.Config, NonlinearDomains.Of(folded), tokenizerPath);
             Console.WriteLine(descriptionPath);
             return 0;
         }));

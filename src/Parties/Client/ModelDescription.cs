@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PrivateInference.Engine.Models;
 using PrivateInference.Engine;
+using PrivateInference.Engine.Private;
 using PrivateInference.Parties.Jobs;
 
 
@@ -8,19 +9,18 @@ namespace PrivateInference.Parties.Client;
 
 /// <summary>
 /// The public description of a shared model: everything a client needs to run sessions from the parties' stored
-/// shares without the checkpoint (the shape, the model hash, and the tokenizer file, copied beside the description).
-/// The private engine's protocol ranges are fixed by the protocols for every model, so the shape says all there is.
-/// <c>pi owner share --description FILE</c> writes it.
+/// shares without the checkpoint (the shape, the nonlinear domains the owner derived from the weights, the model hash,
+/// and the tokenizer file, copied beside the description). <c>pi owner share --description FILE</c> writes it.
 /// </summary>
-public sealed record ModelDescription(string ModelHash, LlamaConfig Config, string Tokenizer)
+public sealed record ModelDescription(string ModelHash, LlamaConfig Config, NonlinearDomains Domains, string Tokenizer)
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     private sealed record Document(string ModelHash, int Dim, int HiddenDim, int Layers, int Heads, int KvHeads, int VocabSize, int SeqLen,
-        bool SharedClassifier, float RmsEps, float RopeTheta, string Tokenizer);
+        bool SharedClassifier, float RmsEps, float RopeTheta, int ScoreRangeLog2, int GateRangeLog2, string Tokenizer);
 
     /// <summary>Writes the description and copies the tokenizer beside it; returns the paths written.</summary>
-    public static ModelDescription Write(string path, LlamaConfig config, string tokenizerPath)
+    public static ModelDescription Write(string path, LlamaConfig config, NonlinearDomains domains, string tokenizerPath)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -29,10 +29,10 @@ public sealed record ModelDescription(string ModelHash, LlamaConfig Config, stri
         if (Path.GetFullPath(tokenizerPath) != copy)
             File.Copy(tokenizerPath, copy, overwrite: true);
         var c = config;
-        var hash = PrivateJobArguments.ModelHash(c);
+        var hash = PrivateJobArguments.ModelHash(c, domains);
         File.WriteAllText(path, JsonSerializer.Serialize(new Document(hash, c.Dim, c.HiddenDim, c.Layers, c.Heads, c.KvHeads, c.VocabSize,
-            c.SeqLen, c.SharedClassifier, c.RmsEps, c.RopeTheta, tokenizerName), Json) + Environment.NewLine);
-        return new ModelDescription(hash, c, copy);
+            c.SeqLen, c.SharedClassifier, c.RmsEps, c.RopeTheta, domains.ScoreLog2, domains.GateLog2, tokenizerName), Json) + Environment.NewLine);
+        return new ModelDescription(hash, c, domains, copy);
     }
 
     /// <summary>Reads a description; throws <see cref="InputException"/> with one line when it is missing, malformed, or
@@ -55,17 +55,19 @@ public sealed record ModelDescription(string ModelHash, LlamaConfig Config, stri
         if (d is null || d.ModelHash is null || d.Tokenizer is null)
             throw new InputException($"model description '{path}' lacks model_hash or tokenizer");
         var config = new LlamaConfig(d.Dim, d.HiddenDim, d.Layers, d.Heads, d.KvHeads, d.VocabSize, d.SeqLen, d.SharedClassifier, d.RmsEps, d.RopeTheta);
+        NonlinearDomains domains;
         try
         {
             config.Validate();
+            domains = new NonlinearDomains(d.ScoreRangeLog2, d.GateRangeLog2).Validated();
         }
         catch (InputException e)
         {
             throw new InputException($"model description '{path}': {e.Message}");
         }
-        if (PrivateJobArguments.ModelHash(config) != d.ModelHash)
-            throw new InputException($"model description '{path}': model_hash {d.ModelHash} does not match the shape it describes");
+        if (PrivateJobArguments.ModelHash(config, domains) != d.ModelHash)
+            throw new InputException($"model description '{path}': model_hash {d.ModelHash} does not match the shape and domains it describes");
         var tokenizer = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, d.Tokenizer);
-        return new ModelDescription(d.ModelHash, config, tokenizer);
+        return new ModelDescription(d.ModelHash, config, domains, tokenizer);
     }
 }

@@ -20,23 +20,42 @@ public static class PrivateJobArguments
     public const string OwnerWeights = "owner";
     public const string StoredWeights = "stored";
 
-    /// <summary>A private job's arguments: the session terms and the model's typed shape.</summary>
-    public static JobArguments For(LlamaConfig c, SchemeKind scheme, int fracBits) => new(new Dictionary<string, string>
+    /// <summary>A private job's arguments: the session terms and the model's typed shape with its domains.</summary>
+    public static JobArguments For(LlamaConfig c, NonlinearDomains domains, SchemeKind scheme, int fracBits) => new(new Dictionary<string, string>
     {
         [SessionTerms.SchemeArgument] = scheme == SchemeKind.ThreePc ? "3pc" : "2pc",
         [SessionTerms.FracBitsArgument] = Str(fracBits),
-        [SessionTerms.ModelHashArgument] = ModelHash(c),
+        [SessionTerms.ModelHashArgument] = ModelHash(c, domains),
         [SessionTerms.CachePolicyArgument] = SessionTerms.FullCache,
-    }, Shape(c));
+    }, Shape(c, domains));
 
-    /// <summary>The public shape of <paramref name="c"/> as the wire carries it.</summary>
-    public static ModelShape Shape(LlamaConfig c) => new()
+    /// <summary>As above for the owner's folded weights (the domains derived from them).</summary>
+    public static JobArguments For(FoldedWeights w, SchemeKind scheme, int fracBits) => For(w.Config, NonlinearDomains.Of(w), scheme, fracBits);
+
+    /// <summary>The public shape of <paramref name="c"/> and its domains as the wire carries them.</summary>
+    public static ModelShape Shape(LlamaConfig c, NonlinearDomains domains) => new()
     {
         Dim = c.Dim, Hidden = c.HiddenDim, Layers = c.Layers, Heads = c.Heads, KvHeads = c.KvHeads, Vocab = c.VocabSize,
         SeqLen = c.SeqLen, SharedClassifier = c.SharedClassifier, RmsEps = c.RmsEps, RopeTheta = c.RopeTheta,
+        ScoreRangeLog2 = domains.ScoreLog2, GateRangeLog2 = domains.GateLog2,
     };
 
     public static LlamaConfig Config(PartyJobContext ctx) => Config(ctx.Model);
+
+    /// <summary>The domains a session names; <see cref="ArgumentException"/> when they are missing or outside what the
+    /// protocols accept.</summary>
+    public static NonlinearDomains Domains(ModelShape? shape)
+    {
+        if (shape is null) throw new ArgumentException("the session names no model shape");
+        try
+        {
+            return new NonlinearDomains(shape.ScoreRangeLog2, shape.GateRangeLog2).Validated();
+        }
+        catch (Engine.InputException e)
+        {
+            throw new ArgumentException($"model shape fields 'score_range_log2' and 'gate_range_log2': {e.Message}");
+        }
+    }
 
     /// <summary>
     /// The public model shape of a session; throws <see cref="ArgumentException"/> (naming the field) when it is
@@ -66,11 +85,12 @@ public static class PrivateJobArguments
     }
 
     /// <summary>
-    /// The model hash of a session: SHA-256 over the public configuration and the shapes of the folded weights the
-    /// owner will share. Parties never see weights, so this is what they can pin; the owner recomputes it from the
-    /// weights it actually holds (<see cref="CheckOwnerModel"/>).
+    /// The model hash of a session: SHA-256 over the public configuration, the nonlinear domains and the shapes of the
+    /// folded weights the owner will share. Parties never see weights, so this is what they can pin; the owner
+    /// recomputes it from the weights it actually holds, domains included (<see cref="CheckOwnerModel"/>), so a session
+    /// whose domains are narrower than the weights allow is refused before any weight moves.
     /// </summary>
-    public static string ModelHash(LlamaConfig c)
+    public static string ModelHash(LlamaConfig c, NonlinearDomains domains)
     {
         int kv = c.KvDim;
         var shapes = new Dictionary<string, long[]>
@@ -82,11 +102,11 @@ public static class PrivateJobArguments
             ["w2"] = Repeat(c.Layers, (long)c.HiddenDim * c.Dim),
             ["classifier"] = [(long)c.Dim * c.VocabSize],
         };
-        return Hash(c, shapes);
+        return Hash(c, domains, shapes);
     }
 
     /// <summary>The model hash of the weights an owner holds, from their actual sizes.</summary>
-    public static string ModelHash(FoldedWeights w) => Hash(w.Config, new Dictionary<string, long[]>
+    public static string ModelHash(FoldedWeights w) => Hash(w.Config, NonlinearDomains.Of(w), new Dictionary<string, long[]>
     {
         ["embedding"] = [w.Embedding.LongLength],
         ["wqkv"] = [.. w.Wqkv.Select(a => a.LongLength)],
@@ -130,7 +150,7 @@ public static class PrivateJobArguments
     {
         expected.Check(arguments.Values, cluster);
         var config = Config(arguments.Model);
-        if (ModelHash(config) != CertificateFingerprint.Normalize(arguments.Values[SessionTerms.ModelHashArgument]))
+        if (ModelHash(config, Domains(arguments.Model)) != CertificateFingerprint.Normalize(arguments.Values[SessionTerms.ModelHashArgument]))
             throw new SessionTermsException(SessionTerms.ModelHashArgument,
                 $"session terms disagree on {SessionTerms.ModelHashArgument}: it does not match the model shape the session names");
         foreach (var e in required)
@@ -153,11 +173,12 @@ public static class PrivateJobArguments
 
     private static long[] Repeat(int count, long value) => Enumerable.Repeat(value, count).ToArray();
 
-    private static string Hash(LlamaConfig c, IReadOnlyDictionary<string, long[]> shapes)
+    private static string Hash(LlamaConfig c, NonlinearDomains domains, IReadOnlyDictionary<string, long[]> shapes)
     {
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"pi-model-v1;dim={c.Dim};hidden={c.HiddenDim};layers={c.Layers};heads={c.Heads};kv_heads={c.KvHeads};vocab={c.VocabSize};" +
-            $"seq_len={c.SeqLen};shared_classifier={(c.SharedClassifier ? 1 : 0)};rms_eps={c.RmsEps:R};rope_theta={c.RopeTheta:R}");
+            $"pi-model-v2;dim={c.Dim};hidden={c.HiddenDim};layers={c.Layers};heads={c.Heads};kv_heads={c.KvHeads};vocab={c.VocabSize};" +
+            $"seq_len={c.SeqLen};shared_classifier={(c.SharedClassifier ? 1 : 0)};rms_eps={c.RmsEps:R};rope_theta={c.RopeTheta:R};" +
+            $"score_range_log2={domains.ScoreLog2};gate_range_log2={domains.GateLog2}");
         foreach (var (name, sizes) in shapes)
             text += $";{name}=" + string.Join(",", sizes.Select(v => v.ToString(CultureInfo.InvariantCulture)));
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
@@ -177,8 +198,9 @@ public static class PrivateJobArguments
         if (PartyIds.ComputeParties.Contains(ctx.PartyId))
             foreach (var e in required)
                 if (!ctx.Endpoints.Contains(e)) throw new InvalidOperationException($"this run needs endpoint {e} ({Endpoints.Name(e)})");
+        var options = new MpcOptions { FracBits = checked((int)ctx.LongArgument("frac_bits", 16)), SessionLabel = ctx.SessionId };
         return MpcContext.Create(scheme == "2pc" ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, ctx.Transport, ctx.Endpoints,
-            new MpcOptions { FracBits = checked((int)ctx.LongArgument("frac_bits", 16)), SessionLabel = ctx.SessionId });
+            Domains(ctx.Model).ApplyTo(options));
     }
 
     public static string Encode(CommStats s) =>

@@ -5,7 +5,7 @@ namespace PrivateInference.Parties.Jobs;
 
 /// <summary>
 /// What every endpoint of a private session must agree on before any share moves: the model (a hash of its public
-/// shape, see <see cref="PrivateJobArguments.ModelHash(Engine.Models.LlamaConfig)"/>), the sharing scheme, the
+/// shape, see <see cref="PrivateJobArguments.ModelHash(Engine.Models.LlamaConfig, Engine.Private.NonlinearDomains)"/>), the sharing scheme, the
 /// fixed-point fractional bits and the cache policy. The client proposes them in the session's arguments; every
 /// party checks them against its cluster and against what its operator pinned (<c>pi party --model-hash</c> ...)
 /// when the session is opened, so a mismatch refuses the session before it exists anywhere; the model owner checks

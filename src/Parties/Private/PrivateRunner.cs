@@ -107,24 +107,25 @@ public sealed class PrivateRunner : IAsyncDisposable
     public async Task<PrivateRunResult[]> GenerateAsync(LlamaWeights weights, ClientInputs client, int maxTokens, CancellationToken cancellation,
         Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
-        var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        var folded = FoldedWeights.Fold(weights);
+        var args = PrivateJobArguments.For(folded, _settings.Scheme, _settings.FracBits);
         args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clientPart = PrivateGenerateJob.ForClient(client);
-        var ownerPart = PrivateGenerateJob.ForOwner(FoldedWeights.Fold(weights));
+        var ownerPart = PrivateGenerateJob.ForOwner(folded);
         var outcome = await RunAsync(new PrivateGenerateJob(), args, clientPart, ownerPart, cancellation);
         return [.. outcome.Parties.Select(p => PrivateRunStatsRecords.FromRecord(p.PartyId, p.PrivateRun)), clientPart.Result!, ownerPart.Result!];
     }
 
     /// <summary>A generation served from the weight shares the parties keep at rest: this process is the client only and
     /// knows the model by its public shape.</summary>
-    public async Task<PrivateRunResult[]> GenerateFromStoreAsync(LlamaConfig config, ClientInputs client, int maxTokens, CancellationToken cancellation,
+    public async Task<PrivateRunResult[]> GenerateFromStoreAsync(LlamaConfig config, NonlinearDomains domains, ClientInputs client, int maxTokens, CancellationToken cancellation,
         Engine.CachePolicies.CachePolicyOptions? cache = null)
     {
         if (_client is null)
             throw new InputException("a run from stored shares needs a running cluster whose parties hold them");
-        var args = PrivateJobArguments.For(config, _settings.Scheme, _settings.FracBits);
+        var args = PrivateJobArguments.For(config, domains, _settings.Scheme, _settings.FracBits);
         args[SessionTerms.CachePolicyArgument] = cache?.Spec ?? SessionTerms.FullCache;
         args[PrivateJobArguments.WeightsArgument] = PrivateJobArguments.StoredWeights;
         args["prompt_length"] = client.Prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -137,16 +138,17 @@ public sealed class PrivateRunner : IAsyncDisposable
     public async Task<PerplexityResult> PerplexityAsync(LlamaWeights weights, IReadOnlyList<IReadOnlyList<int>> chunks,
         Action<int, PerplexityResult>? progress, CancellationToken cancellation)
     {
-        var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        var folded = FoldedWeights.Fold(weights);
+        var args = PrivateJobArguments.For(folded, _settings.Scheme, _settings.FracBits);
         args["chunk_lengths"] = PrivatePerplexityJob.ChunkLengths(chunks);
         var clientPart = PrivatePerplexityJob.ForClient(chunks, progress);
-        await RunAsync(new PrivatePerplexityJob(), args, clientPart, PrivatePerplexityJob.ForOwner(FoldedWeights.Fold(weights)), cancellation);
+        await RunAsync(new PrivatePerplexityJob(), args, clientPart, PrivatePerplexityJob.ForOwner(folded), cancellation);
         return clientPart.Result!;
     }
 
     public async Task<PrivateRunResult[]> BenchmarkAsync(LlamaWeights weights, FoldedWeights folded, PrivateBenchPoint point, CancellationToken cancellation)
     {
-        var args = PrivateJobArguments.For(weights.Config, _settings.Scheme, _settings.FracBits);
+        var args = PrivateJobArguments.For(folded, _settings.Scheme, _settings.FracBits);
         foreach (var (k, v) in PrivateBenchJob.Arguments(point)) args[k] = v;
         var clientPart = PrivateBenchJob.ForClient();
         var ownerPart = PrivateBenchJob.ForOwner(folded);

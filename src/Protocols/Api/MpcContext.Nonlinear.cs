@@ -108,13 +108,14 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("exp");
         x = AtFracBits(x);
-        return T(x.Shape, FracBits, Finish(ExpPair(AsPair(x), FracBits, Approximations.Exp)), pair: true);
+        return T(x.Shape, FracBits, Finish(ExpPair(AsPair(x), FracBits, Approximations.Exp, NonlinearRangeLog2)), pair: true);
     }
 
     /// <summary>e^x on the 2-out-of-2 form for x at <paramref name="scale"/> ≥ f, pending (its value at scale f once
     /// truncated): a finer input scale is dropped inside the first product's opening, at no extra round. x is read as
-    /// x/8 at scale + 3 (free); <paramref name="approximation"/> fixes the domain's upper end and the squarings.</summary>
-    private Pending ExpPair(Share x, int scale, Approximations.ExpApproximation approximation)
+    /// x/8 at scale + 3 (free); <paramref name="approximation"/> fixes the domain's upper end and the squarings; x lies
+    /// above −2^(<paramref name="rangeLog2"/> + 1), so the clamp test compares only the bits from 2^-1 to there.</summary>
+    private Pending ExpPair(Share x, int scale, Approximations.ExpApproximation approximation, int rangeLog2)
     {
         int n = x.Length, sq = approximation.Squarings;
         const int read = 3;
@@ -132,7 +133,7 @@ public sealed partial class MpcContext
         // The polynomial first: its first round's opening is the comparison's.
         RoundSteps.Lockstep(Channel,
             PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening),
-            cmp.SignStepsOnOpened(opening, n, offset, WidthAt(NonlinearRangeLog2 + 1, scale) + lift, below,
+            cmp.SignStepsOnOpened(opening, n, offset, WidthAt(rangeLog2 + 1, scale) + lift, below,
                 drop: Math.Max(0, scale + ClampResolutionLog2) + lift));
         var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
         var p = poly.Value;
@@ -145,11 +146,20 @@ public sealed partial class MpcContext
     }
 
     /// <summary>
-    /// The domain of exp, SiLU, sigmoid and softmax: |x| &lt; 2^20 (real). Their comparisons then need only the bits a
-    /// value inside it can reach, f + 21 (37 at f = 16) instead of 63: the helper gates' per-bit vectors, most of their
-    /// bytes, shrink accordingly. Inputs outside the domain compare wrongly.
+    /// The widest domain of exp, SiLU, sigmoid and softmax: |x| &lt; 2^20 (real). Their comparisons then need only the bits
+    /// a value inside it can reach, f + 21 (37 at f = 16) instead of 63: the helper gates' per-bit vectors, most of their
+    /// bytes, shrink accordingly. A session may narrow the scores' and the gates' domains to what its model can reach
+    /// (<see cref="MpcOptions.ScoreRangeLog2"/>, <see cref="MpcOptions.GateRangeLog2"/>): fewer bits again. Inputs
+    /// outside the domain compare wrongly.
     /// </summary>
     public const int NonlinearRangeLog2 = 20;
+
+    /// <summary>The narrowest domain a session may set: 2^6, so that x ± 8 (SiLU's clamp) and a score 16 above a
+    /// masked entry stay inside it.</summary>
+    public const int MinRangeLog2 = 6;
+
+    private int ScoreRangeLog2 => Options.ScoreRangeLog2;
+    private int GateRangeLog2 => Options.GateRangeLog2;
 
     /// <summary>
     /// The clamp test [x &lt; −16] of exp is exact for |x + 16| ≥ 2^-1 only: either answer is as good in between, where
@@ -345,9 +355,9 @@ public sealed partial class MpcContext
         x = AtFracBits(x);
         int n = x.Length;
         var p = AsPair(x);
-        var (neg, xNeg) = _cmp.Sign(p, Width(NonlinearRangeLog2), p, Identity(n), Drop(FracBits));
+        var (neg, xNeg) = _cmp.Sign(p, Width(GateRangeLog2), p, Identity(n), Drop(FracBits));
         var abs = p.Sub(xNeg!.Scale(2));
-        var e = ExpPair(abs.Neg(), FracBits, Approximations.ExpToQuarter);
+        var e = ExpPair(abs.Neg(), FracBits, Approximations.ExpToQuarter, GateRangeLog2);
         var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
         var r = Finish(ReciprocalPair(d, 0, 1));
         int sr = ReciprocalScale(0);
@@ -380,7 +390,7 @@ public sealed partial class MpcContext
     {
         using var scope = Scope("silu");
         if (!Shapes.SameShape(a.Shape, b.Shape)) throw new ArgumentException("silu(a)·b needs a and b of one shape");
-        a = AtLeastFracBits(a, NonlinearRangeLog2 + 1);
+        a = AtLeastFracBits(a, GateRangeLog2 + 1);
         b = AtLeastFracBits(b, NonlinearRangeLog2 + 1);
         var (relu, h) = SiluParts(AsPair(a), a.Scale);
         var up = new Pending(AsPair(b), b.Scale - FracBits);
@@ -402,7 +412,7 @@ public sealed partial class MpcContext
         var idx = new int[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
         var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
-            WidthAt(NonlinearRangeLog2 + 1, sc), p, idx, Drop(sc));
+            WidthAt(GateRangeLog2 + 1, sc), p, idx, Drop(sc));
         var belowHi = bits.Slice(n, n);
         var belowLo = bits.Slice(2 * n, n);
         var xNeg = prods!.Slice(0, n);
@@ -469,7 +479,7 @@ public sealed partial class MpcContext
     private (Pending Exp, Pending Reciprocal, int[] Back, int[] RowOf) SoftmaxParts(ref SecretTensor x, ReadOnlySpan<bool> valid, int[]? validShape)
     {
         // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
-        x = AtLeastFracBits(x, NonlinearRangeLog2 + 7);
+        x = AtLeastFracBits(x, ScoreRangeLog2 + 7);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
         var xp = AsPair(x);
         ulong[]? keep = null;
@@ -482,7 +492,7 @@ public sealed partial class MpcContext
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
             xp = _pair.AddPublic(xp.MulPublic(keep), low);
         }
-        int diffBits = NonlinearRangeLog2 + 1 + sc;                // scores below 2^20 differ by less than 2^21
+        int diffBits = ScoreRangeLog2 + 1 + sc;                   // scores below 2^B differ by less than 2^(B + 1)
         int coarse = ShiftCoarseness(sc, n);
         Share max;
         using (Scope("max"))
@@ -501,7 +511,7 @@ public sealed partial class MpcContext
         var rowOf = positions.Select(i => i / n).ToArray();
         Pending ev, r;
         using (Scope("exp"))
-            ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc, Approximations.ExpToQuarter);
+            ev = ExpPair(xp.Gather([.. positions]).Sub(max.Gather(rowOf)), sc, Approximations.ExpToQuarter, ScoreRangeLog2);
         var sum = new Pending(ev.Raw.GatherOrZero(back).Map(rows, (s, d) => Kernels.Ring.RingOps.RowSums(s, n, d)), ev.Bits);
         using (Scope("reciprocal"))
             r = ReciprocalPair(sum, 0, hi + 1);
@@ -528,11 +538,13 @@ public sealed partial class MpcContext
     internal SecretTensor SoftmaxShift(SecretTensor x)
     {
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
-        return T(x.Shape[..^1], x.Scale, MaxPair(AsPair(x), rows, n, NonlinearRangeLog2 + 1 + x.Scale, ShiftCoarseness(x.Scale, n)), pair: true);
+        return T(x.Shape[..^1], x.Scale, MaxPair(AsPair(x), rows, n, ScoreRangeLog2 + 1 + x.Scale, ShiftCoarseness(x.Scale, n)), pair: true);
     }
 
-    /// <summary>The value a masked score takes before the maximum (never the maximum of a row with a valid entry).</summary>
-    private const double MaskedScore = -(double)(1 << NonlinearRangeLog2);
+    /// <summary>The value a masked score takes before the maximum, −2^<see cref="MpcOptions.ScoreRangeLog2"/> (never
+    /// the maximum of a row with a valid entry, and at least 2^(B−1) + 16 below every valid score of a model whose
+    /// bound leaves a factor 2 of room: its e^(x − m) clamps to 0).</summary>
+    public double MaskedScore => -(double)(1L << ScoreRangeLog2);
 
     private const int MaxChunk = 16;
 

@@ -28,6 +28,13 @@ public sealed record MpcOptions
     /// <summary>Fixed-point fractional bits f (values are x * 2^f in Z_2^64).</summary>
     public int FracBits { get; init; } = FixedPoint.FixedPointEncoding.DefaultFractionalBits;
 
+    /// <summary>Attention scores lie below 2^ScoreRangeLog2 in magnitude (public, from the model: softmax's max and exp's
+    /// clamp compare only the bits such values reach); <see cref="MpcContext.MinRangeLog2"/>..<see cref="MpcContext.NonlinearRangeLog2"/>.</summary>
+    public int ScoreRangeLog2 { get; init; } = MpcContext.NonlinearRangeLog2;
+
+    /// <summary>SiLU and sigmoid inputs lie below 2^GateRangeLog2 in magnitude (public, from the model).</summary>
+    public int GateRangeLog2 { get; init; } = MpcContext.NonlinearRangeLog2;
+
     /// <summary>Bound into the key derivation, so two sessions of the same parties never share PRG streams.</summary>
     public string SessionLabel { get; init; } = "";
 }

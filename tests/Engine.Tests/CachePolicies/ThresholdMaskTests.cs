@@ -30,7 +30,7 @@ public sealed class ThresholdMaskTests
         for (int i = 0; i < 2 * n; i++)
         {
             bool dropped = i % n < 12 && Bits[i % n] == 0;
-            Assert.Equal(dropped ? ThresholdMask.DroppedScore : scores[i], revealed.Item1![i], 3);
+            Assert.Equal(dropped ? -Math.Pow(2, MpcContext.NonlinearRangeLog2) : scores[i], revealed.Item1![i], 3);
         }
         // Child 2 (slots 8..11) is empty; child 3 reaches past the slots (generated tokens) and is never penalized.
         for (int i = 0; i < 8; i++)

@@ -27,7 +27,7 @@ public class InProcessJobRunnerTests(PinnedTermsParties grpc) : IClassFixture<Pi
         Assert.NotEqual(first.Parties[0].Values["received_sha256"], second.Parties[0].Values["received_sha256"]);
     }
 
-    private static readonly SessionTerms Pinned = new(PrivateJobArguments.ModelHash(Stories.Weights.Config), 16, SessionTerms.FullCache);
+    private static readonly SessionTerms Pinned = new(Stories.ModelHash, 16, SessionTerms.FullCache);
 
     /// <summary>The message after the session id, which differs between two runs.</summary>
     private static string Reason(JobFailedException e) => e.Message[(e.Message.IndexOf("': ", StringComparison.Ordinal) + 3)..];

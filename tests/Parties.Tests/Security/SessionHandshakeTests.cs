@@ -11,7 +11,7 @@ public sealed class PinnedTermsParties : IAsyncLifetime
     internal InProcessParties Parties { get; private set; } = null!;
 
     public async Task InitializeAsync() => Parties = await InProcessParties.StartAsync(
-        expected: new SessionTerms(PrivateJobArguments.ModelHash(Stories.Weights.Config), 16, SessionTerms.FullCache));
+        expected: new SessionTerms(Stories.ModelHash, 16, SessionTerms.FullCache));
 
     public async Task DisposeAsync() => await Parties.DisposeAsync();
 }

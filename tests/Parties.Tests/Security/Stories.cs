@@ -26,6 +26,9 @@ internal static class Stories
 
     public static FoldedWeights Folded => Loaded.Value.Folded;
 
+    /// <summary>The model hash of stories260K as every session names it (shape and domains).</summary>
+    public static string ModelHash => PrivateJobArguments.ModelHash(Folded);
+
     public static IReadOnlyList<int> Prompt(string text) => Loaded.Value.Tokenizer.Encode(text);
 
     /// <summary>The greedy tokens the plaintext engine generates: what every private run must reproduce.</summary>
@@ -35,7 +38,7 @@ internal static class Stories
     /// <summary>The arguments `pi generate --mode private` sends when it opens a session.</summary>
     public static JobArguments GenerateArguments(string scheme, int promptLength, int maxTokens)
     {
-        var arguments = PrivateJobArguments.For(Weights.Config, scheme == "2pc" ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, 16);
+        var arguments = PrivateJobArguments.For(Folded, scheme == "2pc" ? SchemeKind.TwoPcDealer : SchemeKind.ThreePc, 16);
         arguments["prompt_length"] = promptLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
         arguments["max_tokens"] = maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return arguments;

@@ -43,7 +43,7 @@ public sealed class StoredWeightsTests
         await using (var client = parties.CreateClient())
         {
             var health = await client.HealthAsync();
-            Assert.All(health, h => Assert.Equal($"{PrivateJobArguments.ModelHash(Stories.Weights.Config)} {scheme} frac_bits=16", Assert.Single(h.Models)));
+            Assert.All(health, h => Assert.Equal($"{Stories.ModelHash} {scheme} frac_bits=16", Assert.Single(h.Models)));
             var (clientPart, _) = Stories.Parts(prompt);
             // No owner part: the client holds the prompt only, the parties their stored shares.
             (await client.RunJobAsync(PrivateGenerateJob.JobName, StoredGenerateArguments(scheme, prompt.Count, 6), clientPart)).EnsureSuccess();
@@ -75,7 +75,7 @@ public sealed class StoredWeightsTests
         var arguments = StoredGenerateArguments("3pc", prompt.Count, 2);
         // Another model's description: a different shape, so a different hash.
         var other = SyntheticModels.Preset("stories260K", 2);
-        var described = PrivateJobArguments.For(other, Protocols.SchemeKind.ThreePc, 16);
+        var described = PrivateJobArguments.For(other, NonlinearDomains.Widest, Protocols.SchemeKind.ThreePc, 16);
         foreach (var (k, v) in described.Values)
             arguments[k] = v;
         arguments.Model = described.Model;
@@ -84,7 +84,7 @@ public sealed class StoredWeightsTests
 
         var failure = await Assert.ThrowsAsync<JobFailedException>(() => client.RunJobAsync(PrivateGenerateJob.JobName, arguments, clientPart));
 
-        Assert.Contains($"this party holds no weight shares of model {PrivateJobArguments.ModelHash(other)}", failure.Message);
+        Assert.Contains($"this party holds no weight shares of model {PrivateJobArguments.ModelHash(other, NonlinearDomains.Widest)}", failure.Message);
         Assert.Null(clientPart.Result);
         Assert.All(await client.HealthAsync(), h =>
         {

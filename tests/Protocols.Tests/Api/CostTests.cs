@@ -196,6 +196,45 @@ public class CostTests
         Assert.True(apart[2].BytesSent - fused[2].BytesSent >= 30 * scores, $"P2: {apart[2].BytesSent} B apart, {fused[2].BytesSent} B fused");
     }
 
+    /// <summary>A model's score domain (2^8 here instead of 2^20) shortens softmax's comparisons by the 12 bits its values
+    /// cannot reach, in the same rounds: the tournament's keys and exp's clamp test send fewer per-bit elements (measured:
+    /// the max 0.56 of its bytes at P0, exp 0.87, the opened words unchanged); a gate domain of 2^6 does the same for
+    /// SiLU's three sign tests.</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void A_narrower_domain_shortens_the_comparisons_of_softmax_and_silu_in_the_same_rounds(SchemeKind scheme)
+    {
+        (CommStats Total, IReadOnlyDictionary<string, CommStats> Labels) Run(MpcOptions options, bool softmax) =>
+            InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+            {
+                var t = Two(ctx, 16, 4, 64);
+                var before = ctx.Channel.Total;
+                if (softmax) ctx.Softmax(t[0]); else ctx.Silu(t[0]);
+                return (ctx.Channel.Total - before, (IReadOnlyDictionary<string, CommStats>)ctx.Channel.ByLabel);
+            }, options)[0];
+        var wide = Run(new MpcOptions(), true);
+        var narrow = Run(new MpcOptions { ScoreRangeLog2 = 8 }, true);
+        Assert.Equal(wide.Total.Rounds, narrow.Total.Rounds);
+        Assert.InRange(narrow.Labels["max"].BytesSent / (double)wide.Labels["max"].BytesSent, 0.5, 0.6);
+        Assert.InRange(narrow.Labels["exp"].BytesSent / (double)wide.Labels["exp"].BytesSent, 0.8, 0.9);
+        Assert.Equal(wide.Labels["reciprocal"].BytesSent, narrow.Labels["reciprocal"].BytesSent);
+        var siluWide = Run(new MpcOptions(), false);
+        var siluNarrow = Run(new MpcOptions { GateRangeLog2 = 6 }, false);
+        Assert.Equal(siluWide.Total.Rounds, siluNarrow.Total.Rounds);
+        Assert.InRange(siluNarrow.Total.BytesSent / (double)siluWide.Total.BytesSent, 0.5, 0.95);
+    }
+
+    [Fact]
+    public void A_session_refuses_domains_outside_what_the_protocols_cover()
+    {
+        foreach (var options in new[] { new MpcOptions { ScoreRangeLog2 = MpcContext.MinRangeLog2 - 1 }, new MpcOptions { GateRangeLog2 = MpcContext.NonlinearRangeLog2 + 1 } })
+        {
+            var e = Assert.ThrowsAny<Exception>(() => InProcessSession.Run(SchemeKind.ThreePc, InProcessSession.ComputeAndClient, ctx => 0, options));
+            Assert.Contains("domain must be", (e.InnerException ?? e).Message);
+        }
+    }
+
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
     [InlineData(SchemeKind.ThreePc)]

@@ -11,9 +11,10 @@ public class NonlinearTests(ITestOutputHelper output)
 {
     private const double Ulp = 1.0 / 65536;
 
-    private void Check(SchemeKind scheme, string name, double[] x, Func<MpcContext, SecretTensor, SecretTensor> op, Func<double, double> reference, double absTol, double relTol)
+    private void Check(SchemeKind scheme, string name, double[] x, Func<MpcContext, SecretTensor, SecretTensor> op, Func<double, double> reference, double absTol, double relTol,
+        MpcOptions? options = null)
     {
-        var got = Harness.RunToClient(scheme, ctx => op(ctx, ctx.Input(PartyIds.Client, [x.Length], x)));
+        var got = Harness.RunToClient(scheme, ctx => op(ctx, ctx.Input(PartyIds.Client, [x.Length], x)), options);
         var expected = x.Select(v => reference(Harness.Quantize(v))).ToArray();
         double worstAbs = 0, worstRel = 0;
         for (int i = 0; i < x.Length; i++)
@@ -191,12 +192,23 @@ public class NonlinearTests(ITestOutputHelper output)
         Harness.AssertClose(expected, got, 2e-3, 0, "softmax·V");
     }
 
-    private void CausalSoftmax(SchemeKind scheme, int rows, int n)
+    /// <summary>A session narrowed to its model's domains (scores below 2^6, SiLU inputs below 2^6): softmax on scores
+    /// up to the domain's half (a model's bound leaves a factor 2) and SiLU up to it keep their error bounds.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Softmax_and_silu_keep_their_bounds_on_the_narrowest_domains(SchemeKind scheme)
     {
-        var x = Harness.Uniform(Harness.FreshRng(), 2 * rows * n, -8, 8);
+        var narrow = new MpcOptions { ScoreRangeLog2 = MpcContext.MinRangeLog2, GateRangeLog2 = MpcContext.MinRangeLog2 };
+        CausalSoftmax(scheme, rows: 40, n: 40, bound: 32, narrow);
+        Check(scheme, "silu narrow", Sample(400, -63, 63, 0, -8, 8, 8.01, -8.01, -63.9, 63.9), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 3.5e-3, 0, narrow);
+    }
+
+    private void CausalSoftmax(SchemeKind scheme, int rows, int n, double bound = 8, MpcOptions? options = null)
+    {
+        var x = Harness.Uniform(Harness.FreshRng(), 2 * rows * n, -bound, bound);
         var valid = new bool[rows * n];
         for (int i = 0; i < rows; i++) for (int j = 0; j < n; j++) valid[i * n + j] = j <= i + n - rows;
-        var got = Harness.RunToClient(scheme, ctx => ctx.Softmax(ctx.Input(PartyIds.Client, [2, rows, n], x), valid, [rows, n]));
+        var got = Harness.RunToClient(scheme, ctx => ctx.Softmax(ctx.Input(PartyIds.Client, [2, rows, n], x), valid, [rows, n]), options);
         var q = x.Select(v => Harness.Quantize(v)).ToArray();
         var expected = new double[q.Length];
         for (int r = 0; r < 2 * rows; r++)
