@@ -41,12 +41,15 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
         for (int l = 0; l < c.Layers; l++)
         {
             var wqkv = w.Wqkv[l];
-            Matrix<double> Block(int offset) => Matrix<double>.Build.Dense(d, hs, (i, j) => wqkv[i * cols + offset + j]);
-            var keys = Enumerable.Range(0, c.KvHeads).Select(g => Block(d + g * hs)).ToArray();
+            // A head block W (d × hs) as its thin-QR factor T (hs × hs): W = U·T with orthonormal U, so σ(W) = σ(T) and
+            // every product through U keeps its norm; the d-sized work is done once per head.
+            Matrix<double> Core(int offset) => Matrix<double>.Build.Dense(d, hs, (i, j) => wqkv[i * cols + offset + j])
+                .QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R;
+            var keys = Enumerable.Range(0, c.KvHeads).Select(g => Core(d + g * hs)).ToArray();
             var keyNorms = keys.Select(k => k.L2Norm()).ToArray();
             for (int q = 0; q < c.Heads; q++)
             {
-                var query = Block(q * hs);
+                var query = Core(q * hs);
                 int g = q / c.KvGroup;
                 double head = query.L2Norm() * keyNorms[g];
                 if (rotations) head = Math.Min(head, RotatedBound(query, keys[g], c));
@@ -70,13 +73,12 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
     /// The largest |q·k| of one query and one key head over unit inputs and every relative position δ of the context:
     /// the score is xᵀ·Wq·R(δ)·Wkᵀ·y (RoPE's rotations at positions i and j combine into R(j − i)), so it is
     /// max_δ σ(Tq·R(δ)·Tkᵀ) with Wq = Uq·Tq and Wk = Uk·Tk (thin QR; the orthonormal factors keep norms): head-size
-    /// square matrices, often far below σ(Wq)·σ(Wk), which aligns the two heads' largest directions whatever δ does.
+    /// square matrices, below σ(Wq)·σ(Wk), which aligns the two heads' largest directions whatever δ does.
     /// </summary>
-    private static double RotatedBound(Matrix<double> query, Matrix<double> key, Models.LlamaConfig c)
+    private static double RotatedBound(Matrix<double> tq, Matrix<double> tk, Models.LlamaConfig c)
     {
         int hs = c.HeadSize;
-        var tq = query.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R;
-        var tkT = key.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R.Transpose();
+        var tkT = tk.Transpose();
         var rotation = Matrix<double>.Build.Dense(hs, hs);
         double worst = 0;
         for (int delta = -(c.SeqLen - 1); delta < c.SeqLen; delta++)

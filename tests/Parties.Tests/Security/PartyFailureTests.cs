@@ -123,7 +123,7 @@ public sealed class PartyFailureTests
         await using (cluster)
         await using (client)
         {
-            var prompt = Stories.Prompt(string.Concat(Enumerable.Repeat("Once upon a time, there was a little girl named Lily. ", 8)));
+            var prompt = Stories.Prompt(string.Concat(Enumerable.Repeat("Once upon a time, there was a little girl named Lily. ", 16)));
             var tokens = 0;
             var (clientPart, ownerPart) = Stories.Parts(prompt, _ => Interlocked.Increment(ref tokens));
             var run = client.RunJobAsync(PrivateGenerateJob.JobName, Stories.GenerateArguments("3pc", prompt.Count, 2), clientPart, ownerPart);

@@ -65,6 +65,26 @@ public sealed class SessionHandshakeTests(PinnedTermsParties fixture) : IClassFi
         Assert.All(outcome.Parties, p => Assert.False(p.Ok));
     }
 
+    /// <summary>Domains narrower than the weights allow would let scores leave the comparisons' range: the owner, who
+    /// derives them from its weights, refuses the session before sharing (the domains are part of the model hash).</summary>
+    [Fact]
+    public async Task The_model_owner_refuses_a_session_whose_domains_are_narrower_than_its_weights_allow()
+    {
+        await using var parties = await InProcessParties.StartAsync();
+        var prompt = Stories.Prompt("Once");
+        var (clientPart, ownerPart) = Stories.Parts(prompt);
+        var arguments = PrivateJobArguments.For(Stories.Weights.Config, new NonlinearDomains(6, 6), Protocols.SchemeKind.ThreePc, 16);
+        arguments["prompt_length"] = prompt.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        arguments["max_tokens"] = "2";
+        await using var client = parties.CreateClient();
+
+        var outcome = await client.RunJobAsync(PrivateGenerateJob.JobName, arguments, clientPart, ownerPart);
+
+        Assert.False(outcome.Ok);
+        Assert.Contains("session terms disagree on model_hash", outcome.ModelOwner!.Error);
+        Assert.Null(clientPart.Result);
+    }
+
     [Fact]
     public async Task Agreeing_terms_open_the_session_and_the_run_matches_the_plaintext_tokens()
     {

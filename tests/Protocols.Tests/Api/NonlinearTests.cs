@@ -192,6 +192,34 @@ public class NonlinearTests(ITestOutputHelper output)
         Harness.AssertClose(expected, got, 2e-3, 0, "softmax·V");
     }
 
+    /// <summary>x·rsqrt(Σx² + 1) on few rows (the series with the last product folded in) and on many (the series, then
+    /// the product) agree with float64 within 1e-4 absolute (outputs of magnitude below 1).</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Rms_scaling_matches_within_1e4_on_few_rows_and_on_many(SchemeKind scheme)
+    {
+        foreach (int rows in new[] { 3, 40 })
+        {
+            const int d = 24;
+            var x = Harness.Uniform(Harness.FreshRng(), rows * d, -6, 6);
+            var got = Harness.RunToClient(scheme, ctx =>
+            {
+                var t = ctx.Input(PartyIds.Client, [rows, d], x);
+                return ctx.MulRsqrt(t, ctx.AddPublic(ctx.Sum(ctx.MulExact(t, t), keepDim: true), 1), -4, 12);
+            });
+            var q = x.Select(v => Harness.Quantize(v)).ToArray();
+            var expected = new double[q.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                double ss = 1;
+                for (int j = 0; j < d; j++) ss += q[r * d + j] * q[r * d + j];
+                for (int j = 0; j < d; j++) expected[r * d + j] = q[r * d + j] / Math.Sqrt(ss);
+            }
+            output.WriteLine($"{scheme} x·rsqrt, {rows} rows: max abs err {expected.Zip(got, (e, g) => Math.Abs(e - g)).Max():E2}");
+            Harness.AssertClose(expected, got, 1e-4, 0, $"x·rsqrt on {rows} rows");
+        }
+    }
+
     /// <summary>A session narrowed to its model's domains (scores below 2^6, SiLU inputs below 2^6): softmax on scores
     /// up to the domain's half (a model's bound leaves a factor 2) and SiLU up to it keep their error bounds.</summary>
     [Theory]

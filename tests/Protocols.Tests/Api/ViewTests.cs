@@ -41,7 +41,7 @@ public class ViewTests
     }
 
     /// <summary>Histograms of what P0, P1 and P2 receive during <paramref name="op"/> over <see cref="Runs"/> sessions.</summary>
-    private static Recorder[] Views(SchemeKind scheme, double[] secret, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op)
+    private static Recorder[] Views(SchemeKind scheme, double[] secret, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op, MpcOptions? options = null)
     {
         var totals = new[] { new Recorder(), new Recorder(), new Recorder() };
         for (int run = 0; run < Runs; run++)
@@ -55,7 +55,7 @@ public class ViewTests
                 op(ctx, x);
                 ctx.Channel.Observer = null;
                 return 0;
-            });
+            }, options);
             for (int p = 0; p < 3; p++)
             {
                 for (int b = 0; b < 256; b++) totals[p].Histogram[b] += recorders[p].Histogram[b];
@@ -121,13 +121,14 @@ public class ViewTests
         return tested;
     }
 
-    private static void AssertIndistinguishable(SchemeKind scheme, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op, string name)
+    private static void AssertIndistinguishable(SchemeKind scheme, int[] shape, Func<MpcContext, SecretTensor, SecretTensor> op, string name,
+        MpcOptions? options = null)
     {
         int n = shape.Aggregate(1, (a, b) => a * b);
         var first = Enumerable.Repeat(3.0, n).ToArray();
         var second = Harness.Uniform(new Random(7), n, -8, 8);
-        var va = Views(scheme, first, shape, op);
-        var vb = Views(scheme, second, shape, op);
+        var va = Views(scheme, first, shape, op, options);
+        var vb = Views(scheme, second, shape, op, options);
         int tested = 0, testedElements = 0;
         for (int p = 0; p < 3; p++)
         {
@@ -184,6 +185,16 @@ public class ViewTests
             var valid = Enumerable.Range(0, 24 * 24).Select(i => i % 24 <= i / 24).ToArray();
             return c.SoftmaxTimes(x, c.Grow(null, x), valid, [24, 24]);
         }, "softmax·V");
+
+    /// <summary>Narrowed domains (a model's bounds) change the comparisons' widths and primes, not what a party sees.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Softmax_and_silu_views_on_narrow_domains_are_uniform_and_independent_of_the_secret(SchemeKind scheme)
+    {
+        var narrow = new MpcOptions { ScoreRangeLog2 = 6, GateRangeLog2 = 6 };
+        AssertIndistinguishable(scheme, [4, 24], (c, x) => c.Softmax(x), "softmax 2^6", narrow);
+        AssertIndistinguishable(scheme, [512], (c, x) => c.SiluMul(x, x), "silu·x 2^6", narrow);
+    }
 
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
