@@ -141,7 +141,9 @@ public sealed class PrivateCachePolicy
         var scores = tokenScores is not null
             ? _ctx.Rescale(_ctx.Reshape(_ctx.Sum(_ctx.Transpose(tokenScores)), kvh, n), _ctx.FracBits)
             : _ctx.Reshape(_ctx.MatMul(_ctx.Reshape(_ctx.Sum(_ctx.Transpose(queries)), kvh, 1, hs), _ctx.Transpose(keys)), kvh, n);
-        var (oneHot, layout) = SecretSelection.PickWithLayout(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget);
+        // Σ_g q_g·k over the G query heads of a KV head: below G·2^B for the session's score domain 2^B.
+        int boundLog2 = Math.Min(MpcContext.NonlinearRangeLog2, _ctx.Options.ScoreRangeLog2 + (int)Math.Ceiling(Math.Log2(_c.KvGroup)));
+        var (oneHot, layout) = SecretSelection.PickWithLayout(_ctx, scores, [n - 1], Enumerable.Range(0, n - 1).ToList(), budget, boundLog2);
         return new SelectedClusters(oneHot, 1, n, Layout: layout);
     }
 
@@ -343,12 +345,26 @@ public sealed class PrivateCachePolicy
         return _ctx.Reshape(weighted, _c.KvHeads, clusters);
     }
 
-    /// <summary>|weighted scores| &lt; 2^24: (A + B) ≤ 16 times the attention scores' domain.</summary>
-    private const int WeightedBoundLog2 = MpcContext.NonlinearRangeLog2 + 4;
+    /// <summary>
+    /// |weighted scores, forcing and penalties included| &lt; 2^W, the selection tournament's domain. A bound score
+    /// q·max (or q·min) of a cluster is at most ‖q‖·√hs·max‖k‖ ≤ √hs·σ(Wq)·σ(Wk) ≤ √hs·2^(B−1) for the session's score
+    /// domain 2^B (NonlinearDomains: B leaves a factor 2 over σ(Wq)·σ(Wk)), times A + B of the weights; the
+    /// adjustments add at most 2·4096 (forcing) plus 512·(A + B) (an empty cluster's penalty). Keys narrow with the
+    /// model's domain; never wider than 2^24, the width before the domains (which the widest domain keeps).
+    /// </summary>
+    private int WeightedBoundLog2
+    {
+        get
+        {
+            double scores = Weight * Math.Sqrt(_c.HeadSize) * Math.Pow(2, _ctx.Options.ScoreRangeLog2 - 1);
+            double adjustments = 2 * Forced + (double)ThresholdMask.EmptyPenalty * Weight;
+            return Math.Min(MpcContext.NonlinearRangeLog2 + 4, (int)Math.Ceiling(Math.Log2(scores + adjustments)));
+        }
+    }
 
     /// <summary>Whether tournament keys of weighted scores at <paramref name="scale"/> fit the ring: differences below
     /// 2^(bound + 1 + scale), times a group of up to 32, plus the sign (63 bits at 2f for f = 16).</summary>
-    private static bool WeightedKeysFit(int scale) => WeightedBoundLog2 + 1 + scale + 5 + 1 <= 63;
+    private bool WeightedKeysFit(int scale) => WeightedBoundLog2 + 1 + scale + 5 + 1 <= 63;
 
     /// <summary>The first and last clusters are always kept (their ids are public), the last ranked first.</summary>
     private SecretTensor Force(SecretTensor scores, int clusters)

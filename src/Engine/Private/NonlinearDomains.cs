@@ -8,8 +8,8 @@ namespace PrivateInference.Engine.Private;
 /// every SiLU input below 2^GateLog2 in magnitude, for any prompt. They are bounds, not measurements: after an RMSNorm
 /// the normalized vector x·rsqrt(Σx² + d·eps) has norm below 1 (the gain and √d are folded into the next matrix), RoPE
 /// is a rotation, so a score q_h·k_g is at most σ(Wq_h)·σ(Wk_g) (spectral norms of the folded head blocks, 1/√hs inside
-/// Wq), or tighter the largest σ over RoPE's relative rotations (<see cref="RotatedBound"/>, where that is cheap) and a
-/// gate input at most the norm of its column of W1 — times 1.01 for the private norm's approximation, and
+/// Wq; every key, and so every per-channel bound of a cluster of keys, has norm at most σ(Wk_g), which MPCache's
+/// selection relies on) and a gate input at most the norm of its column of W1 — times 1.01 for the private norm's approximation, and
 /// one more factor 2 of room. The owner derives them from the weights it holds; they are part of the model's public
 /// description and of its hash, so every party of a session runs the same ones. The comparisons of softmax (its max
 /// and exp's clamp) and of SiLU then cover only the bits these values can reach (docs/protocols.md, "Domains").
@@ -37,7 +37,6 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
         var c = w.Config;
         int d = c.Dim, kv = c.KvDim, hs = c.HeadSize, cols = d + 2 * kv, h = c.HiddenDim;
         double score = 0, gate = 0;
-        bool rotations = (double)c.Layers * c.Heads * 2 * c.SeqLen * hs * hs * hs <= RotationBudget;
         for (int l = 0; l < c.Layers; l++)
         {
             var wqkv = w.Wqkv[l];
@@ -45,15 +44,10 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
             // every product through U keeps its norm; the d-sized work is done once per head.
             Matrix<double> Core(int offset) => Matrix<double>.Build.Dense(d, hs, (i, j) => wqkv[i * cols + offset + j])
                 .QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R;
-            var keys = Enumerable.Range(0, c.KvHeads).Select(g => Core(d + g * hs)).ToArray();
-            var keyNorms = keys.Select(k => k.L2Norm()).ToArray();
+            var keyNorms = Enumerable.Range(0, c.KvHeads).Select(g => Core(d + g * hs).L2Norm()).ToArray();
             for (int q = 0; q < c.Heads; q++)
             {
-                var query = Core(q * hs);
-                int g = q / c.KvGroup;
-                double head = query.L2Norm() * keyNorms[g];
-                if (rotations) head = Math.Min(head, RotatedBound(query, keys[g], c));
-                score = Math.Max(score, head);
+                score = Math.Max(score, Core(q * hs).L2Norm() * keyNorms[q / c.KvGroup]);
             }
             var w13 = w.W13[l];
             for (int j = 0; j < h; j++)
@@ -64,35 +58,6 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
             }
         }
         return (score, gate);
-    }
-
-    /// <summary>Work (multiply-adds) up to which <see cref="Bounds"/> takes RoPE's relative rotations into account.</summary>
-    private const double RotationBudget = 4e8;
-
-    /// <summary>
-    /// The largest |q·k| of one query and one key head over unit inputs and every relative position δ of the context:
-    /// the score is xᵀ·Wq·R(δ)·Wkᵀ·y (RoPE's rotations at positions i and j combine into R(j − i)), so it is
-    /// max_δ σ(Tq·R(δ)·Tkᵀ) with Wq = Uq·Tq and Wk = Uk·Tk (thin QR; the orthonormal factors keep norms): head-size
-    /// square matrices, below σ(Wq)·σ(Wk), which aligns the two heads' largest directions whatever δ does.
-    /// </summary>
-    private static double RotatedBound(Matrix<double> tq, Matrix<double> tk, Models.LlamaConfig c)
-    {
-        int hs = c.HeadSize;
-        var tkT = tk.Transpose();
-        var rotation = Matrix<double>.Build.Dense(hs, hs);
-        double worst = 0;
-        for (int delta = -(c.SeqLen - 1); delta < c.SeqLen; delta++)
-        {
-            for (int p = 0; p < hs / 2; p++)
-            {
-                double angle = delta * Math.Pow(c.RopeTheta, -2.0 * p / hs), cos = Math.Cos(angle), sin = Math.Sin(angle);
-                // q_rot = R q with R = [cos −sin; sin cos] per pair; the score pairs q and k through R(i)ᵀR(j).
-                rotation[2 * p, 2 * p] = cos; rotation[2 * p, 2 * p + 1] = -sin;
-                rotation[2 * p + 1, 2 * p] = sin; rotation[2 * p + 1, 2 * p + 1] = cos;
-            }
-            worst = Math.Max(worst, (tq * rotation * tkT).L2Norm());
-        }
-        return worst;
     }
 
     /// <summary>The domains of the folded weights: 2^⌈log2(2.04·bound)⌉, at least 2^<see cref="MpcContext.MinRangeLog2"/>.

@@ -277,7 +277,7 @@ public sealed partial class MpcContext
     /// x · rsqrt(s) with s [..., 1] (or [...]) broadcast over x's last axis: RMSNorm's scaling. s may carry a finer
     /// scale than f (Σx² untruncated: its truncation is folded into the first product). x·y0 is formed in the same
     /// round as e, so after the series one product (x·y0)·p and its truncation remain: two rounds fewer than rsqrt
-    /// followed by a product (three fewer on few rows, where that product folds into the series).
+    /// followed by a product.
     /// </summary>
     public SecretTensor MulRsqrt(SecretTensor x, SecretTensor s, int minLog2 = -10, int maxLog2 = 14)
     {
@@ -290,8 +290,7 @@ public sealed partial class MpcContext
     /// RMSNorm's scaling x · rsqrt(Σx² + addend) along the last axis, for x at scale f or finer: a residual stream
     /// left untruncated (its last summand a matmul output at 2f) has its truncation folded into the opening of x·x,
     /// which yields x truncated as well (<see cref="TruncatedProducts"/>), so the truncation costs no round. Then as
-    /// <see cref="MulRsqrt"/>: 1 + 3 + 1 + 2 + 1 + 1 rounds in all, one fewer on up to <see cref="FusedNormRows"/> rows
-    /// (<see cref="FusedSeriesTimes"/>). Σx² + addend must lie in [2^minLog2, 2^maxLog2).
+    /// <see cref="MulRsqrt"/>: 1 + 3 + 1 + 2 + 1 + 1 rounds in all. Σx² + addend must lie in [2^minLog2, 2^maxLog2).
     /// </summary>
     public SecretTensor RmsNormalize(SecretTensor x, double addend, int minLog2 = -10, int maxLog2 = 14)
     {
@@ -312,44 +311,10 @@ public sealed partial class MpcContext
         if (x.Length != rows * d) throw new ArgumentException("one sum per row of x");
         var rowOf = Enumerable.Range(0, x.Length).Select(i => i / d).ToArray();
         var (e, _, xy0) = RsqrtStart(AtLeastFracBits(s, maxLog2), minLog2, maxLog2, (x, rowOf));
-        int sy = RsqrtScale(minLog2);
-        if (rows <= FusedNormRows) return FusedSeriesTimes(e, new Pending(xy0!, FracBits), rowOf, sy);
         var p = Poly(e, Approximations.RsqrtSeries, 0.09, PolyScale);
+        int sy = RsqrtScale(minLog2);
         var z = Products((new Pending(xy0!, FracBits), new Pending(p.Raw.Gather(rowOf), p.Bits)))[0];   // at sy + s
         return _pair.Trunc(z, sy + PolyScale - FracBits);
-    }
-
-    /// <summary>Rows up to which RMSNorm folds its last product into the series (<see cref="FusedSeriesTimes"/>): one round
-    /// fewer per norm, for two more opened words and a cube's material per element, so a decode step (a row per norm)
-    /// takes it and a prefill (hundreds of rows, bytes-bound) does not.</summary>
-    private const int FusedNormRows = 16;
-
-    /// <summary>
-    /// X·p(e) for the rsqrt series p(e) = c0 + c1 e + e²·(c2 + c3 e + c4 e²) (e per row, X = x·y0 per element at scale
-    /// sy) in three rounds instead of the series' two, the product's one and its truncation's: round A gives e², X·e and
-    /// X·e² (a square times a factor) from one opening of X, e and e per element; round B the product (X·e²)·b with
-    /// b = c2 + c3 e + c4 e² per row; c0·X and c1·X·e are local; round C truncates to f. Raw scales: X·e at sy + s,
-    /// X·e² at sy + 2s (|X e²| ≤ 1.1·0.0865² keeps it below 2^58 at sy + 2s = 64), the sum at 2^60 (|X p| &lt; 1.3).
-    /// </summary>
-    private Share FusedSeriesTimes(Pending e, Pending xs, int[] rowOf, int sy)
-    {
-        const int s = PolyScale, sf = PolyRawScale;
-        var c = Approximations.RsqrtSeries;
-        var eG = new Pending(e.Raw.Gather(rowOf), e.Bits);
-        var roundA = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
-        RoundSteps.Run(Channel, _prod.RunSteps([(e, e), (xs, eG)], [(eG, xs)], roundA));
-        var (first, truncated) = roundA.Value;
-        Share e2 = first[0], xe = first[1], xe2 = first[2];                  // raw at 2s, sy + s, sy + 2s
-        var et = truncated[e];                                                // e at s, per row
-        // b = c2 + c3 e + c4 e² at raw 2s + t (as the series' B in Poly), read at sb = sf − sy so the product lands at sf.
-        const double maxB = 0.41;
-        int t = Math.Min(sf - 2 * s, 61 - 2 * s - (int)Math.Ceiling(Math.Log2(maxB)));
-        int sb = sf - sy;
-        var b = PairConst(et.Length, c[2], 2 * s + t).Add(et.Scale(FixedPointEncoding.Encode(c[3], s + t))).Add(e2.Scale(FixedPointEncoding.Encode(c[4], t)));
-        var tail = Products((new Pending(xe2, 2 * s), new Pending(b.Gather(rowOf), 2 * s + t - sb)))[0];   // X e² b at sy + sb = sf
-        var xt = truncated[xs];                                               // X at sy
-        var sum = tail.Add(xt.Scale(FixedPointEncoding.Encode(c[0], sf - sy))).Add(xe.Scale(FixedPointEncoding.Encode(c[1], sf - sy - s)));
-        return _pair.Trunc(sum, sf - FracBits);
     }
 
     /// <summary>A tensor at scale f or finer (a coarser one is lifted, locally), kept at its finer scale only while values

@@ -192,8 +192,8 @@ public class NonlinearTests(ITestOutputHelper output)
         Harness.AssertClose(expected, got, 2e-3, 0, "softmax·V");
     }
 
-    /// <summary>x·rsqrt(Σx² + 1) on few rows (the series with the last product folded in) and on many (the series, then
-    /// the product) agree with float64 within 1e-4 absolute (outputs of magnitude below 1).</summary>
+    /// <summary>x·rsqrt(Σx² + 1) on few rows and on many agrees with float64 within 1e-4 absolute (outputs of magnitude
+    /// below 1).</summary>
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Rms_scaling_matches_within_1e4_on_few_rows_and_on_many(SchemeKind scheme)
