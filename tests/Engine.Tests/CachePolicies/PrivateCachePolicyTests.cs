@@ -20,7 +20,10 @@ public sealed class PrivateCachePolicyTests
     [InlineData(SchemeKind.ThreePc, "dynamic:hierarchy=off,min=0", 150)]
     [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3,min=0", 61)]
     [InlineData(SchemeKind.ThreePc, "dynamic:cluster=8,child=4,l1=0.4,l2=0.3,min=0,select=rank", 61)]
-    public void PrivateSelectionPicksThePlaintextClusters(SchemeKind scheme, string spec, int n)
+    // A model's narrow score domain (here 2^6: |q·k| ≤ 16 for these values) narrows the tournament's keys.
+    [InlineData(SchemeKind.ThreePc, "dynamic", 200, 6)]
+    [InlineData(SchemeKind.TwoPcDealer, "dynamic:hierarchy=off,min=0", 150, 6)]
+    public void PrivateSelectionPicksThePlaintextClusters(SchemeKind scheme, string spec, int n, int scoreLog2 = MpcContext.NonlinearRangeLog2)
     {
         var options = CachePolicyOptions.Parse(spec);
         int kvh = Shape.KvHeads, g = Shape.KvGroup, hs = Shape.HeadSize;
@@ -37,7 +40,7 @@ public sealed class PrivateCachePolicyTests
             var q = ctx.Input(PartyIds.Client, [kvh, g, hs], client ? queries : default);
             var policy = new PrivateCachePolicy(ctx, Shape, options, promptLength: 1);
             return ctx.Reveal(policy.SelectChildrenOneHot(0, q, k), PartyIds.Client);
-        })[3]!;
+        }, new MpcOptions { ScoreRangeLog2 = scoreLog2 })[3]!;
 
         int children = CacheBudgets.Clusters(n, options.ChildClusterSize), kept = oneHot.Length / kvh / children;
         for (int h = 0; h < kvh; h++)
@@ -59,7 +62,8 @@ public sealed class PrivateCachePolicyTests
     [Theory]
     [InlineData(SchemeKind.ThreePc)]
     [InlineData(SchemeKind.TwoPcDealer)]
-    public void PrivateTopKBaselinePicksThePlaintextTokens(SchemeKind scheme)
+    [InlineData(SchemeKind.ThreePc, 7)]          // |q·k| ≤ 32 per head here
+    public void PrivateTopKBaselinePicksThePlaintextTokens(SchemeKind scheme, int scoreLog2 = MpcContext.NonlinearRangeLog2)
     {
         const int n = 90;
         var options = CachePolicyOptions.Parse("topk:min=0");
@@ -80,7 +84,7 @@ public sealed class PrivateCachePolicyTests
             var selected = new PrivateCachePolicy(ctx, Shape, options, promptLength: 1).Select(0, q, k)!;
             Assert.Equal(1, selected.ChildSize);
             return ctx.Reveal(selected.OneHot, PartyIds.Client);
-        })[3]!;
+        }, new MpcOptions { ScoreRangeLog2 = scoreLog2 })[3]!;
         int budget = CacheBudgets.BaselineKept(options, n);
         for (int h = 0; h < kvh; h++)
         {
