@@ -9,8 +9,8 @@ namespace PrivateInference.Engine.Private;
 /// the normalized vector x·rsqrt(Σx² + d·eps) has norm below 1 (the gain and √d are folded into the next matrix), RoPE
 /// is a rotation, so a score q_h·k_g is at most σ(Wq_h)·σ(Wk_g) (spectral norms of the folded head blocks, 1/√hs inside
 /// Wq; every key, and so every per-channel bound of a cluster of keys, has norm at most σ(Wk_g), which MPCache's
-/// selection relies on) and a gate input at most the norm of its column of W1 — times 1.01 for the private norm's approximation, and
-/// one more factor 2 of room. The owner derives them from the weights it holds; they are part of the model's public
+/// selection relies on) and a gate input at most the norm of its column of W1 — times 1.01 for the private norm's
+/// approximation, and one more factor 2 of room. The owner derives them from the weights it holds; they are part of the model's public
 /// description and of its hash, so every party of a session runs the same ones. The comparisons of softmax (its max
 /// and exp's clamp) and of SiLU then cover only the bits these values can reach (docs/protocols.md, "Domains").
 /// </summary>
@@ -46,9 +46,7 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
                 .QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R;
             var keyNorms = Enumerable.Range(0, c.KvHeads).Select(g => Core(d + g * hs).L2Norm()).ToArray();
             for (int q = 0; q < c.Heads; q++)
-            {
                 score = Math.Max(score, Core(q * hs).L2Norm() * keyNorms[q / c.KvGroup]);
-            }
             var w13 = w.W13[l];
             for (int j = 0; j < h; j++)
             {
