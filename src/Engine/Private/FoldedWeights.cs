@@ -19,6 +19,12 @@ public sealed class FoldedWeights
     public required float[][] W2 { get; init; }           // [layer]: [hidden][dim]
     public required float[] Classifier { get; init; }     // [dim][vocab]
 
+    private NonlinearDomains? _domains;
+
+    /// <summary>The private softmax's and SiLU's domains these weights allow (<see cref="NonlinearDomains.Of"/>),
+    /// computed once: the session arguments, the owner's hash check and the description all ask for them.</summary>
+    public NonlinearDomains Domains => _domains ??= NonlinearDomains.Of(this);
+
     /// <summary>RMSNorm on shares computes x · rsqrt(Σx² + d·eps); the √d this drops is in the folded gains.</summary>
     public float NormEpsilon => Config.Dim * Config.RmsEps;
 

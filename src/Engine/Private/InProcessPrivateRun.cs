@@ -19,7 +19,7 @@ public static class InProcessPrivateRun
     {
         var folded = FoldedWeights.Fold(weights);
         // The model's own domains, as the job route's session terms carry them (NonlinearDomains).
-        options = NonlinearDomains.Of(folded).ApplyTo(options ?? new MpcOptions());
+        options = folded.Domains.ApplyTo(options ?? new MpcOptions());
         var run = new PrivateRunSettings(client.Prompt.Count, maxTokens, cache);
         return InProcessSession.Run(scheme, Participants, ctx => PrivateGeneration.Run(ctx, weights.Config, run,
             ctx.PartyId == PartyIds.ModelOwner ? folded : null,

@@ -62,7 +62,7 @@ public static class ModelCommand
             Console.WriteLine(FormattableString.Invariant($"max |attention score|: {r.MaxAbsScore:G4}; max |SiLU input|: {r.MaxAbsGate:G4}"));
             var folded = Engine.Private.FoldedWeights.Fold(loaded.Weights);
             var (scoreBound, gateBound) = Engine.Private.NonlinearDomains.Bounds(folded);
-            var domains = Engine.Private.NonlinearDomains.Of(folded);
+            var domains = folded.Domains;
             Console.WriteLine(FormattableString.Invariant($"bounds from the weights (any prompt): |attention score| <= {scoreBound:G4}, |SiLU input| <= {gateBound:G4}; private domains 2^{domains.ScoreLog2}, 2^{domains.GateLog2}"));
             if (Engine.Evaluation.PrivateCoverage.Check(r) is { } problem) throw new Engine.InputException(problem);
             Console.WriteLine("inside the private ranges");

@@ -86,7 +86,7 @@ public static class OwnerCommand
                 ?? Path.Combine(config.Directory!, Path.GetFileNameWithoutExtension(loaded.ModelPath) + ".model.json");
             var tokenizerPath = new Engine.Models.ModelLocator(parse.GetValue(model.ModelsDir))
                 .ResolveTokenizer(parse.GetValue(model.Tokenizer), loaded.ModelPath, loaded.Weights.Config.VocabSize);
-            ModelDescription.Write(descriptionPath, loaded.Weights.Config, NonlinearDomains.Of(folded), tokenizerPath);
+            ModelDescription.Write(descriptionPath, loaded.Weights.Config, folded.Domains, tokenizerPath);
             Console.WriteLine(descriptionPath);
             return 0;
         }));

@@ -30,7 +30,7 @@ public static class PrivateJobArguments
     }, Shape(c, domains));
 
     /// <summary>As above for the owner's folded weights (the domains derived from them).</summary>
-    public static JobArguments For(FoldedWeights w, SchemeKind scheme, int fracBits) => For(w.Config, NonlinearDomains.Of(w), scheme, fracBits);
+    public static JobArguments For(FoldedWeights w, SchemeKind scheme, int fracBits) => For(w.Config, w.Domains, scheme, fracBits);
 
     /// <summary>The public shape of <paramref name="c"/> and its domains as the wire carries them.</summary>
     public static ModelShape Shape(LlamaConfig c, NonlinearDomains domains) => new()
@@ -106,7 +106,7 @@ public static class PrivateJobArguments
     }
 
     /// <summary>The model hash of the weights an owner holds, from their actual sizes.</summary>
-    public static string ModelHash(FoldedWeights w) => Hash(w.Config, NonlinearDomains.Of(w), new Dictionary<string, long[]>
+    public static string ModelHash(FoldedWeights w) => Hash(w.Config, w.Domains, new Dictionary<string, long[]>
     {
         ["embedding"] = [w.Embedding.LongLength],
         ["wqkv"] = [.. w.Wqkv.Select(a => a.LongLength)],

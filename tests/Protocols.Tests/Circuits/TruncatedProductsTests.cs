@@ -14,6 +14,14 @@ public class TruncatedProductsTests
 {
     private const int N = 64;
 
+    /// <summary>Runs <paramref name="body"/> at P0, P1 and the helper P2 with a products gate on fresh pairwise keys.</summary>
+    private static T[] WithProducts<T>(string label, Func<MpcContext, TruncatedProducts, T> body) =>
+        InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        {
+            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], label);
+            return body(ctx, new TruncatedProducts(ctx.Channel, keys));
+        });
+
     private static long[] Raw(Random rng, double scale, double lo, double hi) =>
         Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
 
@@ -39,10 +47,8 @@ public class TruncatedProductsTests
         var g = Raw(rng, 1L << 32, -3, 3);
         var split = Enumerable.Range(0, 6 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
 
-        var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        var results = WithProducts("products-test", (ctx, prod) =>
         {
-            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], "products-test");
-            var prod = new TruncatedProducts(ctx.Channel, keys);
             int me = ctx.PartyId;
             Pending pa = Operand(me, a, split, 0, 16), pb = Operand(me, b, split, 1, 16), pc = Operand(me, c, split, 2, 20),
                 pe = Operand(me, e, split, 3, 0), pf = Operand(me, f, split, 4, 40), pg = Operand(me, g, split, 5, 30);
@@ -96,10 +102,8 @@ public class TruncatedProductsTests
         var a = Raw(rng, 1L << 35, -1.3, 1.3);
         var b = Raw(rng, 1L << 40, -1.7, 1.7);
         var split = Enumerable.Range(0, 2 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
-        var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        var results = WithProducts("reuse-test", (ctx, prod) =>
         {
-            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], "reuse-test");
-            var prod = new TruncatedProducts(ctx.Channel, keys);
             int me = ctx.PartyId;
             Pending pa = Operand(me, a, split, 0, 15), pb = Operand(me, b, split, 1, 20);
             var opening = new SharedOpening();
