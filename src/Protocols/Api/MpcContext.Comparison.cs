@@ -80,18 +80,26 @@ public sealed partial class MpcContext
     /// maximum, never above it, on keys L − 1 bits narrower.</remarks>
     /// <param name="pairwise">Groups of 2 at every level: half a comparison per member and level instead of 1.5
     /// (groups of 4), for twice the levels (a causal prefill's chunks, where bytes matter more than rounds).</param>
-    private Share MaxPair(Share x, int rows, int len, int diffBits, int coarse = 0, bool pairwise = false)
+    /// <param name="ring">The ring the maxima are wanted in (64: the full ring). A narrower one (softmax's shift, which
+    /// exp opens in a ring of its own) lets every level open its members in fewer bytes
+    /// (<see cref="Circuits.PermutedTournament.Level"/>); it must be at least <see cref="MaxRing"/>.</param>
+    private Share MaxPair(Share x, int rows, int len, int diffBits, int coarse = 0, bool pairwise = false, int ring = 64)
     {
         var cur = x;
         int keyBits = coarse > 0 ? diffBits - coarse + 1 : diffBits;     // ⌊x / 2^L⌋ plus a carry each
         while (len > 1)
         {
             int size = pairwise ? 2 : GroupSize(rows, len);
-            cur = _tour.Level(cur, rows, len, size, KeyWidth(keyBits, size), coarse);
+            cur = _tour.Level(cur, rows, len, size, KeyWidth(keyBits, size), coarse, ring);
             len = (len + size - 1) / size;
         }
         return cur;
     }
+
+    /// <summary>The narrowest ring, in whole bytes, a maximum of values whose differences stay below 2^diffBits can
+    /// open its members in at every level: L + k + 1 − log2 G = diffBits + 3 with coarse keys, diffBits + 2 without
+    /// (<see cref="Circuits.PermutedTournament.MinRing"/>; the keys' width k grows with log2 G).</summary>
+    private static int MaxRing(int diffBits, int coarse) => RingFor(coarse > 0 ? diffBits + 3 : diffBits + 2);
 
     /// <summary>The tournament's group size for rows of <paramref name="len"/> members: a last group of up to 32 (496
     /// pairs per row) saves a level where the rows are few (a decode step); else groups of 8 from 64 members where

@@ -56,10 +56,15 @@ public sealed partial class MpcContext
 
     /// <summary><see cref="Poly"/> as round steps on the given products gate (a fork's, in a lockstep).</summary>
     /// <param name="opening">Kept for a sign test on v in the same lockstep (its first round's opening of v).</param>
+    /// <param name="powersWidth">The ring v² and v⁴ (raw at 2s, at most vMax⁴·2^(2s)) are opened in
+    /// (<see cref="TruncatedProducts"/>' narrow rings; they lift back for free). Every product stays in the full ring:
+    /// A and B are formed from v, v², v³ and v⁴ at raw scales near 2^60 for the precision of their coefficients.</param>
     private IEnumerable<int> PolySteps(TruncatedProducts prod, Pending v, double[] c, double vMax, int outScale, RoundSteps.Outcome<Pending> result,
-        SharedOpening? opening = null)
+        SharedOpening? opening = null, int powersWidth = 64)
     {
         const int s = PolyScale, sf = PolyRawScale;
+        if (2 * s + 4 * Math.Log2(Math.Max(vMax, 1)) > powersWidth - 2)
+            throw new ArgumentOutOfRangeException(nameof(powersWidth), $"the powers of |v| ≤ {vMax} at scale {s} do not open in a ring of {powersWidth} bits");
         int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
         if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
         var level = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
@@ -70,7 +75,7 @@ public sealed partial class MpcContext
         foreach (var step in prod.RunSteps([(v, v)], [], level, shared)) yield return step;
         var (first, truncated) = level.Value;
         var vt = truncated[v];
-        var v2 = new Pending(first[0], s);
+        var v2 = new Pending(first[0], s, powersWidth);
         // Raw powers at scale 2s (v itself at s): pw[j] for j = 1..split.
         var pw = new Share[split + 1];
         pw[1] = vt;
@@ -90,7 +95,7 @@ public sealed partial class MpcContext
         for (int j = 2; j <= deg - split; j++) b = b.Add(pw[j].Scale(FixedPointEncoding.Encode(c[split + j], t)));
         var a = PairConst(n, c[0], sf).Add(vt.Scale(FixedPointEncoding.Encode(c[1], sf - s)));
         for (int j = 2; j < split; j++) a = a.Add(pw[j].Scale(FixedPointEncoding.Encode(c[j], sf - 2 * s)));
-        foreach (var step in prod.RunSteps([(new Pending(pw[split], split == 1 ? 0 : s), new Pending(b, 2 * s + t - sb))], [], level))
+        foreach (var step in prod.RunSteps([(new Pending(pw[split], s, powersWidth), new Pending(b, 2 * s + t - sb))], [], level))
             yield return step;
         result.Value = new Pending(level.Value.Products[0].Add(a), sf - outScale);
     }
@@ -125,6 +130,13 @@ public sealed partial class MpcContext
         // scale of x, so 2^lift·(x + 16) = v.Raw + offset, a public offset, compared at lift more bits.
         int lift = Math.Max(0, PolyScale - (scale + read));
         ulong offset = (FixedPointEncoding.Encode(-ExpClamp, scale) - FixedPointEncoding.Encode(approximation.Shift, scale + read)) << lift;
+        int clampBits = WidthAt(rangeLog2 + 1, scale) + lift;
+        // Narrow rings (TruncatedProducts): v opens in the bits it reaches and the clamp test reads, v² and v⁴ in the
+        // bits of vMax⁴·2^(2s), the squares in those of their largest opened value e^(x_hi / 2) at raw 2^(2s).
+        if (v.Bits > 0) v = v with { Width = ExpInputRing(scale, rangeLog2) };
+        int powers = RingFor(2 * PolyScale + (int)Math.Ceiling(4 * Math.Log2(approximation.HalfWidth)) + 2);
+        double xHi = 8 * (approximation.HalfWidth - approximation.Shift);
+        int squares = RingFor(2 * PolyScale + (int)Math.Ceiling(xHi / 2 / Math.Log(2)) + 2);
         var opening = new SharedOpening();
         var poly = new RoundSteps.Outcome<Pending>();
         var below = new RoundSteps.Outcome<(Share Bits, Share? Products)>();
@@ -132,18 +144,39 @@ public sealed partial class MpcContext
         var cmp = new MaskedComparison(Channel, _keys.Fork());
         // The polynomial first: its first round's opening is the comparison's.
         RoundSteps.Lockstep(Channel,
-            PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening),
-            cmp.SignStepsOnOpened(opening, n, offset, WidthAt(rangeLog2 + 1, scale) + lift, below,
+            PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening, powers),
+            cmp.SignStepsOnOpened(opening, n, offset, clampBits, below,
                 drop: Math.Max(0, scale + ClampResolutionLog2) + lift));
         var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
         var p = poly.Value;
         for (int i = 0; i < sq; i++)
         {
-            var raw = i == 0 ? SquareTimes(p, inside) : Products((p, p))[0];
-            p = new Pending(raw, i == sq - 1 ? 2 * PolyScale - FracBits : PolyScale);
+            // Every square but the last is wanted only in the squares' ring (the next squaring opens it there); the
+            // last lifts back to the full ring for the sums and the truncation. A clamped element's garbage, times the
+            // exact 0 of the first squaring, is 0 in any ring.
+            int outWidth = i == sq - 1 ? 64 : squares;
+            var raw = i == 0 ? SquareTimes(p, inside, outWidth) : _prod.Run([(p, p)], outWidth).Products[0];
+            p = new Pending(raw, i == sq - 1 ? 2 * PolyScale - FracBits : PolyScale, outWidth == 64 ? 64 : squares);
         }
         return p;
     }
+
+    /// <summary>
+    /// The ring exp's input x (raw scale <paramref name="scale"/>, x ∈ [−2^(rangeLog2 + 1), 5]) must be right in: v =
+    /// x/8 + shift, below 2^(rangeLog2 − 1), opens in the bits it reaches (|v| &lt; 2^(w − 2)) and that the clamp test
+    /// reads (rangeLog2 + scale + 3). When v is not truncated but lifted to the working scale or already at it
+    /// (scale + 3 ≤ 20) it is an exact operand and opens in the full ring.
+    /// </summary>
+    private static int ExpInputRing(int scale, int rangeLog2)
+    {
+        const int read = 3;
+        if (scale + read <= PolyScale) return 64;
+        int vBits = rangeLog2 - 1 + scale + read, clampBits = WidthAt(rangeLog2 + 1, scale);
+        return RingFor(Math.Max(vBits + 2, clampBits + 1));
+    }
+
+    /// <summary>The ring, in whole bytes, for values of <paramref name="bits"/> bits (<see cref="NarrowWords"/>).</summary>
+    private static int RingFor(int bits) => Math.Min(64, 8 * ((bits + 7) / 8));
 
     /// <summary>
     /// The widest domain of exp, SiLU, sigmoid and softmax: |x| &lt; 2^20 (real). Their comparisons then need only the bits
@@ -496,7 +529,11 @@ public sealed partial class MpcContext
         int coarse = ShiftCoarseness(sc, n);
         Share max;
         using (Scope("max"))
-            max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits, coarse) : MaxPair(xp, rows, n, diffBits, coarse);
+        {
+            // The shift is wanted only in the ring exp opens x − m in, so the tournament opens its members there too.
+            int ring = Math.Max(MaxRing(diffBits, coarse), ExpInputRing(sc, ScoreRangeLog2));
+            max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits, coarse, ring) : MaxPair(xp, rows, n, diffBits, coarse, ring: ring);
+        }
         int hi = 1;
         while ((1 << hi) <= n) hi++;
         // x − max, on the valid entries only (a causal prefill masks about half of x): gathered by their public
@@ -572,7 +609,7 @@ public sealed partial class MpcContext
     /// −2^20, like masked entries). About half the comparisons of a whole-row tournament under a causal mask, with the
     /// same maximum.
     /// </summary>
-    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int diffBits, int coarse)
+    private Share MaxOfValid(Share x, ulong[] keep, int n, int scale, int diffBits, int coarse, int ring = 64)
     {
         int rows = x.Length / n;
         var chunks = new int[rows];
@@ -586,12 +623,12 @@ public sealed partial class MpcContext
         // Pairwise within the chunks: four levels of one comparison per two members (about 0.9 comparisons per score
         // in all) instead of two levels of groups of 4 (1.9), for six rounds more per softmax; the levels stay within
         // ShiftCoarseness's bound (4 + Levels(n/16, 4) = Levels(n, 4) + 2).
-        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, diffBits, coarse, pairwise: true);
+        var chunkMax = MaxPair(GatherOrLow(x, [.. first], scale), first.Count / MaxChunk, MaxChunk, diffBits, coarse, pairwise: true, ring: ring);
         int chunksWide = chunks.Max();
         var second = new int[rows * chunksWide];
         for (int r = 0, start = 0; r < rows; start += chunks[r], r++)
             for (int j = 0; j < chunksWide; j++) second[r * chunksWide + j] = j < chunks[r] ? start + j : -1;
-        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, diffBits, coarse);
+        return MaxPair(GatherOrLow(chunkMax, second, scale), rows, chunksWide, diffBits, coarse, ring: ring);
     }
 
     /// <summary>A gather by public indices with −2^20 (a masked entry's value, never the maximum) where the index is −1.</summary>

@@ -29,10 +29,10 @@ public sealed partial class MpcContext
     private Share[] Products(params (Pending A, Pending B)[] pairs) => _prod.Run(pairs).Products;
 
     /// <summary>a'²·c' in one round (<see cref="TruncatedProducts.RunSteps"/>), raw.</summary>
-    private Share SquareTimes(Pending square, Pending factor)
+    private Share SquareTimes(Pending square, Pending factor, int outWidth = 64)
     {
         var result = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
-        RoundSteps.Run(Channel, _prod.RunSteps([], [(square, factor)], result));
+        RoundSteps.Run(Channel, _prod.RunSteps([], [(square, factor)], result, outWidth: outWidth));
         return result.Value.Products[0];
     }
 

@@ -66,6 +66,65 @@ internal abstract class HelperProtocol(Channel channel, PairwiseKeys keys)
         if (IsCompute) Ch.Send(Other, mine);
     }
 
+    /// <summary><see cref="SendOpen(ulong[])"/> in narrow words (<see cref="NarrowWords"/>): consecutive segments of
+    /// <paramref name="mine"/>, each needed only modulo 2^bits by its receiver.</summary>
+    protected void SendOpen(ulong[] mine, IReadOnlyList<(int Length, int Bits)> segments)
+    {
+        if (!IsCompute) return;
+        var bytes = new byte[segments.Sum(s => (long)s.Length * NarrowWords.Bytes(s.Bits))];
+        int at = 0, pos = 0;
+        foreach (var (length, bits) in segments)
+        {
+            int b = NarrowWords.Bytes(bits);
+            NarrowWords.Write(mine.AsSpan(at, length), b, bytes.AsSpan(pos));
+            at += length; pos += length * b;
+        }
+        Ch.Send(Other, bytes);
+    }
+
+    /// <summary>The sums of a <see cref="SendOpen(ulong[], IReadOnlyList{ValueTuple{int, int}})"/>, each segment
+    /// reduced modulo 2^bits.</summary>
+    protected ulong[] ReceiveOpen(ulong[] mine, IReadOnlyList<(int Length, int Bits)> segments)
+    {
+        if (!IsCompute) return [];
+        var bytes = new byte[segments.Sum(s => (long)s.Length * NarrowWords.Bytes(s.Bits))];
+        Ch.Receive(Other, bytes);
+        var sums = (ulong[])mine.Clone();
+        int at = 0, pos = 0;
+        foreach (var (length, bits) in segments)
+        {
+            int b = NarrowWords.Bytes(bits);
+            var part = sums.AsSpan(at, length);
+            NarrowWords.AddTo(bytes.AsSpan(pos), b, part);
+            ulong mask = NarrowWords.Mask(bits);
+            for (int i = 0; i < part.Length; i++) part[i] &= mask;
+            at += length; pos += length * b;
+        }
+        return sums;
+    }
+
+    /// <summary>Sends words needed by the receiver only modulo 2^bits, in ⌈bits/8⌉ bytes each (<see cref="NarrowWords"/>).</summary>
+    protected void SendWords(int to, ulong[] words, int bits)
+    {
+        if (bits >= 64) { Ch.Send(to, words); return; }
+        int b = NarrowWords.Bytes(bits);
+        var bytes = new byte[(long)words.Length * b];
+        NarrowWords.Write(words, b, bytes);
+        Ch.Send(to, bytes);
+    }
+
+    /// <summary>The words of <see cref="SendWords"/>, zero-extended (right modulo 2^bits).</summary>
+    protected ulong[] ReceiveWords(int from, int n, int bits)
+    {
+        if (bits >= 64) return Ch.ReceiveUlongs(from, n);
+        int b = NarrowWords.Bytes(bits);
+        var bytes = new byte[(long)n * b];
+        Ch.Receive(from, bytes);
+        var words = new ulong[n];
+        NarrowWords.AddTo(bytes, b, words);
+        return words;
+    }
+
     /// <summary>The second half of <see cref="Open"/>, in the step after <see cref="SendOpen"/>: the sums.</summary>
     protected ulong[] ReceiveOpen(ulong[] mine)
     {

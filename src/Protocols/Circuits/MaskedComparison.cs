@@ -6,7 +6,8 @@ namespace PrivateInference.Protocols.Circuits;
 /// <summary>
 /// [x &lt; 0] on 2-out-of-2 shares in three rounds, with products bit × value fused into the same rounds.
 /// Preprocessing (helper): a mask ρ = ρ0 + ρ1 from its keys with P0 and P1, Z_p shares of ρ's low k bits (k packed
-/// elements to P1), and a mask m for each factor. Round 1: P0 and P1 open C = x + 2^k + ρ (and E = v − m for the factors).
+/// elements to P1), and a mask m for each factor. Round 1: P0 and P1 open C = x + 2^k + ρ, sent modulo 2^(k+1) (<see cref="NarrowWords"/>: only bits 0..k are
+/// used), and E = v − m for the factors in full.
 /// With x in [−2^k, 2^k), x + 2^k lies in [0, 2^(k+1)), so [x &lt; 0] = 1 ⊕ C_k ⊕ ρ_k ⊕ [ρ mod 2^k &gt; C mod 2^k].
 /// Round 2: the bitwise comparison (<see cref="BitwiseComparison"/>) with β = flip ⊕ 1 ⊕ C_k for a flip P0 and P1
 /// share, so the helper learns w = [x &lt; 0] ⊕ flip, a uniform bit. Round 3: the helper returns shares of w and of
@@ -67,6 +68,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     {
         yield return 1;                                     // the products open z + r
         var masked = opening.Masked ?? throw new InvalidOperationException("the products' round has not opened the shared operand");
+        if (opening.Width < k + 1) throw new InvalidOperationException($"a sign test of {k} bits needs an opening of {k + 1} bits at least, not {opening.Width}");
         var rBits = _bits.ReceiveBits(n, k - drop);
         var c = new ulong[n];
         for (int e = 0; e < n; e++) c[e] = masked[e] + offset + (1UL << k);
@@ -150,9 +152,11 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         ulong offset = Me == 0 ? 1UL << k : 0;
         for (int e = 0; e < n; e++) mine[e] = x.C[0][e] + offset + rho[e];
         for (int j = 0; j < m; j++) mine[n + j] = v!.C[0][j] - mask[j];
-        SendOpen(mine);
+        // C is needed only modulo 2^(k+1) (its bits 0..k), a factor's E in full.
+        (int, int)[] widths = fused ? [(n, k + 1), (m, 64)] : [(n, k + 1)];
+        SendOpen(mine, widths);
         yield return 1;
-        var open = ReceiveOpen(mine);
+        var open = ReceiveOpen(mine, widths);
         var flip = SendDigitsOf(open.AsSpan(0, n).ToArray(), rBits, k, drop);
         yield return 2;
         yield return 3;                                     // the helper answers

@@ -6,8 +6,8 @@ namespace PrivateInference.Protocols.Circuits;
 /// <summary>
 /// One level of a maximum tournament on 2-out-of-2 shares in three rounds, whatever the group size. P0 and P1 shuffle
 /// each group's members with a permutation only they know and compare every pair of slots with the bitwise
-/// comparison, unflipped, on distinct keys G·x + (G − 1 − original index) (G the largest group, so equal values still
-/// differ, the lower index ranking higher). The helper therefore learns the order of a uniformly shuffled set of distinct keys (a uniform random
+/// comparison, unflipped, on distinct keys G·x + (G − 1 − original index) (G the largest group's size rounded up to
+/// a power of two, so equal values still differ, the lower index ranking higher). The helper therefore learns the order of a uniformly shuffled set of distinct keys (a uniform random
 /// order, independent of the data), finds the winning slot, and returns shares of its one-hot and of its mask:
 /// P0 and P1 opened c_s = x_s + ρ_s per slot, so max = Σ_s onehot_s·c_s − ρ_winner is local.
 /// Round 1 opens c; round 2 sends the per-bit vectors; round 3 returns the one-hots.
@@ -23,8 +23,20 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
     /// order the helper sees is still a total order of distinct keys on shuffled slots. The winner is then a member
     /// within 2^(L+1) of the group's maximum (x'_win ≥ x'_max, each x' within one of x / 2^L), for keys of k − L bits:
     /// a maximum that only needs to be close (softmax's shift) at about half the bytes. x' needs k + L &lt; 64.</summary>
-    public Share Level(Share x, int rows, int len, int size, int k, int coarse = 0) =>
-        Level(x, rows, len, size, k, arg: false, null, 0, out _, out _, coarse);
+    /// <param name="ring">The ring, in bits, that c opens in, the helper's one-hot and winner's mask are sent in, and
+    /// the maxima are right in (<see cref="NarrowWords"/>):
+    /// the keys' differences stay right modulo 2^(k + 1) while ring ≥ L + k + 1 − log2 G (G the key multiplier, a power
+    /// of two), since c's bits above the ring only shift them by multiples of G·2^(ring − L).</param>
+    public Share Level(Share x, int rows, int len, int size, int k, int coarse = 0, int ring = 64) =>
+        Level(x, rows, len, size, k, arg: false, null, 0, out _, out _, coarse, ring);
+
+    /// <summary>The key multiplier for groups of <paramref name="size"/>: the power of two at or above it, so that
+    /// G·x + index keeps the keys distinct and G divides the ring.</summary>
+    public static int Multiplier(int size) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size);
+
+    /// <summary>The narrowest ring <see cref="Level"/> accepts for keys of k bits, L of them coarse, groups of
+    /// <paramref name="size"/>.</summary>
+    public static int MinRing(int k, int coarse, int size) => coarse + k + 1 - System.Numerics.BitOperations.Log2((uint)Multiplier(size));
 
     /// <summary>As <see cref="Level"/>, and the winners' one-hot [rows, len] in member order (ties to the lower index):
     /// the helper's returned slot one-hot, unshuffled locally by P0 and P1; a group of one is its own winner.
@@ -33,11 +45,14 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
     /// the helper's keys), the helper returns shares of the winner's σ, and the winner's payload is
     /// Σ_s onehot_s·(payload_s + σ_s) − σ_winner, local. A gather by the one-hot would take a product round after.</summary>
     public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot, Share? payload, int width, out Share winners) =>
-        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners, 0);
+        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners, 0, 64);
 
-    private Share Level(Share x, int rows, int len, int size, int k, bool arg, Share? payload, int width, out Share oneHot, out Share winners, int coarse)
+    private Share Level(Share x, int rows, int len, int size, int k, bool arg, Share? payload, int width, out Share oneHot, out Share winners, int coarse,
+        int ring)
     {
         if (coarse < 0 || coarse + k >= 64) throw new ArgumentOutOfRangeException(nameof(coarse), "coarse keys need k + L < 64");
+        if (ring > 64 || ring < MinRing(k, coarse, size))
+            throw new ArgumentOutOfRangeException(nameof(ring), $"keys of {k} bits ({coarse} coarse) need a ring of {MinRing(k, coarse, size)} bits at least, not {ring}");
         int d = payload is null ? 0 : width;
         int groups = (len + size - 1) / size;
         var sizes = Enumerable.Range(0, groups).Select(g => Math.Min(size, len - g * size)).ToArray();
@@ -54,7 +69,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
         oneHot = None(rows * len);
         winners = None(rows * groups * d);
-        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d, coarse); return None(rows * groups); }
+        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d, coarse, arg ? 64 : ring); return None(rows * groups); }
         if (!IsCompute) return None(rows * groups);
 
         // The members of each group in shuffled slot order (Fisher-Yates on the common draws).
@@ -89,11 +104,14 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                     for (int e = 0; e < d; e++) mine[slots + (s0 + u) * d + e] = payload!.C[0][m * d + e] + sigma[(s0 + u) * d + e];
                 }
             }
-        var opened = Open(mine);
+        (int, int)[] segments = d > 0 ? [(slots, ring), (slots * d, 64)] : [(slots, ring)];
+        SendOpen(mine, segments);
+        Ch.Round();
+        var opened = ReceiveOpen(mine, segments);
         var c = d > 0 ? opened[..slots] : opened;
         var diff = new ulong[pairs];
         var beta = new bool[pairs];
-        ulong offset = 1UL << k, mult = (ulong)size;
+        ulong offset = 1UL << k, mult = (ulong)Multiplier(size);
         int q = 0;
         for (int r = 0; r < rows; r++)
             for (int g = 0; g < groups; g++)
@@ -114,7 +132,13 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
 
         ulong[] oh, rw, sw;
         if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); sw = d > 0 ? Draw(Helper, rows * groups * d) : []; }
-        else { oh = Ch.ReceiveUlongs(Helper, slots); rw = Ch.ReceiveUlongs(Helper, rows * groups); sw = d > 0 ? Ch.ReceiveUlongs(Helper, rows * groups * d) : []; }
+        else
+        {
+            // The one-hot and the winners' masks only enter the maxima, right modulo 2^ring (a returned one-hot, full).
+            int hotBits = arg ? 64 : ring;
+            oh = ReceiveWords(Helper, slots, hotBits); rw = ReceiveWords(Helper, rows * groups, hotBits);
+            sw = d > 0 ? Ch.ReceiveUlongs(Helper, rows * groups * d) : [];
+        }
         Ch.Round();
         var max = new ulong[rows * groups];
         for (int r = 0; r < rows; r++)
@@ -165,7 +189,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         return One(max);
     }
 
-    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d, int coarse)
+    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d, int coarse, int hotBits)
     {
         var rho = Draw(0, slots);
         var rho1 = Draw(1, slots);
@@ -184,7 +208,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 if (sizes[g] < 2) continue;
                 int s0 = r * slotsPerRow + slotStart[g];
                 for (int a = 0; a < sizes[g]; a++)
-                    for (int b = a + 1; b < sizes[g]; b++) masks.Add((ulong)size * ((rho[s0 + a] >> coarse) - (rho[s0 + b] >> coarse)));
+                    for (int b = a + 1; b < sizes[g]; b++) masks.Add((ulong)Multiplier(size) * ((rho[s0 + a] >> coarse) - (rho[s0 + b] >> coarse)));
             }
         var mask = masks.ToArray();
         _bits.DealBits(mask, k);
@@ -230,8 +254,8 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 rw1[o] = rho[s0 + win] - rw0[o];
                 for (int e = 0; e < d; e++) sw1[o * d + e] = sigma[(s0 + win) * d + e] - sw0[o * d + e];
             }
-        Ch.Send(1, oh1);
-        Ch.Send(1, rw1);
+        SendWords(1, oh1, hotBits);
+        SendWords(1, rw1, hotBits);
         if (d > 0) Ch.Send(1, sw1);
         Ch.Round();
     }

@@ -11,14 +11,18 @@ internal sealed class SharedOpening
 {
     /// <summary>The truncation bits d of the opened operand.</summary>
     public int Bits { get; set; }
+    /// <summary>The ring width w of the opening (<see cref="Pending.Width"/>): <see cref="Masked"/> is known modulo 2^w.</summary>
+    public int Width { get; set; } = 64;
+    /// <summary>The ring width that the opening round's results, and <see cref="MShare"/>, are correct in.</summary>
+    public int OutWidth { get; set; } = 64;
     /// <summary>P0 and P1: z + r for every element (their masked shares added up).</summary>
     public ulong[]? Masked { get; set; }
     /// <summary>P0 and P1: the public P(c) and κ of the truncation, and this party's share of M = R − κρ.</summary>
     public ulong[]? Public { get; set; }
     public ulong[]? Kappa { get; set; }
     public ulong[]? MShare { get; set; }
-    /// <summary>Helper: the mask r of every element, and R = (r mod 2^63) &gt;&gt; d and ρ (r's top bit); for an exact
-    /// operand R = r and ρ = 0.</summary>
+    /// <summary>Helper: the mask r of every element, and R = (r mod 2^(w−1)) &gt;&gt; d and ρ (r's bit w − 1); for an
+    /// exact operand R = r and ρ = 0.</summary>
     public ulong[]? Mask { get; set; }
     public ulong[]? R { get; set; }
     public ulong[]? Rho { get; set; }

@@ -3,8 +3,13 @@ using PrivateInference.Protocols.Core;
 
 namespace PrivateInference.Protocols.Circuits;
 
-/// <summary>A value whose truncation is still due: Raw / 2^Bits (Bits = 0: exact), on the 2-out-of-2 form.</summary>
-internal sealed record Pending(Share Raw, int Bits);
+/// <summary>
+/// A value whose truncation is still due: Raw / 2^Bits (Bits = 0: exact), on the 2-out-of-2 form. A truncated operand
+/// is opened in a ring of <paramref name="Width"/> bits (<see cref="TruncatedProducts"/>): Raw need be correct only
+/// modulo 2^Width and must satisfy |Raw| &lt; 2^(Width − 2). An exact operand is opened in the ring its round's results
+/// live in, so it must be correct modulo that ring's 2^w (its Width at least w).
+/// </summary>
+internal sealed record Pending(Share Raw, int Bits, int Width = 64);
 
 /// <summary>
 /// Fixed-point products in one round, the truncation of each operand folded into the product's opening. The exact
@@ -18,21 +23,32 @@ internal sealed record Pending(Share Raw, int Bits);
 /// Helper material (to P1; P0's parts come from its key with the helper), in bytes, not words: a mask term multiplied
 /// by a public ±2^j is needed only modulo 2^(64−j) (<see cref="MaterialWidths"/>), so ρ is sent in ⌈(d + 1)/8⌉ bytes,
 /// R·ρ terms likewise, and ρ·ρ terms not at all when d_a + d_b ≤ 62; an exact operand (d = 0) is masked by r alone
-/// (M = r, both shares from the keys), with no material. Per truncated operand 8 + ⌈(d + 1)/8⌉ bytes (16 before);
+/// (M = r, both shares from the keys), with no material. Per truncated operand 2·⌈(d + 1)/8⌉ bytes (ρ and ω below; 8 + ⌈(d + 1)/8⌉ when R was dealt, 16 before);
 /// per product of two truncated operands about 14 (32), a square 11 (16). All of it depends on no data
 /// (preprocessing); online each of P0 and P1 sends one word per operand element.
+/// <para><b>R from the parties' own masks.</b> R is not dealt: with r = r0 + r1 (P0's and P1's draws from their keys with
+/// the helper) and a_i = (r_i mod 2^(w−1)) &gt;&gt; d, (r mod 2^(w−1)) &gt;&gt; d = a0 + a1 + λ − 2^j·ω, ω the wrap of the two
+/// low parts at 2^(w−1) and λ ∈ {0, 1} the carry out of their low d bits. The parties use R = a0 + a1 − 2^j·ω, so
+/// only ω, a bit multiplied by 2^j like ρ, is dealt, in as few bytes as ρ (<see cref="MaterialWidths"/>), instead
+/// of R in full words; the dropped λ makes the truncation ⌊z/2^d⌋ + e with e ∈ {0, 1, 2} instead of {0, 1}. The
+/// helper computes its products of R's from the same R.</para>
+/// <para><b>Narrow rings.</b> A truncated operand with |z| &lt; 2^(w−2) may be opened in Z_2^w: c = z + 2^(w−2) + r
+/// modulo 2^w, sent in ⌈w/8⌉ bytes (<see cref="NarrowWords"/>), P(c) = (c mod 2^(w−1)) &gt;&gt; d + c_(w−1)·2^(w−1−d)
+/// − 2^(w−2−d), R = (r mod 2^(w−1)) &gt;&gt; d, ρ = r's bit w − 1, κ = ±2^(w−1−d); P(c) − M is ⌊z/2^d⌋ + e over the
+/// integers, so the result is right in whatever ring the helper's material is dealt in. A round's results are
+/// wanted modulo 2^W (<c>outWidth</c>, W ≤ 64): every term is dealt modulo 2^W, or 2^(W − j) when it is multiplied
+/// by ±2^j, which makes a chain of products on small values (exp's polynomial and squarings) cheaper in every byte,
+/// opened words and material alike. The last round of such a chain asks for W = 64 again: a truncated operand lifts
+/// for free (its material in full words).</para>
 /// </summary>
 internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
 {
-    private const ulong Offset = 1UL << 62;
-    private const ulong Low63 = (1UL << 63) - 1;
-
     /// <summary>The raw products of the pairs, all in one round, and the truncated operands (shares of ⌊Raw / 2^Bits⌋
-    /// + e, e ∈ {0, 1}), which come for free from the same opening.</summary>
-    public (Share[] Products, Dictionary<Pending, Share> Truncated) Run(IReadOnlyList<(Pending A, Pending B)> pairs)
+    /// + e, e ∈ {0, 1, 2}), which come for free from the same opening.</summary>
+    public (Share[] Products, Dictionary<Pending, Share> Truncated) Run(IReadOnlyList<(Pending A, Pending B)> pairs, int outWidth = 64)
     {
         var result = new RoundSteps.Outcome<(Share[], Dictionary<Pending, Share>)>();
-        RoundSteps.Run(Ch, RunSteps(pairs, [], result));
+        RoundSteps.Run(Ch, RunSteps(pairs, [], result, outWidth: outWidth));
         return result.Value;
     }
 
@@ -47,10 +63,13 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
     /// what P0 and P1 computed from the opening, or the helper's masks.</param>
     /// <param name="reuse">Operands opened by an earlier round (the opening it filled): not opened again; each stands
     /// for that round's truncated operand P(c) − M, as an exact factor of products (not of squares or cubes).</param>
+    /// <param name="outWidth">The ring width W (16..64 bits) the products and truncated operands are wanted in: right
+    /// modulo 2^W only (see the narrow rings above).</param>
     public IEnumerable<int> RunSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result, IReadOnlyDictionary<Pending, SharedOpening>? shared = null,
-        IReadOnlyDictionary<Pending, SharedOpening>? reuse = null)
+        IReadOnlyDictionary<Pending, SharedOpening>? reuse = null, int outWidth = 64)
     {
+        if (outWidth is < 16 or > 64) throw new ArgumentOutOfRangeException(nameof(outWidth), "a round's ring width must be 16..64 bits");
         if (reuse is not null && (pairs.Any(p => Square(p) && reuse.ContainsKey(p.A)) || cubes.Any(c => reuse.ContainsKey(c.Square) || reuse.ContainsKey(c.Factor))))
             throw new ArgumentException("a reused opening is a factor of products only, not squared or cubed");
         if (reuse is not null && shared is not null && reuse.Keys.Any(shared.ContainsKey))
@@ -62,16 +81,25 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             if (a.Raw.Length != b.Raw.Length) throw new ArgumentException("a product's operands must have the same length");
             foreach (var o in new[] { a, b })
             {
-                if (o.Bits is < 0 or > 62) throw new ArgumentOutOfRangeException(nameof(pairs), "truncation bits must be 0..62");
+                if (o.Width is < 16 or > 64) throw new ArgumentOutOfRangeException(nameof(pairs), "an opening's ring width must be 16..64 bits");
+                if (o.Bits < 0 || o.Bits > o.Width - 2) throw new ArgumentOutOfRangeException(nameof(pairs), $"truncation bits must be 0..{o.Width - 2} in a ring of {o.Width} bits");
+                if (o.Bits == 0 && o.Width < outWidth && !Reused(reuse, o))
+                    throw new ArgumentException($"an exact operand right modulo 2^{o.Width} cannot give results modulo 2^{outWidth}");
                 if (at.TryAdd(o, operands.Count)) operands.Add(o);
             }
         }
         if (cubes.Any(c => ReferenceEquals(c.Square, c.Factor))) throw new ArgumentException("a cube's factor must differ from its square");
         if (shared is not null && shared.Keys.Any(o => !at.ContainsKey(o))) throw new ArgumentException("a shared opening must be of an operand of these products");
         if (reuse is not null && reuse.Keys.Any(o => !at.ContainsKey(o))) throw new ArgumentException("a reused opening must be of an operand of these products");
-        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result, shared, reuse);
-        return HelperOrIdle(pairs, cubes, operands, at, result, shared, reuse);
+        if (reuse is not null && reuse.Values.Any(o => o.OutWidth < outWidth))
+            throw new ArgumentException("a reused opening's shares are right only in its own round's ring, no wider one");
+        var widths = new MaterialWidths(pairs, cubes, operands, at, reuse, outWidth);
+        if (IsCompute) return ComputeSteps(pairs, cubes, operands, at, result, shared, reuse, widths, outWidth);
+        return HelperOrIdle(pairs, cubes, operands, at, result, shared, reuse, widths, outWidth);
     }
+
+    /// <summary>The ring an operand is opened in: its own width when truncated, the round's when exact.</summary>
+    private static int OpenWidth(Pending o, int outWidth) => o.Bits == 0 ? outWidth : o.Width;
 
     private const int CubeTerms = 10;
 
@@ -79,22 +107,21 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
 
     private IEnumerable<int> HelperOrIdle(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result,
-        IReadOnlyDictionary<Pending, SharedOpening>? shared, IReadOnlyDictionary<Pending, SharedOpening>? reuse)
+        IReadOnlyDictionary<Pending, SharedOpening>? shared, IReadOnlyDictionary<Pending, SharedOpening>? reuse, MaterialWidths widths, int outWidth)
     {
         var none = new Dictionary<Pending, Share>(ReferenceEqualityComparer.Instance);
         foreach (var o in operands) none[o] = None(o.Raw.Length);
         result.Value = ([.. pairs.Select(p => None(p.A.Raw.Length)), .. cubes.Select(c => None(c.Square.Raw.Length))], none);
         if (!IsHelper) yield break;
-        RunHelper(pairs, cubes, operands, at, shared, reuse);
+        RunHelper(pairs, cubes, operands, at, shared, reuse, widths, outWidth);
         yield return 1;
     }
 
     private IEnumerable<int> ComputeSteps(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         List<Pending> operands, Dictionary<Pending, int> at, RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)> result,
-        IReadOnlyDictionary<Pending, SharedOpening>? shared, IReadOnlyDictionary<Pending, SharedOpening>? reuse)
+        IReadOnlyDictionary<Pending, SharedOpening>? shared, IReadOnlyDictionary<Pending, SharedOpening>? reuse, MaterialWidths widths, int outWidth)
     {
-        // Draws in the helper's order: per operand (r, ρ, R) at P0 and r at P1; per product its mask terms at P0.
-        var widths = new MaterialWidths(pairs, cubes, operands, at, reuse);
+        // Draws in the helper's order: per operand (r, ρ, ω) at P0 and r at P1; per product its mask terms at P0.
         var r = new ulong[operands.Count][];
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
@@ -140,16 +167,26 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
         }
         // An exact operand is masked by r alone: M = r, ρ = 0 (its terms' widths are 0, so neither share matters there).
+        // A truncated one: this party's share of R = a_me − 2^j·ω, a_me from its own share of r (MaskShares).
         for (int u = 0; u < operands.Count; u++)
-            if (operands[u].Bits == 0 && !Reused(reuse, operands[u])) { big[u] = r[u]; rho[u] = new ulong[r[u].Length]; }
+        {
+            if (Reused(reuse, operands[u])) continue;
+            if (operands[u].Bits == 0) { big[u] = r[u]; rho[u] = new ulong[r[u].Length]; continue; }
+            int d = operands[u].Bits, w = operands[u].Width;
+            ulong low = NarrowWords.Mask(w - 1);
+            for (int i = 0; i < r[u].Length; i++) big[u][i] = ((r[u][i] & low) >> d) - (big[u][i] << (w - 1 - d));
+        }
 
-        // The opened operands, in order (a reused one takes no place: it was opened before).
+        // The opened operands, in order (a reused one takes no place: it was opened before), each in its ring.
         var offsets = new int[operands.Count];
+        var segments = new List<(int Length, int Bits)>();
         int total = 0;
         for (int u = 0; u < operands.Count; u++)
         {
             offsets[u] = total;
-            if (!Reused(reuse, operands[u])) total += operands[u].Raw.Length;
+            if (Reused(reuse, operands[u])) continue;
+            total += operands[u].Raw.Length;
+            segments.Add((operands[u].Raw.Length, OpenWidth(operands[u], outWidth)));
         }
         var masked = new ulong[total];
         for (int u = 0; u < operands.Count; u++)
@@ -158,12 +195,15 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             var z = operands[u].Raw.C[0];
             for (int i = 0; i < z.Length; i++) masked[offsets[u] + i] = z[i] + r[u][i];
         }
-        SendOpen(masked);
+        SendOpen(masked, segments);
         yield return 1;
-        var c = ReceiveOpen(masked);
+        var c = ReceiveOpen(masked, segments);
         if (shared is not null)
             foreach (var (operand, opening) in shared)
+            {
                 opening.Masked = c.AsSpan(offsets[at[operand]], operand.Raw.Length).ToArray();
+                (opening.Width, opening.OutWidth) = (OpenWidth(operand, outWidth), outWidth);
+            }
 
         // Per operand: P(c) (public), κ (public) and this party's share of M = R − κρ.
         var pub = new ulong[operands.Count][];
@@ -178,16 +218,30 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 pub[u] = before.Public!; kappa[u] = before.Kappa!; m[u] = before.MShare!;
                 continue;
             }
-            ulong top = 1UL << (63 - d), off = 1UL << (62 - d);
             pub[u] = new ulong[n]; kappa[u] = new ulong[n]; m[u] = new ulong[n];
             var own = new ulong[n];
-            for (int i = 0; i < n; i++)
+            if (d == 0)
             {
-                ulong ci = c[o + i] + Offset, cm = ci >> 63;
-                pub[u][i] = ((ci & Low63) >> d) + cm * top - off;
-                kappa[u][i] = cm == 0 ? top : 0 - top;
-                m[u][i] = big[u][i] - kappa[u][i] * rho[u][i];
-                own[i] = (Me == 0 ? pub[u][i] : 0) - m[u][i];
+                // Exact: c − r is z modulo the ring it was opened in (the round's), no κ.
+                for (int i = 0; i < n; i++)
+                {
+                    pub[u][i] = c[o + i];
+                    m[u][i] = big[u][i];
+                    own[i] = (Me == 0 ? pub[u][i] : 0) - m[u][i];
+                }
+            }
+            else
+            {
+                int w = operands[u].Width;
+                ulong ring = NarrowWords.Mask(w), low = NarrowWords.Mask(w - 1), top = 1UL << (w - 1 - d), off = 1UL << (w - 2 - d);
+                for (int i = 0; i < n; i++)
+                {
+                    ulong ci = (c[o + i] + (1UL << (w - 2))) & ring, cm = ci >> (w - 1);
+                    pub[u][i] = ((ci & low) >> d) + cm * top - off;
+                    kappa[u][i] = cm == 0 ? top : 0 - top;
+                    m[u][i] = big[u][i] - kappa[u][i] * rho[u][i];
+                    own[i] = (Me == 0 ? pub[u][i] : 0) - m[u][i];
+                }
             }
             truncated[operands[u]] = One(own);
             if (shared is not null && shared.TryGetValue(operands[u], out var keep))
@@ -238,9 +292,8 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
 
     private void RunHelper(IReadOnlyList<(Pending A, Pending B)> pairs, IReadOnlyList<(Pending Square, Pending Factor)> cubes,
         List<Pending> operands, Dictionary<Pending, int> at, IReadOnlyDictionary<Pending, SharedOpening>? shared,
-        IReadOnlyDictionary<Pending, SharedOpening>? reuse)
+        IReadOnlyDictionary<Pending, SharedOpening>? reuse, MaterialWidths widths, int outWidth)
     {
-        var widths = new MaterialWidths(pairs, cubes, operands, at, reuse);
         var write = new MaterialWriter(widths.TotalBytes);
         var rho = new ulong[operands.Count][];
         var big = new ulong[operands.Count][];
@@ -251,23 +304,28 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 (rho[u], big[u]) = (before.Rho!, before.R!);
                 continue;
             }
-            int n = operands[u].Raw.Length, d = operands[u].Bits;
+            int n = operands[u].Raw.Length, d = operands[u].Bits, w = OpenWidth(operands[u], outWidth);
+            ulong low = NarrowWords.Mask(w - 1);
             var s0 = Draw(0, 3 * n);
             var r = Draw(1, n);
             rho[u] = new ulong[n]; big[u] = new ulong[n];
             var mask = shared is not null && shared.TryGetValue(operands[u], out var opening) ? (opening.Mask = new ulong[n]) : null;
+            var wrap = new ulong[n];
             for (int i = 0; i < n; i++)
             {
                 ulong ri = r[i] + s0[i];
                 if (mask is not null) mask[i] = ri;
                 // An exact operand: M = r, shared by the keys alone (R = r, ρ = 0).
-                rho[u][i] = d == 0 ? 0 : ri >> 63;
-                big[u][i] = d == 0 ? ri : (ri & Low63) >> d;
+                if (d == 0) { big[u][i] = ri; continue; }
+                ulong lo0 = s0[i] & low, lo1 = r[i] & low;
+                wrap[i] = (lo0 + lo1) >> (w - 1);
+                rho[u][i] = (ri >> (w - 1)) & 1;
+                big[u][i] = (lo0 >> d) + (lo1 >> d) - (wrap[i] << (w - 1 - d));
             }
             write.Corrections(rho[u], s0.AsSpan(n, n), widths.RhoBytes(u));
-            write.Corrections(big[u], s0.AsSpan(2 * n, n), widths.BigBytes(u));
+            write.Corrections(wrap, s0.AsSpan(2 * n, n), widths.BigBytes(u));
             if (shared is not null && shared.TryGetValue(operands[u], out var keep))
-                (keep.Bits, keep.R, keep.Rho) = (d, big[u], rho[u]);
+                (keep.Bits, keep.Width, keep.OutWidth, keep.R, keep.Rho) = (d, w, outWidth, big[u], rho[u]);
         }
         var v = new ulong[CubeTerms];
         for (int q = 0; q < pairs.Count + cubes.Count; q++)
