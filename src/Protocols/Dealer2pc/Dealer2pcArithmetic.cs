@@ -276,31 +276,52 @@ internal sealed partial class Dealer2pcScheme
     }
 
     /// <summary>
-    /// Exact truncation with dealer material (r, top bit of r, (r mod 2^63) >> d): open c = z + 2^62 + r
-    /// (uniform) in one round and correct for the wrap with the shared top bit; see docs/protocols.md.
+    /// Exact truncation: open c = z + 2^62 + r (uniform) in one round and correct for the wrap with shares of r's top
+    /// bit ρ; see docs/protocols.md. The shares of R = (r mod 2^63) &gt;&gt; d come from the parties' own mask shares,
+    /// a_i = (r_i mod 2^63) &gt;&gt; d, less 2^(63−d)·ω for the wrap ω of r0 mod 2^63 + r1 mod 2^63 at 2^63, so the
+    /// dealer sends P1 only ρ and ω, each needed modulo 2^(d+1) (it is multiplied by ±2^(63−d)): 2·⌈(d + 1)/8⌉ bytes
+    /// per element instead of two words. The carry out of the two shares' low d bits is dropped, so the result is
+    /// ⌊z/2^d⌋ + e with e ∈ {0, 1, 2}.
     /// </summary>
     public Share Trunc(Share x, int bits)
     {
-        int n = x.Length;
-        const ulong offset = 1UL << 62;
+        int n = x.Length, width = NarrowWords.Bytes(bits + 1);
+        const ulong offset = 1UL << 62, low63 = (1UL << 63) - 1;
         if (IsDealer)
         {
             var s0 = DrawFrom(0, 3 * n);
-            var r = DrawFrom(1, n);
-            RingOps.Add(r, s0.AsSpan(0, n), r);
-            var (msb, low) = TruncMaterial(r, bits);
-            RingOps.Sub(msb, s0.AsSpan(n, n), msb);
-            RingOps.Sub(low, s0.AsSpan(2 * n, n), low);
-            Ch.SendPreprocessing(1, Cat(msb, low));
+            var r1 = DrawFrom(1, n);
+            var rho = new ulong[n];
+            var wrap = new ulong[n];
+            for (int i = 0; i < n; i++)
+            {
+                rho[i] = ((s0[i] + r1[i]) >> 63) - s0[n + i];
+                wrap[i] = (((s0[i] & low63) + (r1[i] & low63)) >> 63) - s0[2 * n + i];
+            }
+            var bytes = new byte[2L * n * width];
+            NarrowWords.Write(rho, width, bytes);
+            NarrowWords.Write(wrap, width, bytes.AsSpan(n * width));
+            Ch.SendPreprocessing(1, bytes);
             return Share.Empty(n, 0);
         }
         if (!IsCompute) return Share.Empty(n, 0);
         var s = DrawFrom(Dealer, Me == 0 ? 3 * n : n);
-        var ab = Me == 0 ? s.AsSpan(n, 2 * n).ToArray() : Ch.ReceiveUlongs(Dealer, 2 * n);
+        ulong[] rhoShare, wrapShare;
+        if (Me == 0) { rhoShare = Part(s, 1, n); wrapShare = Part(s, 2, n); }
+        else
+        {
+            var got = new byte[2L * n * width];
+            Ch.Receive(Dealer, got);
+            rhoShare = new ulong[n]; wrapShare = new ulong[n];
+            NarrowWords.AddTo(got, width, rhoShare);
+            NarrowWords.AddTo(got.AsSpan(n * width), width, wrapShare);
+        }
+        var lowShare = new ulong[n];
+        for (int i = 0; i < n; i++) lowShare[i] = ((s[i] & low63) >> bits) - (wrapShare[i] << (63 - bits));
         var masked = new ulong[n];
         RingOps.Add(x.C[0], s.AsSpan(0, n), masked);
         var c = Exchange(masked);
         RingOps.Add(c, offset, c);
-        return One(TruncShare(c, Part(ab, 0, n), Part(ab, 1, n), bits, addPublic: Me == 0));
+        return One(TruncShare(c, rhoShare, lowShare, bits, addPublic: Me == 0));
     }
 }

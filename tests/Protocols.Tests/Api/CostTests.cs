@@ -317,13 +317,16 @@ public class CostTests
         Assert.Equal(0, s[2].BytesReceived);
     }
 
+    /// <summary>One round; the dealer sends P1 the shares of r's top bit and of the wrap of the two mask shares, each
+    /// modulo 2^(d+1): 2·⌈17/8⌉ = 6 bytes per element at d = 16 (16 when it sent the top bit and R in words).</summary>
     [Fact]
     public void TwoPc_truncation_takes_one_round()
     {
         var s = Measure(SchemeKind.TwoPcDealer, c => Two(c, 16, N), (c, t) => c.Truncate(t[0], 16));
         AssertCost(s[0], 1, 8, N, "P0");
         AssertCost(s[1], 1, 8, N, "P1");
-        AssertCost(s[2], 0, 16, N, "dealer");
+        AssertCost(s[2], 0, 6, N, "dealer");
+        Assert.Equal(6 * N, s[2].PreprocessingBytesSent);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace PrivateInference.Protocols.Circuits;
+namespace PrivateInference.Protocols.Core;
 
 /// <summary>
 /// Ring words sent in fewer bytes than eight. A masked opening c = z + r is needed only modulo 2^w when its receiver
