@@ -25,5 +25,6 @@ public static class PrivateRunReport
         ? "in-process"
         : s.Insecure ? "INSECURE plaintext h2c (--insecure)" : "mutual TLS with pinned certificates";
 
-    private static string Join(long[] values) => string.Join(" / ", values.Select(v => v >= 1 << 20 ? $"{v / 1048576.0:F2} MB" : v >= 1024 ? $"{v / 1024.0:F1} KB" : $"{v} B"));
+    /// <summary>Binary units, named as such (this said "MB" for MiB before).</summary>
+    private static string Join(long[] values) => string.Join(" / ", values.Select(v => v >= 1 << 20 ? $"{v / 1048576.0:F2} MiB" : v >= 1024 ? $"{v / 1024.0:F1} KiB" : $"{v} B"));
 }

@@ -48,7 +48,8 @@ internal sealed partial class Aby3Scheme
     public GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts) =>
         parts.Select(p => (GrowingRhs)new Growing(p.Batch, (p.Rhs?.Rows ?? 0) + p.NewRows, p.Cols)).ToArray();
 
-    public Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits)
+    /// <summary>The zeros change nothing here: a replicated product opens no operand.</summary>
+    public Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null)
     {
         int batch = rhs.Batch, rows = rhs.Rows, cols = rhs.Cols;
         if (!transposed) return MatMul(a, w, batch, m, rows, cols, false, truncBits);

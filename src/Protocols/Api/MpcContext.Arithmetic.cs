@@ -131,8 +131,10 @@ public sealed partial class MpcContext
 
     /// <summary>a [batch, m, k] times the growing matrix b [batch, rows, cols] (k = rows), or times its transpose
     /// (k = cols); truncated back to fixed point unless <paramref name="truncate"/> is false: then the result stays at
-    /// the sum of the scales, for products of which only a part is used (truncated later, e.g. after a gather).</summary>
-    public SecretTensor MatMul(SecretTensor a, GrowingMatrix b, bool transposeB = false, bool truncate = true)
+    /// the sum of the scales, for products of which only a part is used (truncated later, e.g. after a gather).
+    /// <paramref name="zeros"/> (public, one per element of a) marks entries of a that are 0 in every share (a causal
+    /// softmax's masked probabilities): on the 2-out-of-2 form their Beaver openings are skipped.</summary>
+    public SecretTensor MatMul(SecretTensor a, GrowingMatrix b, bool transposeB = false, bool truncate = true, bool[]? zeros = null)
     {
         using var scope = Scope("matmul");
         var rhs = b.Rhs;
@@ -141,7 +143,8 @@ public sealed partial class MpcContext
             throw new ArgumentException($"a must be [{rhs.Batch}, m, {k}] for this growing matrix");
         var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Value.Scale) : (a.Scale + b.Value.Scale, 0);
         bool pair = b.Value.Pair;
-        return T([rhs.Batch, a.Shape[1], n], scale, (pair ? _pair : _scheme).MatMulGrowing(InForm(a, pair), b.Value.Data, rhs, a.Shape[1], transposeB, trunc), pair);
+        if (zeros is not null && zeros.Length != a.Length) throw new ArgumentException($"one zero flag per element of a ({a.Length}), not {zeros.Length}");
+        return T([rhs.Batch, a.Shape[1], n], scale, (pair ? _pair : _scheme).MatMulGrowing(InForm(a, pair), b.Value.Data, rhs, a.Shape[1], transposeB, trunc, zeros), pair);
     }
 
     /// <summary>

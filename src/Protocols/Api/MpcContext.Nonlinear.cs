@@ -56,15 +56,14 @@ public sealed partial class MpcContext
 
     /// <summary><see cref="Poly"/> as round steps on the given products gate (a fork's, in a lockstep).</summary>
     /// <param name="opening">Kept for a sign test on v in the same lockstep (its first round's opening of v).</param>
-    /// <param name="powersWidth">The ring v² and v⁴ (raw at 2s, at most vMax⁴·2^(2s)) are opened in
-    /// (<see cref="TruncatedProducts"/>' narrow rings; they lift back for free). Every product stays in the full ring:
-    /// A and B are formed from v, v², v³ and v⁴ at raw scales near 2^60 for the precision of their coefficients.</param>
+    /// <remarks>Every product stays in the full ring: A and B are formed from v, v², v³ and v⁴ at raw scales near 2^60
+    /// for the precision of their coefficients. Opening v² and v⁴ in 48 bits and lifting them back
+    /// (<see cref="TruncatedProducts"/>' narrow rings) saved P0 and P1 two bytes each per element and cost the helper
+    /// about nine more (ρ and ω wider, and the terms they enter), so they open in full.</remarks>
     private IEnumerable<int> PolySteps(TruncatedProducts prod, Pending v, double[] c, double vMax, int outScale, RoundSteps.Outcome<Pending> result,
-        SharedOpening? opening = null, int powersWidth = 64)
+        SharedOpening? opening = null)
     {
         const int s = PolyScale, sf = PolyRawScale;
-        if (2 * s + 4 * Math.Log2(Math.Max(vMax, 1)) > powersWidth - 2)
-            throw new ArgumentOutOfRangeException(nameof(powersWidth), $"the powers of |v| ≤ {vMax} at scale {s} do not open in a ring of {powersWidth} bits");
         int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
         if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
         var level = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
@@ -75,7 +74,7 @@ public sealed partial class MpcContext
         foreach (var step in prod.RunSteps([(v, v)], [], level, shared)) yield return step;
         var (first, truncated) = level.Value;
         var vt = truncated[v];
-        var v2 = new Pending(first[0], s, powersWidth);
+        var v2 = new Pending(first[0], s);
         // Raw powers at scale 2s (v itself at s): pw[j] for j = 1..split.
         var pw = new Share[split + 1];
         pw[1] = vt;
@@ -95,7 +94,7 @@ public sealed partial class MpcContext
         for (int j = 2; j <= deg - split; j++) b = b.Add(pw[j].Scale(FixedPointEncoding.Encode(c[split + j], t)));
         var a = PairConst(n, c[0], sf).Add(vt.Scale(FixedPointEncoding.Encode(c[1], sf - s)));
         for (int j = 2; j < split; j++) a = a.Add(pw[j].Scale(FixedPointEncoding.Encode(c[j], sf - 2 * s)));
-        foreach (var step in prod.RunSteps([(new Pending(pw[split], s, powersWidth), new Pending(b, 2 * s + t - sb))], [], level))
+        foreach (var step in prod.RunSteps([(new Pending(pw[split], s), new Pending(b, 2 * s + t - sb))], [], level))
             yield return step;
         result.Value = new Pending(level.Value.Products[0].Add(a), sf - outScale);
     }
@@ -131,10 +130,9 @@ public sealed partial class MpcContext
         int lift = Math.Max(0, PolyScale - (scale + read));
         ulong offset = (FixedPointEncoding.Encode(-ExpClamp, scale) - FixedPointEncoding.Encode(approximation.Shift, scale + read)) << lift;
         int clampBits = WidthAt(rangeLog2 + 1, scale) + lift;
-        // Narrow rings (TruncatedProducts): v opens in the bits it reaches and the clamp test reads, v² and v⁴ in the
-        // bits of vMax⁴·2^(2s), the squares in those of their largest opened value e^(x_hi / 2) at raw 2^(2s).
+        // Narrow rings (TruncatedProducts): v opens in the bits it reaches and the clamp test reads (so softmax's shift
+        // is wanted in that ring only), the squares in those of their largest opened value e^(x_hi / 2) at raw 2^(2s).
         if (v.Bits > 0) v = v with { Width = ExpInputRing(scale, rangeLog2) };
-        int powers = RingFor(2 * PolyScale + (int)Math.Ceiling(4 * Math.Log2(approximation.HalfWidth)) + 2);
         double xHi = 8 * (approximation.HalfWidth - approximation.Shift);
         int squares = RingFor(2 * PolyScale + (int)Math.Ceiling(xHi / 2 / Math.Log(2)) + 2);
         var opening = new SharedOpening();
@@ -144,7 +142,7 @@ public sealed partial class MpcContext
         var cmp = new MaskedComparison(Channel, _keys.Fork());
         // The polynomial first: its first round's opening is the comparison's.
         RoundSteps.Lockstep(Channel,
-            PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening, powers),
+            PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening),
             cmp.SignStepsOnOpened(opening, n, offset, clampBits, below,
                 drop: Math.Max(0, scale + ClampResolutionLog2) + lift));
         var inside = Exact(_pair.AddPublic(below.Value.Bits.Neg(), Fill(n, 1)));              // 1 − [x < −16]
@@ -480,7 +478,16 @@ public sealed partial class MpcContext
     {
         if (x.Rank != 3 || values.Value.Rank != 3 || x.Shape[0] != values.Value.Shape[0] || x.Shape[2] != values.Value.Shape[1])
             throw new ArgumentException($"scores [batch, m, n] need values [batch, n, cols]; got [{string.Join(", ", x.Shape)}] and [{string.Join(", ", values.Value.Shape)}]");
-        return SoftmaxThen(x, e => MatMul(e, values, truncate: false), valid, validShape);
+        // The masked probabilities are exact zeros (gathered as zeros), so their Beaver openings are skipped: about half
+        // of a causal prefill's scores.
+        bool[]? zeros = null;
+        if (!valid.IsEmpty)
+        {
+            var idx = Shapes.BroadcastIndex(validShape ?? [valid.Length], x.Shape);
+            zeros = new bool[x.Length];
+            for (int i = 0; i < idx.Length; i++) zeros[i] = !valid[idx[i]];
+        }
+        return SoftmaxThen(x, e => MatMul(e, values, truncate: false, zeros: zeros), valid, validShape);
     }
 
     /// <summary>

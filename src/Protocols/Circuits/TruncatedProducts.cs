@@ -30,8 +30,10 @@ internal sealed record Pending(Share Raw, int Bits, int Width = 64);
 /// the helper) and a_i = (r_i mod 2^(w−1)) &gt;&gt; d, (r mod 2^(w−1)) &gt;&gt; d = a0 + a1 + λ − 2^j·ω, ω the wrap of the two
 /// low parts at 2^(w−1) and λ ∈ {0, 1} the carry out of their low d bits. The parties use R = a0 + a1 − 2^j·ω, so
 /// only ω, a bit multiplied by 2^j like ρ, is dealt, in as few bytes as ρ (<see cref="MaterialWidths"/>), instead
-/// of R in full words; the dropped λ makes the truncation ⌊z/2^d⌋ + e with e ∈ {0, 1, 2} instead of {0, 1}. The
-/// helper computes its products of R's from the same R.</para>
+/// of R in full words. The exact truncation was stochastic rounding (⌊z/2^d⌋ + e, e ∈ {0, 1} with mean z/2^d − ⌊z/2^d⌋);
+/// the dropped λ (1 with probability about 1/2) would bias it by half a unit, so z − 2^(d−1) is truncated instead:
+/// the result is z/2^d rounded stochastically then moved by λ − 1/2, within 1.5 units of z/2^d and unbiased (to
+/// 2^-(d+1)). The helper computes its products of R's from the same R.</para>
 /// <para><b>Narrow rings.</b> A truncated operand with |z| &lt; 2^(w−2) may be opened in Z_2^w: c = z + 2^(w−2) + r
 /// modulo 2^w, sent in ⌈w/8⌉ bytes (<see cref="NarrowWords"/>), P(c) = (c mod 2^(w−1)) &gt;&gt; d + c_(w−1)·2^(w−1−d)
 /// − 2^(w−2−d), R = (r mod 2^(w−1)) &gt;&gt; d, ρ = r's bit w − 1, κ = ±2^(w−1−d); P(c) − M is ⌊z/2^d⌋ + e over the
@@ -43,8 +45,8 @@ internal sealed record Pending(Share Raw, int Bits, int Width = 64);
 /// </summary>
 internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
 {
-    /// <summary>The raw products of the pairs, all in one round, and the truncated operands (shares of ⌊Raw / 2^Bits⌋
-    /// + e, e ∈ {0, 1, 2}), which come for free from the same opening.</summary>
+    /// <summary>The raw products of the pairs, all in one round, and the truncated operands (shares of Raw / 2^Bits
+    /// within 1.5 units, unbiased), which come for free from the same opening.</summary>
     public (Share[] Products, Dictionary<Pending, Share> Truncated) Run(IReadOnlyList<(Pending A, Pending B)> pairs, int outWidth = 64)
     {
         var result = new RoundSteps.Outcome<(Share[], Dictionary<Pending, Share>)>();
@@ -236,7 +238,9 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 ulong ring = NarrowWords.Mask(w), low = NarrowWords.Mask(w - 1), top = 1UL << (w - 1 - d), off = 1UL << (w - 2 - d);
                 for (int i = 0; i < n; i++)
                 {
-                    ulong ci = (c[o + i] + (1UL << (w - 2))) & ring, cm = ci >> (w - 1);
+                    // z − 2^(d−1) is truncated (a public shift of c): the dropped carry λ adds 1/2 on average, so the
+                    // result stays unbiased (below).
+                    ulong ci = (c[o + i] + (1UL << (w - 2)) - (1UL << (d - 1))) & ring, cm = ci >> (w - 1);
                     pub[u][i] = ((ci & low) >> d) + cm * top - off;
                     kappa[u][i] = cm == 0 ? top : 0 - top;
                     m[u][i] = big[u][i] - kappa[u][i] * rho[u][i];

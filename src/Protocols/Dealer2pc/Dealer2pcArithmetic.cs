@@ -123,15 +123,18 @@ internal sealed partial class Dealer2pcScheme
     /// D = X − A and add their local terms (<paramref name="partyTerms"/>: D, A_i, C_i) to C_i. One round; la and lc are
     /// the lengths of X and of the product.
     /// </summary>
+    /// <param name="zeros">Positions where X is 0 in both shares (public): A is 0 there too, so D is 0 and is not sent.</param>
     private Share ProductWithStoredRhs(Share x, int la, int lc, int truncBits, Action<ulong[], ulong[]> dealerProduct,
-        Action<ulong[], ulong[], ulong[]> partyTerms, Growing? settle = null)
+        Action<ulong[], ulong[], ulong[]> partyTerms, Growing? settle = null, bool[]? zeros = null)
     {
+        if (zeros is not null && zeros.Length != la) throw new ArgumentException("one zero flag per element of the left operand");
         Share z;
         if (IsDealer)
         {
             var s0 = DrawFrom(0, la + lc);
             var a = DrawFrom(1, la);
             RingOps.Add(a, s0.AsSpan(0, la), a);
+            if (zeros is not null) for (int i = 0; i < la; i++) if (zeros[i]) a[i] = 0;
             var c = new ulong[lc];
             dealerProduct(a, c);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
@@ -143,13 +146,23 @@ internal sealed partial class Dealer2pcScheme
             var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
             var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
             var a = s.AsSpan(0, la).ToArray();
+            if (zeros is not null) for (int i = 0; i < la; i++) if (zeros[i]) a[i] = 0;
             int pending = settle?.PendingLength ?? 0;
-            var d = new ulong[la + pending];
-            RingOps.Sub(x.C[0], a, d.AsSpan(0, la));
-            if (pending > 0) settle!.PendingShares().CopyTo(d, la);
+            var full = new ulong[la];
+            RingOps.Sub(x.C[0], a, full);
+            // Only the positions that are not known zeros travel (D is 0 at the others).
+            int[]? kept = zeros is null ? null : Enumerable.Range(0, la).Where(i => !zeros[i]).ToArray();
+            int sent = kept?.Length ?? la;
+            var d = new ulong[sent + pending];
+            if (kept is null) full.CopyTo(d, 0);
+            else for (int j = 0; j < kept.Length; j++) d[j] = full[kept[j]];
+            if (pending > 0) settle!.PendingShares().CopyTo(d, sent);
             var opened = Exchange(d);
-            if (pending > 0) settle!.Settle(opened.AsSpan(la));
-            partyTerms(pending > 0 ? opened[..la] : opened, a, c);
+            if (pending > 0) settle!.Settle(opened.AsSpan(sent));
+            var dOpen = new ulong[la];
+            if (kept is null) opened.AsSpan(0, la).CopyTo(dOpen);
+            else for (int j = 0; j < kept.Length; j++) dOpen[kept[j]] = opened[j];
+            partyTerms(dOpen, a, c);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);
@@ -251,7 +264,7 @@ internal sealed partial class Dealer2pcScheme
 
     /// <summary>As <see cref="MatMul"/> with the right side's opening E = W − B and mask B taken from the growing
     /// operand: only D = X − A is opened, and the dealer sends C = A·B for the fresh A and the stored B.</summary>
-    public Share MatMulGrowing(Share x, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits)
+    public Share MatMulGrowing(Share x, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null)
     {
         var g = (Growing)rhs;
         int batch = g.Batch, k = transposed ? g.Cols : g.Rows, n = transposed ? g.Rows : g.Cols;
@@ -272,7 +285,7 @@ internal sealed partial class Dealer2pcScheme
                 var eb = Me == 0 ? new ulong[mask.Length] : mask;
                 if (Me == 0) RingOps.Add(mask, e, eb);
                 Ring.MatMulAccumulate2(d, eb, a, e, c, batch, m, k, n, bShared: false);
-            }, settle: g);
+            }, settle: g, zeros: zeros);
     }
 
     /// <summary>
@@ -280,11 +293,13 @@ internal sealed partial class Dealer2pcScheme
     /// bit ρ; see docs/protocols.md. The shares of R = (r mod 2^63) &gt;&gt; d come from the parties' own mask shares,
     /// a_i = (r_i mod 2^63) &gt;&gt; d, less 2^(63−d)·ω for the wrap ω of r0 mod 2^63 + r1 mod 2^63 at 2^63, so the
     /// dealer sends P1 only ρ and ω, each needed modulo 2^(d+1) (it is multiplied by ±2^(63−d)): 2·⌈(d + 1)/8⌉ bytes
-    /// per element instead of two words. The carry out of the two shares' low d bits is dropped, so the result is
-    /// ⌊z/2^d⌋ + e with e ∈ {0, 1, 2}.
+    /// per element instead of two words. The carry out of the two shares' low d bits is dropped (1 with probability
+    /// about 1/2), so z − 2^(d−1) is truncated instead: the result is within 1.5 units of z/2^d and unbiased.
     /// </summary>
     public Share Trunc(Share x, int bits)
     {
+        if (bits is < 0 or > 62) throw new ArgumentOutOfRangeException(nameof(bits), "truncation bits must be 0..62");
+        if (bits == 0) return x;
         int n = x.Length, width = NarrowWords.Bytes(bits + 1);
         const ulong offset = 1UL << 62, low63 = (1UL << 63) - 1;
         if (IsDealer)
@@ -321,7 +336,7 @@ internal sealed partial class Dealer2pcScheme
         var masked = new ulong[n];
         RingOps.Add(x.C[0], s.AsSpan(0, n), masked);
         var c = Exchange(masked);
-        RingOps.Add(c, offset, c);
+        RingOps.Add(c, offset - (1UL << (bits - 1)), c);
         return One(TruncShare(c, rhoShare, lowShare, bits, addPublic: Me == 0));
     }
 }

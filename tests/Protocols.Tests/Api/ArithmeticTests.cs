@@ -163,6 +163,20 @@ public class ArithmeticTests
         Harness.AssertClose(Q(a).Select(v => v / 32).ToArray(), got, 2.0 / 65536, 0, "x / 32");
     }
 
+    /// <summary>The truncation rounds stochastically and without bias: 4096 copies of one value whose quotient has
+    /// fraction 7/32 average to it within 0.05 units (a biased half unit, as a dropped carry alone would give, fails).</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Truncation_is_unbiased(SchemeKind scheme)
+    {
+        const int n = 4096;
+        double value = (32.0 * 1234 + 7) / 65536;
+        var got = Harness.RunToClient(scheme, ctx => ctx.Truncate(ctx.Input(PartyIds.Client, [n], Enumerable.Repeat(value, n).ToArray()), 5));
+        var errors = got.Select(v => (v - value / 32) * 65536).ToArray();
+        Assert.InRange(errors.Average(), -0.05, 0.05);
+        Assert.All(errors, e => Assert.InRange(e, -1.5, 1.5));
+    }
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Integer_products_are_exact_in_the_ring(SchemeKind scheme)

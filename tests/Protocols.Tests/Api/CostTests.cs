@@ -123,11 +123,11 @@ public class CostTests
         // P0 opens eight words per element (the polynomial's v; v²; v⁴, B; the first squaring's operand and the clamp
         // bit; two squarings) and one for the truncation. v³ = v²·v reuses the first opening of v (only v² is opened
         // again), and the clamp test reads that opening too, so it adds only its per-bit vectors: 23 bits (resolution
-        // 1/2 up to 2^21, one bit more for v's lift to scale 20) in Z_29, 5 bits each. Five of the words are opened in
-        // a ring of 48 bits (6 bytes): v² and v⁴ (below 1.31⁴·2^40), the clamp bit and the two later squarings'
-        // operands (below e^(5/2)·2^40); v (exact here, lifted to scale 20), B and the first squaring's operand (raw
-        // near 2^60) and the truncation's stay full.
-        Assert.Equal(N * (4 * 8 + 5 * 6) + Packed(23 * N, 23), s[0].BytesSent);
+        // 1/2 up to 2^21, one bit more for v's lift to scale 20) in Z_29, 5 bits each. Three of the words are opened in
+        // a ring of 48 bits (6 bytes): the clamp bit and the two later squarings' operands (below e^(5/2)·2^40, the
+        // squares' ring); v (exact here, lifted to scale 20), v², v⁴, B, the first squaring's operand and the
+        // truncation's stay full.
+        Assert.Equal(N * (6 * 8 + 3 * 6) + Packed(23 * N, 23), s[0].BytesSent);
     }
 
     /// <summary>Softmax's exp covers x − m ≤ 1/4 only (the shift is within 1/4 below the maximum), so it squares twice:

@@ -7,7 +7,7 @@ namespace PrivateInference.Protocols.Tests.Circuits;
 /// <summary>
 /// The one-round fixed-point products on the 2-out-of-2 form, run directly on P0, P1 and the helper P2: the products
 /// of the truncated operands come out right for every kind of operand pair (truncated × truncated, a square, exact ×
-/// truncated, and wide truncations whose ρ·ρ term does not vanish) within the truncation's e ∈ {0, 1, 2}, and the helper's material takes exactly the bytes
+/// truncated, and wide truncations whose ρ·ρ term does not vanish) within the truncation's 1.5 units, and the helper's material takes exactly the bytes
 /// its terms need (<see cref="MaterialWidths"/>).
 /// </summary>
 public class TruncatedProductsTests
@@ -58,7 +58,9 @@ public class TruncatedProductsTests
             return (Products: products.Select(p => me < 2 ? p.C[0] : []).ToArray(), Cost: cost);
         });
 
-        long Floor(long v, int d) => v >> d;
+        // A truncated operand is v / 2^d within 1.5 units (rounded, then moved by the dropped carry): Floor is the
+        // nearest integer, and each operand may be up to two away from it.
+        long Floor(long v, int d) => (long)Math.Round(v / Math.Pow(2, d));
         var expected = new Func<int, long>[]
         {
             i => Floor(a[i], 16) * Floor(b[i], 16),
@@ -66,8 +68,7 @@ public class TruncatedProductsTests
             i => e[i] * Floor(a[i], 16),
             i => Floor(f[i], 40) * Floor(g[i], 30),
         };
-        // Each truncated operand may be up to two above its floor (e ∈ {0, 1, 2}: the truncation's borrow and the carry
-        // of the parties' own mask shares): (A + e1)(B + e2) is within 2|A| + 2|B| + 4 of A·B.
+        // (A + e1)(B + e2) with |e| ≤ 2 is within 2|A| + 2|B| + 4 of A·B.
         var slack = new Func<int, long>[]
         {
             i => 2 * Math.Abs(Floor(a[i], 16)) + 2 * Math.Abs(Floor(b[i], 16)) + 4,
@@ -122,9 +123,9 @@ public class TruncatedProductsTests
         for (int i = 0; i < N; i++)
         {
             long at = (long)(results[0].Truncated[i] + results[1].Truncated[i]);
-            Assert.True(at - (a[i] >> 15) is >= 0 and <= 2, $"element {i}: truncated {at} against {a[i] >> 15}");
+            Assert.True(Math.Abs(at * 32768.0 - a[i]) <= 1.5 * 32768, $"element {i}: truncated {at} against {a[i] / 32768.0}");
             long got = (long)(results[0].Product[i] + results[1].Product[i]);
-            long expected = (b[i] >> 20) * at;
+            long expected = (long)Math.Round(b[i] / 1048576.0) * at;
             Assert.True(Math.Abs(got - expected) <= 2 * Math.Abs(at), $"element {i}: {got} against {expected}");
         }
         // Online: only b is opened (one word per element at P0 and P1); the helper sends b's material (ρ and ω,
@@ -165,8 +166,8 @@ public class TruncatedProductsTests
         }
         for (int i = 0; i < N; i++)
         {
-            long fa = a[i] >> 20, fb = b[i] >> 20;
-            Assert.InRange(Off(results[0].Truncated[i] + results[1].Truncated[i], fa), 0, 2);
+            long fa = (long)Math.Round(a[i] / 1048576.0), fb = (long)Math.Round(b[i] / 1048576.0);
+            Assert.InRange(Math.Abs(Off(results[0].Truncated[i] + results[1].Truncated[i], fa)), 0, 2);
             Assert.InRange(Math.Abs(Off(results[0].Products[0][i] + results[1].Products[0][i], fa * fb)), 0, 2 * Math.Abs(fa) + 2 * Math.Abs(fb) + 4);
             Assert.InRange(Math.Abs(Off(results[0].Products[1][i] + results[1].Products[1][i], fa * fa)), 0, 4 * Math.Abs(fa) + 4);
             Assert.InRange(Math.Abs(Off(results[0].Products[2][i] + results[1].Products[2][i], e[i] * fa)), 0, 2 * Math.Abs(e[i]));
