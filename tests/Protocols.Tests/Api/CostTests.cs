@@ -251,7 +251,8 @@ public class CostTests
     }
 
     /// <summary>A tournament level: three rounds whatever the group size. Per member P0 and P1 open one word; per pair
-    /// of a group they send k bytes of per-bit vectors; the helper returns a word per member and per group.</summary>
+    /// of a group they send k bytes of per-bit vectors; the helper returns a word per member but the group's last (its
+    /// one-hot share is 1 minus the others') and one per group (the winner's mask).</summary>
     [Theory]
     [InlineData(SchemeKind.TwoPcDealer)]
     [InlineData(SchemeKind.ThreePc)]
@@ -264,7 +265,7 @@ public class CostTests
         var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.Max(t[0]));
         Assert.Equal(3, one[0].Rounds);
         Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 61, 61), one[0].BytesSent);
-        Assert.Equal(Packed(2 * 28 * 61, 61) + (2 * 8 + 2) * 8, one[2].BytesSent);
+        Assert.Equal(Packed(2 * 28 * 61, 61) + (2 * 7 + 2) * 8, one[2].BytesSent);
     }
 
     /// <summary>Arg-max is the same tournament: one level's one-hot comes back with its maximum (the helper's words
