@@ -46,10 +46,13 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
                 : ctx.SoftmaxTimes(all, values);
         }
         int g = config.KvGroup;
-        // Scores at 2f where that fits: softmax folds their truncation into its first product.
-        var scores = ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx));  // [kvh, G·T, S]
         var mask = CausalMask(g, t, start, start + t);
         int[] maskShape = [1, g * t, keys.Value.Shape[1]];
+        // Scores at 2f where that fits: softmax folds their truncation into its first product. The masked ones are
+        // never used (softmax masks them first), so the helper deals nothing for them.
+        var masked = new bool[config.KvHeads * g * t * keys.Value.Shape[1]];
+        for (int i = 0; i < masked.Length; i++) masked[i] = !mask[i % mask.Length];
+        var scores = ctx.MatMul(queries, keys, transposeB: true, truncate: !UntruncatedProducts.Allowed(ctx), discard: Array.IndexOf(masked, true) >= 0 ? masked : null);  // [kvh, G·T, S]
         if (policy is null || start != 0 || t != policy.PromptLength)
             return ctx.SoftmaxTimes(scores, values, mask, maskShape);                // [kvh, G·T, hs]
         // The policy reads the prompt's probabilities (static eviction's attention scores).

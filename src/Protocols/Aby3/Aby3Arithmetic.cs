@@ -48,8 +48,9 @@ internal sealed partial class Aby3Scheme
     public GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts) =>
         parts.Select(p => (GrowingRhs)new Growing(p.Batch, (p.Rhs?.Rows ?? 0) + p.NewRows, p.Cols)).ToArray();
 
-    /// <summary>The zeros change nothing here: a replicated product opens no operand.</summary>
-    public Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null)
+    /// <summary>The zeros and the discarded outputs change nothing here: a replicated product opens no operand and
+    /// reshares every output.</summary>
+    public Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null, bool[]? discard = null)
     {
         int batch = rhs.Batch, rows = rhs.Rows, cols = rhs.Cols;
         if (!transposed) return MatMul(a, w, batch, m, rows, cols, false, truncBits);

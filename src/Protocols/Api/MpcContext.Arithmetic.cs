@@ -133,8 +133,10 @@ public sealed partial class MpcContext
     /// (k = cols); truncated back to fixed point unless <paramref name="truncate"/> is false: then the result stays at
     /// the sum of the scales, for products of which only a part is used (truncated later, e.g. after a gather).
     /// <paramref name="zeros"/> (public, one per element of a) marks entries of a that are 0 in every share (a causal
-    /// softmax's masked probabilities): on the 2-out-of-2 form their Beaver openings are skipped.</summary>
-    public SecretTensor MatMul(SecretTensor a, GrowingMatrix b, bool transposeB = false, bool truncate = true, bool[]? zeros = null)
+    /// softmax's masked probabilities): on the 2-out-of-2 form their Beaver openings are skipped. <paramref name="discard"/>
+    /// (public, one per output) marks outputs the caller throws away (the scores a causal mask masks): on the
+    /// 2-out-of-2 form the dealer sends nothing for them and they are left undefined.</summary>
+    public SecretTensor MatMul(SecretTensor a, GrowingMatrix b, bool transposeB = false, bool truncate = true, bool[]? zeros = null, bool[]? discard = null)
     {
         using var scope = Scope("matmul");
         var rhs = b.Rhs;
@@ -144,7 +146,9 @@ public sealed partial class MpcContext
         var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Value.Scale) : (a.Scale + b.Value.Scale, 0);
         bool pair = b.Value.Pair;
         if (zeros is not null && zeros.Length != a.Length) throw new ArgumentException($"one zero flag per element of a ({a.Length}), not {zeros.Length}");
-        return T([rhs.Batch, a.Shape[1], n], scale, (pair ? _pair : _scheme).MatMulGrowing(InForm(a, pair), b.Value.Data, rhs, a.Shape[1], transposeB, trunc, zeros), pair);
+        if (discard is not null && discard.Length != rhs.Batch * a.Shape[1] * n)
+            throw new ArgumentException($"one discard flag per output ({rhs.Batch * a.Shape[1] * n}), not {discard.Length}");
+        return T([rhs.Batch, a.Shape[1], n], scale, (pair ? _pair : _scheme).MatMulGrowing(InForm(a, pair), b.Value.Data, rhs, a.Shape[1], transposeB, trunc, zeros, discard), pair);
     }
 
     /// <summary>

@@ -132,8 +132,9 @@ internal interface IScheme
     /// <summary>A [batch, m, k] times the grown operand W [batch, rows, cols] (k = rows) or its transpose (k = cols,
     /// <paramref name="transposed"/>); <paramref name="w"/> is W's full share. truncBits 0 = none. <paramref name="zeros"/>
     /// (public, one per element of a): positions where a is 0 in every share (a causal softmax's masked entries); a
-    /// scheme that opens a masked a may skip them.</summary>
-    Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null);
+    /// scheme that opens a masked a may skip them. <paramref name="discard"/> (public, one per output): outputs the
+    /// caller throws away (a causal mask's scores); a scheme may leave them undefined and send nothing for them.</summary>
+    Share MatMulGrowing(Share a, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null, bool[]? discard = null);
     Share Trunc(Share x, int bits);
 
     /// <summary>This party's 2-out-of-2 share (P0, P1; nothing at P2) of the same value, locally.</summary>

@@ -124,10 +124,13 @@ internal sealed partial class Dealer2pcScheme
     /// the lengths of X and of the product.
     /// </summary>
     /// <param name="zeros">Positions where X is 0 in both shares (public): A is 0 there too, so D is 0 and is not sent.</param>
+    /// <param name="discard">Outputs the caller throws away (public): the dealer sends no C for them, so they are
+    /// undefined.</param>
     private Share ProductWithStoredRhs(Share x, int la, int lc, int truncBits, Action<ulong[], ulong[]> dealerProduct,
-        Action<ulong[], ulong[], ulong[]> partyTerms, Growing? settle = null, bool[]? zeros = null)
+        Action<ulong[], ulong[], ulong[]> partyTerms, Growing? settle = null, bool[]? zeros = null, bool[]? discard = null)
     {
         if (zeros is not null && zeros.Length != la) throw new ArgumentException("one zero flag per element of the left operand");
+        if (discard is not null && discard.Length != lc) throw new ArgumentException("one discard flag per output");
         Share z;
         if (IsDealer)
         {
@@ -138,13 +141,14 @@ internal sealed partial class Dealer2pcScheme
             var c = new ulong[lc];
             dealerProduct(a, c);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
-            Ch.SendPreprocessing(1, c);
+            Ch.SendPreprocessing(1, discard is null ? c : Kept(c, discard));
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
         {
             var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
-            var c = Me == 0 ? s.AsSpan(la, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
+            var c = Me == 0 ? s.AsSpan(la, lc).ToArray()
+                : discard is null ? Ch.ReceiveUlongs(Dealer, lc) : Unkept(Ch.ReceiveUlongs(Dealer, discard.Count(f => !f)), discard);
             var a = s.AsSpan(0, la).ToArray();
             if (zeros is not null) for (int i = 0; i < la; i++) if (zeros[i]) a[i] = 0;
             int pending = settle?.PendingLength ?? 0;
@@ -167,6 +171,22 @@ internal sealed partial class Dealer2pcScheme
         }
         else z = Share.Empty(lc, 0);
         return truncBits > 0 ? Trunc(z, truncBits) : z;
+    }
+
+    /// <summary>The values not flagged, in order.</summary>
+    private static ulong[] Kept(ulong[] values, bool[] dropped)
+    {
+        var kept = new ulong[dropped.Count(f => !f)];
+        for (int i = 0, j = 0; i < values.Length; i++) if (!dropped[i]) kept[j++] = values[i];
+        return kept;
+    }
+
+    /// <summary>Inverse of <see cref="Kept"/>, zeros at the flagged positions.</summary>
+    private static ulong[] Unkept(ulong[] kept, bool[] dropped)
+    {
+        var values = new ulong[dropped.Length];
+        for (int i = 0, j = 0; i < values.Length; i++) if (!dropped[i]) values[i] = kept[j++];
+        return values;
     }
 
     /// <summary>
@@ -264,7 +284,7 @@ internal sealed partial class Dealer2pcScheme
 
     /// <summary>As <see cref="MatMul"/> with the right side's opening E = W − B and mask B taken from the growing
     /// operand: only D = X − A is opened, and the dealer sends C = A·B for the fresh A and the stored B.</summary>
-    public Share MatMulGrowing(Share x, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null)
+    public Share MatMulGrowing(Share x, Share w, GrowingRhs rhs, int m, bool transposed, int truncBits, bool[]? zeros = null, bool[]? discard = null)
     {
         var g = (Growing)rhs;
         int batch = g.Batch, k = transposed ? g.Cols : g.Rows, n = transposed ? g.Rows : g.Cols;
@@ -285,7 +305,7 @@ internal sealed partial class Dealer2pcScheme
                 var eb = Me == 0 ? new ulong[mask.Length] : mask;
                 if (Me == 0) RingOps.Add(mask, e, eb);
                 Ring.MatMulAccumulate2(d, eb, a, e, c, batch, m, k, n, bShared: false);
-            }, settle: g, zeros: zeros);
+            }, settle: g, zeros: zeros, discard: discard);
     }
 
     /// <summary>

@@ -100,4 +100,40 @@ public class GrowingMatrixTests
             Assert.Equal(0, res[p].BytesSent);
         }
     }
+
+    /// <summary>Entries of the left operand that are 0 in every share (public) are not opened, and outputs the caller
+    /// discards cost the dealer nothing: the kept outputs are the same products, P0 and P1 send 8 B less per zero,
+    /// the dealer 8 B less per discarded output (a causal prefill's masked probabilities and scores).</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Known_zeros_are_not_opened_and_discarded_outputs_cost_the_dealer_nothing(SchemeKind scheme)
+    {
+        const int rows = 6;
+        var rng = Harness.FreshRng();
+        var w = Harness.Uniform(rng, Batch * rows * Cols, -2, 2).Select(Q).ToArray();
+        var x = Harness.Uniform(rng, Batch * M * rows, -2, 2).Select(Q).ToArray();
+        var keep = Enumerable.Range(0, x.Length).Select(i => i % 3 == 0 ? 0.0 : 1.0).ToArray();
+        var zeros = keep.Select(v => v == 0).ToArray();
+        var discard = Enumerable.Range(0, Batch * M * Cols).Select(i => i % 2 == 0).ToArray();
+        (double[]? Result, CommStats Cost)[] Run(bool flags) => InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            bool client = ctx.PartyId == PartyIds.Client;
+            var g = ctx.Grow(null, ctx.Input(PartyIds.Client, [Batch, rows, Cols], client ? w : default));
+            var xz = ctx.MulPublicExact(ctx.Input(PartyIds.Client, [Batch, M, rows], client ? x : default), keep, [Batch, M, rows]);
+            ctx.MatMul(xz, g, truncate: false);                 // opens the grown rows, as a cache in use has
+            var before = ctx.Channel.Total;
+            var p = flags ? ctx.MatMul(xz, g, truncate: false, zeros: zeros, discard: discard) : ctx.MatMul(xz, g, truncate: false);
+            var cost = ctx.Channel.Total - before;
+            return (ctx.Reveal(ctx.Rescale(p, 16), PartyIds.Client), cost);
+        });
+        var with = Run(true);
+        var without = Run(false);
+        var expected = MatMulRef(x.Select((v, i) => v * keep[i]).ToArray(), w, Batch, M, rows, Cols);
+        var got = with[PartyIds.Client].Result!;
+        var kept = Enumerable.Range(0, expected.Length).Where(i => !discard[i]).ToArray();
+        Harness.AssertClose(kept.Select(i => expected[i]).ToArray(), kept.Select(i => got[i]).ToArray(), 3.0 / 65536, 0, "kept outputs");
+        Assert.Equal(8L * zeros.Count(z => z), without[PartyIds.P0].Cost.BytesSent - with[PartyIds.P0].Cost.BytesSent);
+        Assert.Equal(8L * zeros.Count(z => z), without[PartyIds.P1].Cost.BytesSent - with[PartyIds.P1].Cost.BytesSent);
+        Assert.Equal(8L * discard.Count(d => d), without[PartyIds.P2].Cost.BytesSent - with[PartyIds.P2].Cost.BytesSent);
+    }
 }
