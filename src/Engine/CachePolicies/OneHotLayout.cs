@@ -27,7 +27,14 @@ public sealed record OneHotLayout(int[] PublicColumns, int[][] Members, SecretTe
         {
             var onehot = ctx.Reshape(Compact!, rows * r, width, 1);
             var vectors = ctx.Reshape(ctx.Slice(x, 1, pub, r), rows * r, 1, w);
-            sources.Add(ctx.Reshape(ctx.MatMul(onehot, vectors, truncate: false), rows * r * width * w));
+            // A bucket's padding positions are placed nowhere (below): their outputs are discarded, and the helper
+            // deals nothing for them.
+            var padding = new bool[rows * r * width * w];
+            for (int h = 0, at = 0; h < rows; h++)
+                for (int b = 0; b < r; b++)
+                    for (int p = 0; p < width; p++)
+                        for (int e = 0; e < w; e++, at++) padding[at] = Members[b][p] < 0;
+            sources.Add(ctx.Reshape(ctx.MatMul(onehot, vectors, truncate: false, Array.IndexOf(padding, true) >= 0 ? padding : null), rows * r * width * w));
         }
         var source = new int[n];                          // per column: its place in the sources (per row and word), −1 none
         Array.Fill(source, -1);

@@ -28,7 +28,7 @@ internal sealed partial class Aby3Scheme
         return z;
     }
 
-    public Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits)
+    public Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits, bool[]? discard = null)
     {
         int outLen = batch * m * n;
         if (!IsCompute) return truncBits > 0 ? TruncFrom3of3(null, outLen, truncBits) : Share.Empty(outLen, 0);

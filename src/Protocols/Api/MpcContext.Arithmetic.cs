@@ -82,8 +82,10 @@ public sealed partial class MpcContext
 
     /// <summary>As <see cref="MatMul(SecretTensor, SecretTensor)"/>; with <paramref name="truncate"/> false the result
     /// stays at the sum of the scales, for a consumer that folds the truncation into its own opening or needs no
-    /// truncation (an order, a gather).</summary>
-    public SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate)
+    /// truncation (an order, a gather). <paramref name="discard"/> (public, one per output) marks outputs the caller
+    /// throws away (a scatter's padding): on the 2-out-of-2 form the dealer sends nothing for them and they are left
+    /// undefined.</summary>
+    public SecretTensor MatMul(SecretTensor a, SecretTensor b, bool truncate, bool[]? discard = null)
     {
         using var scope = Scope("matmul");
         if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("matmul needs rank >= 2 operands");
@@ -96,7 +98,8 @@ public sealed partial class MpcContext
         shape[^1] = n;
         var (scale, trunc) = truncate ? ProductScale(a.Scale, b.Scale) : (a.Scale + b.Scale, 0);
         bool pair = a.Pair || b.Pair;
-        return T(shape, scale, (pair ? _pair : _scheme).MatMul(InForm(a, pair), InForm(b, pair), batch, m, k, n, shared, trunc), pair);
+        if (discard is not null && discard.Length != batch * m * n) throw new ArgumentException($"one discard flag per output ({batch * m * n}), not {discard.Length}");
+        return T(shape, scale, (pair ? _pair : _scheme).MatMul(InForm(a, pair), InForm(b, pair), batch, m, k, n, shared, trunc, discard), pair);
     }
 
     /// <summary>

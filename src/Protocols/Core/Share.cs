@@ -123,7 +123,9 @@ internal interface IScheme
     /// along in the product's truncation (same rounds and bytes as <see cref="MulTrunc"/>).</summary>
     Share MulAddTrunc(Share a, Share b, Share addend, int bits);
     /// <summary>Batched ring matmul; A is [batch, m, k], B is [k, n] when <paramref name="bShared"/> else [batch, k, n]. truncBits 0 = none.</summary>
-    Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits);
+    /// <remarks><paramref name="discard"/> (public, one per output): outputs the caller throws away; a scheme may leave
+    /// them undefined and send nothing for them.</remarks>
+    Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits, bool[]? discard = null);
     PreparedRhs? Prepare(Share w, int k, int n);
     Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits);
     /// <summary>Appends rows to several growing operands at once (one round in all): part i appends NewRows rows per

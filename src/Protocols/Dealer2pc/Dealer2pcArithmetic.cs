@@ -40,10 +40,12 @@ internal sealed partial class Dealer2pcScheme
         return Trunc(IsCompute ? z.Add(addend) : z, bits);
     }
 
-    /// <summary>Beaver matrix triple (A, B, C = AB): open D = X - A and E = Y - B, then Z = D(E + B) + AE + C.</summary>
-    public Share MatMul(Share x, Share y, int batch, int m, int k, int n, bool bShared, int truncBits)
+    /// <summary>Beaver matrix triple (A, B, C = AB): open D = X - A and E = Y - B, then Z = D(E + B) + AE + C. The
+    /// dealer sends no C for the outputs in <paramref name="discard"/> (left undefined).</summary>
+    public Share MatMul(Share x, Share y, int batch, int m, int k, int n, bool bShared, int truncBits, bool[]? discard = null)
     {
         int la = batch * m * k, lb = bShared ? k * n : batch * k * n, lc = batch * m * n;
+        if (discard is not null && discard.Length != lc) throw new ArgumentException("one discard flag per output");
         Share z;
         if (IsDealer)
         {
@@ -56,13 +58,14 @@ internal sealed partial class Dealer2pcScheme
             var c = new ulong[lc];
             Ring.MatMul(a, b, c, batch, m, k, n, bShared);
             RingOps.Sub(c, s0.AsSpan(la + lb, lc), c);
-            Ch.SendPreprocessing(1, c);
+            Ch.SendPreprocessing(1, discard is null ? c : Kept(c, discard));
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
         {
             var s = DrawFrom(Dealer, Me == 0 ? la + lb + lc : la + lb);
-            var c = Me == 0 ? s.AsSpan(la + lb, lc).ToArray() : Ch.ReceiveUlongs(Dealer, lc);
+            var c = Me == 0 ? s.AsSpan(la + lb, lc).ToArray()
+                : discard is null ? Ch.ReceiveUlongs(Dealer, lc) : Unkept(Ch.ReceiveUlongs(Dealer, discard.Count(f => !f)), discard);
             var de = new ulong[la + lb];
             RingOps.Sub(x.C[0], s.AsSpan(0, la), de.AsSpan(0, la));
             RingOps.Sub(y.C[0], s.AsSpan(la, lb), de.AsSpan(la, lb));
