@@ -169,7 +169,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             }
         }
         // An exact operand is masked by r alone: M = r, ρ = 0 (its terms' widths are 0, so neither share matters there).
-        // A truncated one: this party's share of R = a_me − 2^j·ω, a_me from its own share of r (MaskShares).
+        // A truncated one: this party's share of R = a_me − 2^j·ω, a_me from its own share of r.
         for (int u = 0; u < operands.Count; u++)
         {
             if (Reused(reuse, operands[u])) continue;
