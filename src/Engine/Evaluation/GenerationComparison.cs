@@ -80,5 +80,5 @@ public static class GenerationComparison
         return sb.ToString();
     }
 
-    private static string Kb(long bytes) => bytes >= 1 << 20 ? $"{bytes / 1048576.0:F2} MB" : $"{bytes / 1024.0:F1} KB";
+    private static string Kb(long bytes) => bytes >= 1 << 20 ? $"{bytes / 1048576.0:F2} MiB" : $"{bytes / 1024.0:F1} KiB";
 }

@@ -87,11 +87,16 @@ internal sealed class MaterialWriter(int bytes)
     public void Corrections(ReadOnlySpan<ulong> values, ReadOnlySpan<ulong> p0Shares, int width)
     {
         if (width == 0) return;
+        // Whole 8-byte writes where they fit (each later one overwrites the spare high bytes); the buffer is filled in order.
         Span<byte> word = stackalloc byte[8];
         for (int i = 0; i < values.Length; i++)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(word, values[i] - p0Shares[i]);
-            word[..width].CopyTo(Bytes.AsSpan(_at));
+            if (_at + 8 <= Bytes.Length) BinaryPrimitives.WriteUInt64LittleEndian(Bytes.AsSpan(_at), values[i] - p0Shares[i]);
+            else
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(word, values[i] - p0Shares[i]);
+                word[..width].CopyTo(Bytes.AsSpan(_at));
+            }
             _at += width;
         }
     }
@@ -106,12 +111,17 @@ internal sealed class MaterialReader(byte[] bytes)
     {
         var w = new ulong[n];
         if (width == 0) return w;
+        ulong mask = width >= 8 ? ulong.MaxValue : (1UL << (8 * width)) - 1;
         Span<byte> word = stackalloc byte[8];
         for (int i = 0; i < n; i++)
         {
-            word.Clear();
-            bytes.AsSpan(_at, width).CopyTo(word);
-            w[i] = BinaryPrimitives.ReadUInt64LittleEndian(word);
+            if (_at + 8 <= bytes.Length) w[i] = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(_at)) & mask;
+            else
+            {
+                word.Clear();
+                bytes.AsSpan(_at, width).CopyTo(word);
+                w[i] = BinaryPrimitives.ReadUInt64LittleEndian(word);
+            }
             _at += width;
         }
         return w;

@@ -20,12 +20,19 @@ internal static class NarrowWords
     /// <summary>The mask of a ring of <paramref name="bits"/> bits.</summary>
     public static ulong Mask(int bits) => bits >= 64 ? ulong.MaxValue : (1UL << bits) - 1;
 
-    /// <summary>Writes <paramref name="values"/> modulo 2^(8·<paramref name="bytes"/>), <paramref name="bytes"/> each.</summary>
+    /// <summary>Writes <paramref name="values"/> modulo 2^(8·<paramref name="bytes"/>), <paramref name="bytes"/> each. It may
+    /// scribble on up to 7 bytes of <paramref name="destination"/> past the last word: write consecutive parts of one
+    /// buffer in order.</summary>
     public static void Write(ReadOnlySpan<ulong> values, int bytes, Span<byte> destination)
     {
         if (bytes == 8) { MemoryMarshal.AsBytes(values).CopyTo(destination); return; }
+        // Whole 8-byte little-endian writes where they fit, each overwriting the previous word's spare high bytes; the
+        // last few words byte by byte.
+        int i = 0, at = 0;
+        for (; i < values.Length && at + 8 <= destination.Length; i++, at += bytes)
+            BinaryPrimitives.WriteUInt64LittleEndian(destination[at..], values[i]);
         Span<byte> word = stackalloc byte[8];
-        for (int i = 0, at = 0; i < values.Length; i++, at += bytes)
+        for (; i < values.Length; i++, at += bytes)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(word, values[i]);
             word[..bytes].CopyTo(destination.Slice(at, bytes));
@@ -39,12 +46,16 @@ internal static class NarrowWords
         if (bytes == 8)
         {
             var words = MemoryMarshal.Cast<byte, ulong>(source[..(8 * sums.Length)]);
-            for (int i = 0; i < sums.Length; i++) sums[i] += words[i];
+            for (int j = 0; j < sums.Length; j++) sums[j] += words[j];
             return;
         }
+        ulong mask = (1UL << (8 * bytes)) - 1;
+        int i = 0, at = 0;
+        for (; i < sums.Length && at + 8 <= source.Length; i++, at += bytes)
+            sums[i] += BinaryPrimitives.ReadUInt64LittleEndian(source[at..]) & mask;
         Span<byte> word = stackalloc byte[8];
         word.Clear();
-        for (int i = 0, at = 0; i < sums.Length; i++, at += bytes)
+        for (; i < sums.Length; i++, at += bytes)
         {
             source.Slice(at, bytes).CopyTo(word);
             sums[i] += BinaryPrimitives.ReadUInt64LittleEndian(word);
