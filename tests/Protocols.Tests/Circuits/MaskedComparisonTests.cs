@@ -1,0 +1,44 @@
+using PrivateInference.Protocols.Circuits;
+using PrivateInference.Protocols.Communication;
+using PrivateInference.Protocols.Core;
+
+namespace PrivateInference.Protocols.Tests.Circuits;
+
+/// <summary>The sign gate on the 2-out-of-2 form, run directly on P0, P1 and the helper P2: right for every value of
+/// its width, and its opening C = x + 2^k + ρ travels modulo 2^(k+1), the only bits it reads.</summary>
+public class MaskedComparisonTests
+{
+    private const int N = 64;
+
+    [Theory]
+    [InlineData(20, 3)]
+    [InlineData(63, 8)]
+    public void The_sign_is_right_and_its_opening_takes_the_bytes_of_k_plus_one_bits(int k, int openBytes)
+    {
+        var rng = new Random(k);
+        long bound = 1L << Math.Min(k, 62);
+        var x = Enumerable.Range(0, N).Select(i => i == 0 ? -bound : i == 1 ? bound - 1 : i == 2 ? 0 : rng.NextInt64(-bound, bound)).ToArray();
+        var split = Enumerable.Range(0, N).Select(_ => (ulong)rng.NextInt64()).ToArray();
+        var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        {
+            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], $"sign-{k}");
+            int me = ctx.PartyId;
+            var share = me switch
+            {
+                0 => new Share(N, [x.Select((v, i) => (ulong)v - split[i]).ToArray()]),
+                1 => new Share(N, [split]),
+                _ => Share.Empty(N, 0),
+            };
+            var before = ctx.Channel.Total;
+            var (bits, _) = new MaskedComparison(ctx.Channel, keys).Sign(share, k);
+            return (Bits: me < 2 ? bits.C[0] : [], Cost: ctx.Channel.Total - before);
+        });
+        for (int i = 0; i < N; i++)
+            Assert.Equal(x[i] < 0 ? 1UL : 0UL, results[0].Bits[i] + results[1].Bits[i]);
+        // P0 sends the opening (⌈(k + 1)/8⌉ bytes per element) and k per-bit elements of Z_p per element, packed.
+        int p = k + 2;
+        while (Enumerable.Range(2, p - 2).Any(d => d * d <= p && p % d == 0)) p++;
+        long digits = ((long)N * k * (int)Math.Ceiling(Math.Log2(p)) + 7) / 8;
+        Assert.Equal(N * openBytes + digits, results[0].Cost.BytesSent);
+    }
+}
