@@ -131,13 +131,13 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         Ch.Round();
 
         ulong[] oh, rw, sw;
-        var lasts = LastSlots(rows, groups, sizes, slotStart, slotsPerRow);
         if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); sw = d > 0 ? Draw(Helper, rows * groups * d) : []; }
         else
         {
             // The one-hot and the winners' masks only enter the maxima, right modulo 2^ring (a returned one-hot, full).
             int hotBits = arg ? 64 : ring;
-            oh = Expand(ReceiveWords(Helper, slots - lasts.Length, hotBits), lasts, slots); rw = ReceiveWords(Helper, rows * groups, hotBits);
+            var lasts = LastSlots(rows, groups, sizes, slotStart, slotsPerRow);
+            oh = PublicSubset.Unkept(ReceiveWords(Helper, PublicSubset.Count(lasts), hotBits), lasts); rw = ReceiveWords(Helper, rows * groups, hotBits);
             sw = d > 0 ? Ch.ReceiveUlongs(Helper, rows * groups * d) : [];
         }
         // Each group's last slot is 1 minus the others (not sent).
@@ -200,39 +200,15 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         return One(max);
     }
 
-    /// <summary>The last slot of every group of two or more: its one-hot share is 1 minus the others', so the helper
-    /// does not send it (a third of its one-hot words for pairs).</summary>
-    private static int[] LastSlots(int rows, int groups, int[] sizes, int[] slotStart, int slotsPerRow)
+    /// <summary>The last slot of every group of two or more, flagged: its one-hot share is 1 minus the others', so the
+    /// helper does not send it (a third of its one-hot words for pairs; <see cref="PublicSubset"/>).</summary>
+    private static bool[] LastSlots(int rows, int groups, int[] sizes, int[] slotStart, int slotsPerRow)
     {
-        var lasts = new List<int>();
+        var last = new bool[rows * slotsPerRow];
         for (int r = 0; r < rows; r++)
             for (int g = 0; g < groups; g++)
-                if (sizes[g] >= 2) lasts.Add(r * slotsPerRow + slotStart[g] + sizes[g] - 1);
-        return [.. lasts];
-    }
-
-    /// <summary>The words of every slot but the group's last ones, in order.</summary>
-    private static ulong[] Drop(ulong[] words, int[] lasts)
-    {
-        var kept = new ulong[words.Length - lasts.Length];
-        for (int i = 0, j = 0, l = 0; i < words.Length; i++)
-        {
-            if (l < lasts.Length && lasts[l] == i) { l++; continue; }
-            kept[j++] = words[i];
-        }
-        return kept;
-    }
-
-    /// <summary>Inverse of <see cref="Drop"/>: the received words at every slot but the last ones (zero there).</summary>
-    private static ulong[] Expand(ulong[] kept, int[] lasts, int slots)
-    {
-        var words = new ulong[slots];
-        for (int i = 0, j = 0, l = 0; i < slots; i++)
-        {
-            if (l < lasts.Length && lasts[l] == i) { l++; continue; }
-            words[i] = kept[j++];
-        }
-        return words;
+                if (sizes[g] >= 2) last[r * slotsPerRow + slotStart[g] + sizes[g] - 1] = true;
+        return last;
     }
 
     private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d, int coarse, int hotBits)
@@ -300,8 +276,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 rw1[o] = rho[s0 + win] - rw0[o];
                 for (int e = 0; e < d; e++) sw1[o * d + e] = sigma[(s0 + win) * d + e] - sw0[o * d + e];
             }
-        var lasts = LastSlots(rows, groups, sizes, slotStart, slotsPerRow);
-        SendWords(1, Drop(oh1, lasts), hotBits);
+        SendWords(1, PublicSubset.Kept(oh1, LastSlots(rows, groups, sizes, slotStart, slotsPerRow)), hotBits);
         SendWords(1, rw1, hotBits);
         if (d > 0) Ch.Send(1, sw1);
         Ch.Round();

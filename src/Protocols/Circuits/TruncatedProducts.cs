@@ -175,8 +175,7 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
             if (Reused(reuse, operands[u])) continue;
             if (operands[u].Bits == 0) { big[u] = r[u]; rho[u] = new ulong[r[u].Length]; continue; }
             int d = operands[u].Bits, w = operands[u].Width;
-            ulong low = NarrowWords.Mask(w - 1);
-            for (int i = 0; i < r[u].Length; i++) big[u][i] = ((r[u][i] & low) >> d) - (big[u][i] << (w - 1 - d));
+            for (int i = 0; i < r[u].Length; i++) big[u][i] = MaskShares.RShare(r[u][i], big[u][i], d, w);
         }
 
         // The opened operands, in order (a reused one takes no place: it was opened before), each in its ring.
@@ -309,7 +308,6 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 continue;
             }
             int n = operands[u].Raw.Length, d = operands[u].Bits, w = OpenWidth(operands[u], outWidth);
-            ulong low = NarrowWords.Mask(w - 1);
             var s0 = Draw(0, 3 * n);
             var r = Draw(1, n);
             rho[u] = new ulong[n]; big[u] = new ulong[n];
@@ -321,10 +319,9 @@ internal sealed class TruncatedProducts(Channel channel, PairwiseKeys keys) : He
                 if (mask is not null) mask[i] = ri;
                 // An exact operand: M = r, shared by the keys alone (R = r, ρ = 0).
                 if (d == 0) { big[u][i] = ri; continue; }
-                ulong lo0 = s0[i] & low, lo1 = r[i] & low;
-                wrap[i] = (lo0 + lo1) >> (w - 1);
+                wrap[i] = MaskShares.Wrap(s0[i], r[i], w);
                 rho[u][i] = (ri >> (w - 1)) & 1;
-                big[u][i] = (lo0 >> d) + (lo1 >> d) - (wrap[i] << (w - 1 - d));
+                big[u][i] = MaskShares.RShare(s0[i], wrap[i], d, w) + MaskShares.RShare(r[i], 0, d, w);
             }
             write.Corrections(rho[u], s0.AsSpan(n, n), widths.RhoBytes(u));
             write.Corrections(wrap, s0.AsSpan(2 * n, n), widths.BigBytes(u));

@@ -58,14 +58,14 @@ internal sealed partial class Dealer2pcScheme
             var c = new ulong[lc];
             Ring.MatMul(a, b, c, batch, m, k, n, bShared);
             RingOps.Sub(c, s0.AsSpan(la + lb, lc), c);
-            Ch.SendPreprocessing(1, discard is null ? c : Kept(c, discard));
+            Ch.SendPreprocessing(1, discard is null ? c : PublicSubset.Kept(c, discard));
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
         {
             var s = DrawFrom(Dealer, Me == 0 ? la + lb + lc : la + lb);
             var c = Me == 0 ? s.AsSpan(la + lb, lc).ToArray()
-                : discard is null ? Ch.ReceiveUlongs(Dealer, lc) : Unkept(Ch.ReceiveUlongs(Dealer, discard.Count(f => !f)), discard);
+                : discard is null ? Ch.ReceiveUlongs(Dealer, lc) : PublicSubset.Unkept(Ch.ReceiveUlongs(Dealer, PublicSubset.Count(discard)), discard);
             var de = new ulong[la + lb];
             RingOps.Sub(x.C[0], s.AsSpan(0, la), de.AsSpan(0, la));
             RingOps.Sub(y.C[0], s.AsSpan(la, lb), de.AsSpan(la, lb));
@@ -144,52 +144,33 @@ internal sealed partial class Dealer2pcScheme
             var c = new ulong[lc];
             dealerProduct(a, c);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
-            Ch.SendPreprocessing(1, discard is null ? c : Kept(c, discard));
+            Ch.SendPreprocessing(1, discard is null ? c : PublicSubset.Kept(c, discard));
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
         {
             var s = DrawFrom(Dealer, Me == 0 ? la + lc : la);
             var c = Me == 0 ? s.AsSpan(la, lc).ToArray()
-                : discard is null ? Ch.ReceiveUlongs(Dealer, lc) : Unkept(Ch.ReceiveUlongs(Dealer, discard.Count(f => !f)), discard);
+                : discard is null ? Ch.ReceiveUlongs(Dealer, lc) : PublicSubset.Unkept(Ch.ReceiveUlongs(Dealer, PublicSubset.Count(discard)), discard);
             var a = s.AsSpan(0, la).ToArray();
             if (zeros is not null) for (int i = 0; i < la; i++) if (zeros[i]) a[i] = 0;
             int pending = settle?.PendingLength ?? 0;
             var full = new ulong[la];
             RingOps.Sub(x.C[0], a, full);
             // Only the positions that are not known zeros travel (D is 0 at the others).
-            int[]? kept = zeros is null ? null : Enumerable.Range(0, la).Where(i => !zeros[i]).ToArray();
-            int sent = kept?.Length ?? la;
+            var compact = zeros is null ? full : PublicSubset.Kept(full, zeros);
+            int sent = compact.Length;
             var d = new ulong[sent + pending];
-            if (kept is null) full.CopyTo(d, 0);
-            else for (int j = 0; j < kept.Length; j++) d[j] = full[kept[j]];
+            compact.CopyTo(d, 0);
             if (pending > 0) settle!.PendingShares().CopyTo(d, sent);
             var opened = Exchange(d);
             if (pending > 0) settle!.Settle(opened.AsSpan(sent));
-            var dOpen = new ulong[la];
-            if (kept is null) opened.AsSpan(0, la).CopyTo(dOpen);
-            else for (int j = 0; j < kept.Length; j++) dOpen[kept[j]] = opened[j];
-            partyTerms(dOpen, a, c);
+            var dOpen = opened[..sent];
+            partyTerms(zeros is null ? dOpen : PublicSubset.Unkept(dOpen, zeros), a, c);
             z = One(c);
         }
         else z = Share.Empty(lc, 0);
         return truncBits > 0 ? Trunc(z, truncBits) : z;
-    }
-
-    /// <summary>The values not flagged, in order.</summary>
-    private static ulong[] Kept(ulong[] values, bool[] dropped)
-    {
-        var kept = new ulong[dropped.Count(f => !f)];
-        for (int i = 0, j = 0; i < values.Length; i++) if (!dropped[i]) kept[j++] = values[i];
-        return kept;
-    }
-
-    /// <summary>Inverse of <see cref="Kept"/>, zeros at the flagged positions.</summary>
-    private static ulong[] Unkept(ulong[] kept, bool[] dropped)
-    {
-        var values = new ulong[dropped.Length];
-        for (int i = 0, j = 0; i < values.Length; i++) if (!dropped[i]) values[i] = kept[j++];
-        return values;
     }
 
     /// <summary>
@@ -324,7 +305,7 @@ internal sealed partial class Dealer2pcScheme
         if (bits is < 0 or > 62) throw new ArgumentOutOfRangeException(nameof(bits), "truncation bits must be 0..62");
         if (bits == 0) return x;
         int n = x.Length, width = NarrowWords.Bytes(bits + 1);
-        const ulong offset = 1UL << 62, low63 = (1UL << 63) - 1;
+        const ulong offset = 1UL << 62;
         if (IsDealer)
         {
             var s0 = DrawFrom(0, 3 * n);
@@ -334,7 +315,7 @@ internal sealed partial class Dealer2pcScheme
             for (int i = 0; i < n; i++)
             {
                 rho[i] = ((s0[i] + r1[i]) >> 63) - s0[n + i];
-                wrap[i] = (((s0[i] & low63) + (r1[i] & low63)) >> 63) - s0[2 * n + i];
+                wrap[i] = MaskShares.Wrap(s0[i], r1[i], 64) - s0[2 * n + i];
             }
             var bytes = new byte[2L * n * width];
             NarrowWords.Write(rho, width, bytes);
@@ -355,7 +336,7 @@ internal sealed partial class Dealer2pcScheme
             NarrowWords.AddTo(got.AsSpan(n * width), width, wrapShare);
         }
         var lowShare = new ulong[n];
-        for (int i = 0; i < n; i++) lowShare[i] = ((s[i] & low63) >> bits) - (wrapShare[i] << (63 - bits));
+        for (int i = 0; i < n; i++) lowShare[i] = MaskShares.RShare(s[i], wrapShare[i], bits, 64);
         var masked = new ulong[n];
         RingOps.Add(x.C[0], s.AsSpan(0, n), masked);
         var c = Exchange(masked);

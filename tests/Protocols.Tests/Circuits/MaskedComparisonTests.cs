@@ -1,6 +1,4 @@
 using PrivateInference.Protocols.Circuits;
-using PrivateInference.Protocols.Communication;
-using PrivateInference.Protocols.Core;
 
 namespace PrivateInference.Protocols.Tests.Circuits;
 
@@ -19,16 +17,10 @@ public class MaskedComparisonTests
         long bound = 1L << Math.Min(k, 62);
         var x = Enumerable.Range(0, N).Select(i => i == 0 ? -bound : i == 1 ? bound - 1 : i == 2 ? 0 : rng.NextInt64(-bound, bound)).ToArray();
         var split = Enumerable.Range(0, N).Select(_ => (ulong)rng.NextInt64()).ToArray();
-        var results = InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
+        var results = HelperGateHarness.Run($"sign-{k}", (ctx, keys) =>
         {
-            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], $"sign-{k}");
             int me = ctx.PartyId;
-            var share = me switch
-            {
-                0 => new Share(N, [x.Select((v, i) => (ulong)v - split[i]).ToArray()]),
-                1 => new Share(N, [split]),
-                _ => Share.Empty(N, 0),
-            };
+            var share = HelperGateHarness.Split(me, x, split);
             var before = ctx.Channel.Total;
             var (bits, _) = new MaskedComparison(ctx.Channel, keys).Sign(share, k);
             return (Bits: me < 2 ? bits.C[0] : [], Cost: ctx.Channel.Total - before);

@@ -16,23 +16,15 @@ public class TruncatedProductsTests
 
     /// <summary>Runs <paramref name="body"/> at P0, P1 and the helper P2 with a products gate on fresh pairwise keys.</summary>
     private static T[] WithProducts<T>(string label, Func<MpcContext, TruncatedProducts, T> body) =>
-        InProcessSession.Run(SchemeKind.TwoPcDealer, [0, 1, 2], ctx =>
-        {
-            using var keys = PairwiseKeys.Establish(ctx.Channel, [0, 1, 2], label);
-            return body(ctx, new TruncatedProducts(ctx.Channel, keys));
-        });
+        HelperGateHarness.Run(label, (ctx, keys) => body(ctx, new TruncatedProducts(ctx.Channel, keys)));
 
     private static long[] Raw(Random rng, double scale, double lo, double hi) =>
         Enumerable.Range(0, N).Select(_ => (long)Math.Round((lo + (hi - lo) * rng.NextDouble()) * scale)).ToArray();
 
     /// <summary>Party <paramref name="me"/>'s share of raw values: P1 holds slice k of the split, P0 the rest, the
     /// helper nothing.</summary>
-    private static Pending Operand(int me, long[] raw, ulong[] split, int k, int bits) => new(me switch
-    {
-        0 => new Share(N, [raw.Select((v, i) => (ulong)v - split[k * N + i]).ToArray()]),
-        1 => new Share(N, [split.Skip(k * N).Take(N).ToArray()]),
-        _ => Share.Empty(N, 0),
-    }, bits);
+    private static Pending Operand(int me, long[] raw, ulong[] split, int k, int bits) =>
+        new(HelperGateHarness.Split(me, raw, split.AsSpan(k * N, N)), bits);
 
     [Fact]
     public void Products_of_every_operand_kind_are_right_and_the_material_takes_the_bytes_its_terms_need()
