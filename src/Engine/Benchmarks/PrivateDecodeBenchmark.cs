@@ -49,7 +49,10 @@ public static class PrivateDecodeBenchmark
         // Static eviction by threshold: random validity bits for the kept slots (the step's cost does not depend on them).
         if (cache is { UsesStaticEviction: true, StaticThreshold: not null })
             for (int l = 0; l < c.Layers; l++)
+            {
+                using var roles = ctx.HelperRoles(PrivateTransformer.HelperShift(l, c.Layers));
                 policy!.FillMaskForBenchmark(l, ctx.LessThanZero(ctx.Input(PartyIds.Client, [kept], Random(kept))));
+            }
         result.Setup = ctx.Channel.Total - before;
 
         var model = new PrivateTransformer(ctx, c, weights, policy);

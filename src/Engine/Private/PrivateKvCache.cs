@@ -25,7 +25,11 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
     /// <summary>Benchmark set-up only: the cache of every layer holds the given keys and values.</summary>
     public void Fill(IReadOnlyList<SecretTensor> keys, IReadOnlyList<SecretTensor> values)
     {
-        for (int l = 0; l < config.Layers; l++) (_keys[l], _values[l]) = Grow(null, null, keys[l], values[l]);
+        for (int l = 0; l < config.Layers; l++)
+        {
+            using var roles = ctx.HelperRoles(PrivateTransformer.HelperShift(l, config.Layers));
+            (_keys[l], _values[l]) = Grow(null, null, keys[l], values[l]);
+        }
     }
 
     /// <summary>Attention of the queries [kv_heads, G·T, head_size] of positions start..start+T−1 over the cache (which

@@ -31,7 +31,10 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     {
         int t = oneHot.Shape[0];
         var x = ctx.MatMul(oneHot, w.Embedding ?? throw new InvalidOperationException("the embedding was not shared"));  // [T, d]
-        x = Layers(x);
+        x = RunLayers(x);
+        // The classifier runs under the last layer's roles, where x already is (its weight is prepared there); a reveal
+        // of the logits follows the roles they were made under.
+        using var roles = ctx.HelperRoles(HelperShift(_c.Layers - 1, _c.Layers));
         var last = allPositions ? x : ctx.Slice(x, 0, t - 1, 1);
         using var head = ctx.Scope("classifier");
         return ctx.MatMul(Norm(last), w.Classifier ?? throw new InvalidOperationException("the classifier was not shared"));  // [1 or T, vocab]
@@ -40,7 +43,10 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     /// <summary>The decoder stack alone on hidden states [T, d] at positions Length..Length+T-1. The residual stream
     /// is left at the output projections' scale (2f where <see cref="UntruncatedProducts"/> allow): each norm
     /// truncates its copy in the opening it needs anyway.</summary>
-    public SecretTensor Layers(SecretTensor x)
+    public SecretTensor Layers(SecretTensor x) => ctx.Adopt(RunLayers(x));
+
+    /// <summary>The decoder stack, its output left on the last layer's roles.</summary>
+    private SecretTensor RunLayers(SecretTensor x)
     {
         int t = x.Shape[0], start = Length;
         if (start + t > _c.SeqLen)
@@ -48,12 +54,24 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         for (int l = 0; l < _c.Layers; l++)
         {
             using var layerScope = ctx.Scope("layer");
+            using var roles = ctx.HelperRoles(HelperShift(l, _c.Layers));
+            x = ctx.Adopt(x);
             x = x + Attention(l, Norm(x), start);
             x = x + FeedForward(l, Norm(x));
         }
         Length += t;
         return x;
     }
+
+    /// <summary>
+    /// The helper's roles of layer <paramref name="layer"/> of <paramref name="layers"/> (<see cref="MpcContext.HelperRoles"/>):
+    /// in 3pc the helper sends about twice what each of the others does (a prefill's softmax above all), so the layers
+    /// run in three contiguous blocks, each with another compute party as the helper (P2, then P0, then P1). A layer's
+    /// weights are prepared and its cache kept under its roles. The residual stream is adopted where the block changes
+    /// (one round each, two per token); the embedding runs under the first block's roles (P2 helping) and the
+    /// classifier under the last one's.
+    /// </summary>
+    public static int HelperShift(int layer, int layers) => layers < 3 ? layer : layer * 3 / layers;
 
     /// <summary>Benchmark set-up only: makes the cache hold <paramref name="length"/> positions of the given secret
     /// keys and values ([kv_heads, length, head_size] per layer) without running a prefill. Decode cost does not

@@ -26,7 +26,9 @@ public sealed class PrivateWeights
             double[]? values = owner is null ? null : Array.ConvertAll(pick(owner), v => (double)v);
             if (values is not null)
                 CheckEncodable(name, values, ctx.FracBits);
-            return ctx.PrepareWeight(ctx.Input(PartyIds.ModelOwner, [rows, cols], values));
+            var shared = ctx.Input(PartyIds.ModelOwner, [rows, cols], values);
+            using var roles = ctx.HelperRoles(HelperShiftOf(name, c.Layers));
+            return ctx.PrepareWeight(shared);
         }
         int d = c.Dim, kv = c.KvDim, h = c.HiddenDim;
         var layers = Enumerable.Range(0, c.Layers).ToArray();
@@ -79,7 +81,9 @@ public sealed class PrivateWeights
             var (name, rows, cols) = layout[i];
             var components = stored?.Tensors[i].Components ?? Enumerable.Range(0, ctx.ShareComponents).Select(_ => new ulong[rows * cols]).ToArray();
             var scale = stored?.Tensors[i].Scale ?? ctx.FracBits;
-            prepared[name] = ctx.PrepareWeight(ctx.FromLocalShares([rows, cols], scale, components));
+            var shares = ctx.FromLocalShares([rows, cols], scale, components);
+            using var roles = ctx.HelperRoles(HelperShiftOf(name, c.Layers));
+            prepared[name] = ctx.PrepareWeight(shares);
         }
         var layers = Enumerable.Range(0, c.Layers).ToArray();
         return new PrivateWeights
@@ -93,13 +97,23 @@ public sealed class PrivateWeights
         };
     }
 
+    /// <summary>The roles a matrix is prepared under: its layer's (<see cref="PrivateTransformer.HelperShift"/>), the
+    /// first layer's for the embedding, the last one's for the classifier.</summary>
+    private static int HelperShiftOf(string name, int layers) =>
+        PrivateTransformer.HelperShift(LayerOf(name) ?? (name == "classifier" ? layers - 1 : 0), layers);
+
+    private static int? LayerOf(string name)
+    {
+        var open = name.IndexOf('[');
+        return open < 0 ? null : int.Parse(name[(open + 1)..^1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static float[] Pick(FoldedWeights w, string name)
     {
         if (name == "embedding") return w.Embedding;
         if (name == "classifier") return w.Classifier;
-        var open = name.IndexOf('[');
-        var layer = int.Parse(name[(open + 1)..^1], System.Globalization.CultureInfo.InvariantCulture);
-        return name[..open] switch
+        int layer = LayerOf(name) ?? throw new ArgumentException($"no weight tensor {name}");
+        return name[..name.IndexOf('[')] switch
         {
             "wqkv" => w.Wqkv[layer],
             "wo" => w.Wo[layer],

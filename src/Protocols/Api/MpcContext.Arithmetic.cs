@@ -167,7 +167,7 @@ public sealed partial class MpcContext
         using var scope = Scope("prepare_weight");
         if (!TwoForms) return new PreparedMatrix(w, _scheme.Prepare(w.Data, w.Shape[0], w.Shape[1]));
         var pairShare = AsPair(w);
-        return new PreparedMatrix(w, _pair.Prepare(pairShare, w.Shape[0], w.Shape[1]), pairShare);
+        return new PreparedMatrix(w, _pair.Prepare(pairShare, w.Shape[0], w.Shape[1]), pairShare, RolesShift);
     }
 
     /// <summary>Product with a prepared weight, truncated back to fixed point unless <paramref name="truncate"/> is false
@@ -182,7 +182,10 @@ public sealed partial class MpcContext
         shape[^1] = n;
         var (scale, trunc) = truncate ? ProductScale(a.Scale, w.Matrix.Scale) : (a.Scale + w.Matrix.Scale, 0);
         if (w.PairShare is { } ws)
+        {
+            RequireRoles(w.Roles, "this prepared weight");
             return T(shape, scale, _pair.MatMulPrepared(AsPair(a), ws, w.Prepared, a.Length / k, trunc), pair: true);
+        }
         return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Matrix.Data, w.Prepared, a.Length / k, trunc));
     }
 

@@ -50,7 +50,7 @@ public sealed partial class MpcContext
     private Pending Poly(Pending v, double[] c, double vMax, int outScale)
     {
         var result = new RoundSteps.Outcome<Pending>();
-        RoundSteps.Run(Channel, PolySteps(_prod, v, c, vMax, outScale, result));
+        RoundSteps.Run(RoleChannel, PolySteps(_prod, v, c, vMax, outScale, result));
         return result.Value;
     }
 
@@ -138,10 +138,10 @@ public sealed partial class MpcContext
         var opening = new SharedOpening();
         var poly = new RoundSteps.Outcome<Pending>();
         var below = new RoundSteps.Outcome<(Share Bits, Share? Products)>();
-        var prod = new TruncatedProducts(Channel, _keys.Fork());
-        var cmp = new MaskedComparison(Channel, _keys.Fork());
+        var prod = new TruncatedProducts(RoleChannel, _keys.Fork());
+        var cmp = new MaskedComparison(RoleChannel, _keys.Fork());
         // The polynomial first: its first round's opening is the comparison's.
-        RoundSteps.Lockstep(Channel,
+        RoundSteps.Lockstep(RoleChannel,
             PolySteps(prod, v, approximation.Coefficients, approximation.HalfWidth, PolyScale, poly, opening),
             cmp.SignStepsOnOpened(opening, n, offset, clampBits, below,
                 drop: Math.Max(0, scale + ClampResolutionLog2) + lift));

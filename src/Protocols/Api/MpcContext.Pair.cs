@@ -12,19 +12,6 @@ public sealed partial class MpcContext
     /// dealer protocols run with P2 as dealer. P2 holding C2 and C0 does not matter: it never receives P0's or P1's
     /// masked openings, only the helper gates' masked, shuffled per-bit vectors.
     /// </summary>
-    private IScheme _pair = null!;
-    private MaskedComparison _cmp = null!;
-    private PermutedTournament _tour = null!;
-    private TruncatedProducts _prod = null!;
-
-    private void InitPair(IScheme pair)
-    {
-        _pair = pair;
-        _cmp = new MaskedComparison(Channel, _keys);
-        _tour = new PermutedTournament(Channel, _keys);
-        _prod = new TruncatedProducts(Channel, _keys);
-    }
-
     /// <summary>Products of pending values in one round (<see cref="TruncatedProducts"/>), each result raw.</summary>
     private Share[] Products(params (Pending A, Pending B)[] pairs) => _prod.Run(pairs).Products;
 
@@ -32,7 +19,7 @@ public sealed partial class MpcContext
     private Share SquareTimes(Pending square, Pending factor, int outWidth = 64)
     {
         var result = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
-        RoundSteps.Run(Channel, _prod.RunSteps([], [(square, factor)], result, outWidth: outWidth));
+        RoundSteps.Run(RoleChannel, _prod.RunSteps([], [(square, factor)], result, outWidth: outWidth));
         return result.Value.Products[0];
     }
 

@@ -15,22 +15,13 @@ namespace PrivateInference.Protocols;
 /// </summary>
 public sealed partial class MpcContext : IDisposable
 {
-    private readonly IScheme _scheme;
-    private readonly PairwiseKeys _keys;
-
     private MpcContext(SchemeKind scheme, Channel channel, PairwiseKeys keys, MpcOptions options)
     {
         Scheme = scheme;
         Channel = channel;
-        _keys = keys;
+        _sessionKeys = keys;
         Options = options;
-        _scheme = scheme switch
-        {
-            SchemeKind.ThreePc => new Aby3Scheme(channel, keys),
-            SchemeKind.TwoPcDealer => new Dealer2pcScheme(channel, keys),
-            _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
-        };
-        InitPair(_scheme is Dealer2pcScheme dealer ? dealer : new Dealer2pcScheme(channel, keys));
+        _roles = _rolesByShift[0] = new RoleSet(scheme, channel, keys, 0);
     }
 
     /// <summary>The fixed-point widths every protocol here is built and tested for (docs/protocols.md, "Domains").</summary>
@@ -65,7 +56,7 @@ public sealed partial class MpcContext : IDisposable
     /// <summary>Counts everything inside under <paramref name="label"/> (labels nest).</summary>
     public IDisposable Scope(string label) => Channel.Scope(label);
 
-    private SecretTensor T(int[] shape, int scale, Share s, bool pair = false) => new(this, shape, scale, s, pair && TwoForms);
+    private SecretTensor T(int[] shape, int scale, Share s, bool pair = false) => new(this, shape, scale, s, pair && TwoForms, _roles.Shift);
 
     /// <summary>3pc: replicated shares and the 2-out-of-2 form differ (in 2pc they are one and the same).</summary>
     private bool TwoForms => !ReferenceEquals(_pair, _scheme);
@@ -108,14 +99,14 @@ public sealed partial class MpcContext : IDisposable
         using var scope = Scope("input");
         int n = Count(shape);
         ulong[]? enc = PartyId == owner ? FixedPointEncoding.Encode(values, FracBits) : null;
-        return T(shape, FracBits, _scheme.Input(owner, enc, n));
+        return T(shape, FracBits, _scheme.Input(RoleOf(owner), enc, n));
     }
 
     /// <summary>Secret-shares raw ring values at a given scale (0 for integers and one-hot masks).</summary>
     public SecretTensor InputRing(int owner, int[] shape, ulong[]? values, int scale)
     {
         using var scope = Scope("input");
-        return T(shape, scale, _scheme.Input(owner, PartyId == owner ? values : null, Count(shape)));
+        return T(shape, scale, _scheme.Input(RoleOf(owner), PartyId == owner ? values : null, Count(shape)));
     }
 
     /// <summary>Opens x to <paramref name="toParty"/> only; returns the values there and null everywhere else.</summary>
@@ -127,10 +118,14 @@ public sealed partial class MpcContext : IDisposable
 
     public ulong[]? RevealRing(SecretTensor x, int toParty)
     {
+        // A 2-out-of-2 tensor is opened by the pair that holds it, whatever the roles of the moment.
+        if (x.Pair && x.Roles != RolesShift)
+            using (HelperRoles(x.Roles)) return RevealRing(x, toParty);
         using var scope = Scope("reveal");
         // The helper of the 2-out-of-2 form holds its masks, so a value goes to P2 only from replicated shares.
-        if (x.Pair && toParty != PartyIds.P2) return _pair.Reveal(x.Data, toParty);
-        return _scheme.Reveal(InSchemeForm(x), toParty);
+        int to = RoleOf(toParty);
+        if (x.Pair && to != PartyIds.P2) return _pair.Reveal(x.Data, to);
+        return _scheme.Reveal(InSchemeForm(x), to);
     }
 
     // ---------------------------------------------------------------- linear, local
@@ -309,8 +304,7 @@ public sealed partial class MpcContext : IDisposable
 
     public void Dispose()
     {
-        (_scheme as IDisposable)?.Dispose();
-        if (!ReferenceEquals(_pair, _scheme)) (_pair as IDisposable)?.Dispose();
-        _keys.Dispose();
+        foreach (var roles in _rolesByShift) roles?.Dispose();
+        _sessionKeys.Dispose();
     }
 }

@@ -9,7 +9,7 @@ namespace PrivateInference.Protocols;
 /// </summary>
 public sealed class SecretTensor
 {
-    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data, bool pair = false)
+    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data, bool pair = false, int roles = 0)
     {
         long len = 1;
         foreach (var d in shape) { if (d < 0) throw new ArgumentException("negative dimension"); len *= d; }
@@ -17,8 +17,9 @@ public sealed class SecretTensor
         Context = context;
         Shape = shape;
         Scale = scale;
-        Data = data;
+        _data = data;
         Pair = pair;
+        Roles = roles;
     }
 
     public MpcContext Context { get; }
@@ -26,9 +27,22 @@ public sealed class SecretTensor
     /// <summary>Fixed-point fractional bits of this tensor: 0 for bits and integers, f for ordinary values, more
     /// for outputs that need the extra resolution (reciprocal, rsqrt). Mixed scales are aligned by the ops.</summary>
     public int Scale { get; }
-    public int Length => Data.Length;
+    public int Length => _data.Length;
     public int Rank => Shape.Length;
-    internal Share Data { get; }
+    /// <summary>This party's shares. On the 2-out-of-2 form they belong to the roles they were made under
+    /// (<see cref="MpcContext.HelperRoles"/>): read under other roles, they throw instead of being taken for another
+    /// pair's shares.</summary>
+    internal Share Data
+    {
+        get
+        {
+            if (Pair) Context.RequireRoles(Roles, "this tensor");
+            return _data;
+        }
+    }
+    private readonly Share _data;
+    /// <summary>The roles' shift the shares were made under (meaningful on the 2-out-of-2 form only).</summary>
+    internal int Roles { get; }
     /// <summary>3pc only: the shares are in the 2-out-of-2 form between P0 and P1 (P2 the helper, holding nothing),
     /// where the nonlinear gates leave their results and the linear layers run as dealer products (docs/protocols.md,
     /// "One form for the model's arithmetic"). Always false in 2pc, whose scheme is that form.</summary>
@@ -53,12 +67,16 @@ public sealed class SecretTensor
 /// its copy on the 2-out-of-2 form, on which the products run).</summary>
 public sealed class PreparedMatrix
 {
-    internal PreparedMatrix(SecretTensor matrix, PreparedRhs? prepared, Share? pairShare = null)
+    internal PreparedMatrix(SecretTensor matrix, PreparedRhs? prepared, Share? pairShare = null, int roles = 0)
     {
         Matrix = matrix;
         Prepared = prepared;
         PairShare = pairShare;
+        Roles = roles;
     }
+
+    /// <summary>The roles' shift <see cref="PairShare"/> and <see cref="Prepared"/> belong to (<see cref="MpcContext.HelperRoles"/>).</summary>
+    internal int Roles { get; }
 
     public SecretTensor Matrix { get; }
     internal PreparedRhs? Prepared { get; }

@@ -65,9 +65,13 @@ public interface IChannel
 public sealed class Channel : IChannel
 {
     private readonly ITransport _transport;
-    private readonly Dictionary<string, Counter> _labels = new();
-    private readonly List<Counter> _stack = new();
-    private readonly Counter _total = new();
+    private readonly Dictionary<string, Counter> _labels;
+    private readonly List<Counter> _stack;
+    private readonly Counter _total;
+    /// <summary>The roles' shift of a relabeled view (<see cref="Rotated"/>); 0 for the physical ids.</summary>
+    private readonly int _shift;
+    /// <summary>The channel a relabeled view counts into (its observer is that channel's); null for a channel of its own.</summary>
+    private readonly Channel? _parent;
 
     private sealed class Counter
     {
@@ -81,16 +85,44 @@ public sealed class Channel : IChannel
         };
     }
 
-    public Channel(ITransport transport) => _transport = transport;
+    public Channel(ITransport transport)
+    {
+        _transport = transport;
+        _labels = new();
+        _stack = new();
+        _total = new();
+    }
 
-    public int PartyId => _transport.PartyId;
+    private Channel(Channel parent, int shift)
+    {
+        _transport = parent._transport;
+        _labels = parent._labels;
+        _stack = parent._stack;
+        _total = parent._total;
+        _shift = shift;
+        _parent = parent;
+    }
+
+    /// <summary>
+    /// The same links and counters with the compute parties' roles rotated by <paramref name="shift"/>
+    /// (<see cref="PartyRoles"/>): its PartyId is this party's role, and a message to or from role r goes to or comes
+    /// from physical party r + shift. Everything sent through it counts here, under the same labels.
+    /// </summary>
+    public Channel Rotated(int shift)
+    {
+        if (_parent is not null) throw new InvalidOperationException("only a channel of its own is relabeled");
+        return new Channel(this, PartyRoles.Normalize(shift));
+    }
+
+    /// <summary>This endpoint's id: its physical party id, or its role in a relabeled view.</summary>
+    public int PartyId => PartyRoles.Role(_transport.PartyId, _shift);
 
     public ITransport Transport => _transport;
 
     public void Send(int toParty, ReadOnlySpan<byte> payload)
     {
         if (toParty == PartyId) throw new ArgumentException("a party does not send to itself");
-        _transport.Send(toParty, payload);
+        _transport.Send(PartyRoles.Physical(toParty, _shift), payload);
         int len = payload.Length;
         Count(c => { c.BytesSent += len; c.MessagesSent++; });
     }
@@ -113,12 +145,17 @@ public sealed class Channel : IChannel
     public void MarkPreprocessing(long bytes) => Count(c => c.PreprocessingBytesSent += bytes);
 
     /// <summary>Sees what this endpoint receives, decoded (the view tests; null: nothing is kept).</summary>
-    public IReceiveObserver? Observer { get; set; }
+    public IReceiveObserver? Observer
+    {
+        get => _parent is null ? _observer : _parent.Observer;
+        set { if (_parent is null) _observer = value; else _parent.Observer = value; }
+    }
+    private IReceiveObserver? _observer;
 
     public void Receive(int fromParty, Span<byte> destination)
     {
         ReceiveEncoded(fromParty, destination);
-        Observer?.Bytes(fromParty, destination);
+        Observer?.Bytes(PartyRoles.Physical(fromParty, _shift), destination);
     }
 
     /// <summary>Receives a payload that its caller decodes and reports through <see cref="ReportElements"/> (packed
@@ -126,14 +163,14 @@ public sealed class Channel : IChannel
     public void ReceiveEncoded(int fromParty, Span<byte> destination)
     {
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _transport.Receive(fromParty, destination);
+        _transport.Receive(PartyRoles.Physical(fromParty, _shift), destination);
         long waited = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         int len = destination.Length;
         Count(c => { c.BytesReceived += len; c.MessagesReceived++; c.WaitTicks += waited; });
     }
 
     /// <summary>Reports the field elements a payload of <see cref="ReceiveEncoded"/> carried to the observer.</summary>
-    public void ReportElements(int fromParty, ReadOnlySpan<byte> elements, int prime) => Observer?.FieldElements(fromParty, elements, prime);
+    public void ReportElements(int fromParty, ReadOnlySpan<byte> elements, int prime) => Observer?.FieldElements(PartyRoles.Physical(fromParty, _shift), elements, prime);
 
     public void Send(int toParty, ReadOnlySpan<ulong> payload) => Send(toParty, MemoryMarshal.AsBytes(payload));
 

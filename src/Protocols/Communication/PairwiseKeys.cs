@@ -16,12 +16,36 @@ namespace PrivateInference.Protocols.Communication;
 /// </summary>
 public sealed class PairwiseKeys : IDisposable
 {
-    private readonly Dictionary<int, Aes> _keys = new();
-    private readonly Dictionary<int, ulong> _uses = new();
+    // Keyed by the physical party ids; a relabeled view (Rotated) maps its callers' ids onto them.
+    private readonly Dictionary<int, Aes> _keys;
+    private readonly Dictionary<int, ulong> _uses;
     /// <summary>A fork's last usable nonce (exclusive) per pair; null for the session's own keys.</summary>
     private readonly Dictionary<int, ulong>? _limit;
+    /// <summary>The compute parties' roles shifted by this much (<see cref="PartyRoles"/>); 0 for the physical ids.</summary>
+    private readonly int _shift;
+    /// <summary>A relabeled view borrows its parent's keys and counters, so it disposes nothing.</summary>
+    private readonly bool _borrowed;
 
-    private PairwiseKeys(Dictionary<int, ulong>? limit = null) => _limit = limit;
+    private PairwiseKeys(Dictionary<int, ulong>? limit = null, Dictionary<int, Aes>? keys = null, Dictionary<int, ulong>? uses = null,
+        int shift = 0, bool borrowed = false)
+    {
+        _limit = limit;
+        _keys = keys ?? new();
+        _uses = uses ?? new();
+        _shift = shift;
+        _borrowed = borrowed;
+    }
+
+    /// <summary>
+    /// The same keys seen with the compute parties' roles rotated by <paramref name="shift"/> (<see cref="PartyRoles"/>):
+    /// a stream with role r is the stream with physical party r + shift. The views share the use counters of each
+    /// physical pair, so no nonce repeats whichever view draws.
+    /// </summary>
+    public PairwiseKeys Rotated(int shift)
+    {
+        if (_limit is not null) throw new InvalidOperationException("only the session's own keys are relabeled");
+        return new PairwiseKeys(null, _keys, _uses, PartyRoles.Normalize(shift), borrowed: true);
+    }
 
     /// <summary>Streams per fork: its nonces are 2^63 + (the parent's use counter)·2^20 + i for i below this.</summary>
     private const int ForkStreams = 1 << 20;
@@ -36,7 +60,7 @@ public sealed class PairwiseKeys : IDisposable
     {
         if (_limit is not null) throw new InvalidOperationException("a forked key set is not forked again");
         var limit = new Dictionary<int, ulong>();
-        var child = new PairwiseKeys(limit);
+        var child = new PairwiseKeys(limit, shift: _shift, borrowed: true);
         foreach (var (peer, aes) in _keys)
         {
             ulong n = _uses[peer]++;
@@ -84,6 +108,7 @@ public sealed class PairwiseKeys : IDisposable
     /// <summary>The next stream shared with <paramref name="peer"/>.</summary>
     public AesCtrPrg Stream(int peer)
     {
+        peer = PartyRoles.Physical(peer, _shift);
         if (!_keys.TryGetValue(peer, out var aes)) throw new InvalidOperationException($"no key shared with party {peer}");
         ulong n = _uses[peer];
         if (_limit is not null && n >= _limit[peer]) throw new InvalidOperationException("a forked key set ran out of streams");
@@ -93,7 +118,7 @@ public sealed class PairwiseKeys : IDisposable
 
     public void Dispose()
     {
-        if (_limit is not null) return;   // a fork borrows its parent's keys
+        if (_borrowed) return;   // a fork or a relabeled view borrows its parent's keys
         foreach (var a in _keys.Values) a.Dispose();
     }
 }

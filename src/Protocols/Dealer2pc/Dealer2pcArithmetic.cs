@@ -17,6 +17,7 @@ internal sealed partial class Dealer2pcScheme
             var c1 = new ulong[n];
             for (int i = 0; i < n; i++) c1[i] = (s0[i] + s1[i]) * (s0[n + i] + s1[n + i]) - s0[2 * n + i];
             Ch.SendPreprocessing(1, c1);
+            IdleRound();
             return Share.Empty(n, 0);
         }
         if (!IsCompute) return Share.Empty(n, 0);
@@ -59,6 +60,7 @@ internal sealed partial class Dealer2pcScheme
             Ring.MatMul(a, b, c, batch, m, k, n, bShared);
             RingOps.Sub(c, s0.AsSpan(la + lb, lc), c);
             Ch.SendPreprocessing(1, discard is null ? c : PublicSubset.Kept(c, discard));
+            IdleRound();
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
@@ -101,6 +103,7 @@ internal sealed partial class Dealer2pcScheme
         {
             var b = DrawFrom(0, lb);
             RingOps.Add(b, DrawFrom(1, lb), b);
+            IdleRound();
             return new Prepared(k, n, null, b, null);
         }
         if (!IsCompute) return new Prepared(k, n, null, [], null);
@@ -145,6 +148,7 @@ internal sealed partial class Dealer2pcScheme
             dealerProduct(a, c);
             RingOps.Sub(c, s0.AsSpan(la, lc), c);
             Ch.SendPreprocessing(1, discard is null ? c : PublicSubset.Kept(c, discard));
+            IdleRound();
             z = Share.Empty(lc, 0);
         }
         else if (IsCompute)
@@ -321,6 +325,7 @@ internal sealed partial class Dealer2pcScheme
             NarrowWords.Write(rho, width, bytes);
             NarrowWords.Write(wrap, width, bytes.AsSpan(n * width));
             Ch.SendPreprocessing(1, bytes);
+            IdleRound();
             return Share.Empty(n, 0);
         }
         if (!IsCompute) return Share.Empty(n, 0);

@@ -27,6 +27,25 @@ public class PairwiseKeysTests
     }
 
     [Fact]
+    public void A_rotated_view_draws_the_physical_pairs_streams_and_shares_their_counters()
+    {
+        var k = Establish([0, 1, 2, 3]);
+        // Under shift 1, P0 plays role 2: its stream with role 0 is its stream with physical P1, and P1 (role 0)
+        // reaches P0 as role 2. The client keeps its id.
+        var r0 = k[0].Rotated(1);
+        var r1 = k[1].Rotated(1);
+        var s = r0.Stream(0).NextUlongs(4);
+        Assert.Equal(s, r1.Stream(2).NextUlongs(4));
+        // The next physical stream of the pair is a fresh one: the view used up the pair's counter, no nonce repeats.
+        var next = k[0].Stream(1).NextUlongs(4);
+        Assert.Equal(next, k[1].Stream(0).NextUlongs(4));
+        Assert.NotEqual(s, next);
+        Assert.Equal(r0.Stream(3).NextUlongs(4), k[3].Stream(0).NextUlongs(4));
+        // A fork of a view keeps its relabeling.
+        Assert.Equal(r0.Fork().Stream(0).NextUlongs(4), k[1].Fork().Stream(0).NextUlongs(4));
+    }
+
+    [Fact]
     public void A_fork_draws_streams_of_its_own_that_both_holders_share()
     {
         var k = Establish([0, 1]);
