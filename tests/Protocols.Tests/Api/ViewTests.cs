@@ -176,6 +176,17 @@ public class ViewTests
     public void Softmax_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
         AssertIndistinguishable(scheme, [4, 24], (c, x) => c.Softmax(x), "softmax");
 
+    /// <summary>The roles rotated (P0 helping, then P1) and a 2-out-of-2 result adopted across a change of roles, as a
+    /// model's blocks of layers do: every party's view, the new helpers' included, stays uniform.</summary>
+    [Fact]
+    public void Views_under_rotated_roles_and_across_an_adoption_are_uniform_and_independent_of_the_secret() =>
+        AssertIndistinguishable(SchemeKind.ThreePc, [4, 24], (c, x) =>
+        {
+            SecretTensor y;
+            using (c.HelperRoles(1)) y = c.Softmax(x);
+            using (c.HelperRoles(2)) return c.Mul(c.Adopt(y), x);
+        }, "softmax under P0 helping, then a product under P1 helping");
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Softmax_times_values_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
