@@ -119,13 +119,26 @@ public sealed class PrivateCachePolicy
         int selector = CacheBudgets.SelectingLayer(_o, layer, _c.Layers);
         Selection selection;
         if (selector != layer && _selections[selector] is { } shared && shared.Step == _step)
-            selection = shared;
+            selection = shared with { Choice = Adopted(shared.Choice) };
         else
             selection = _selections[layer] = new Selection(_step, SelectChildren(_masks[layer], queries, bounds, n, children, tokenScores));
         return selection.Choice is not { } choice ? null
             : new SelectedClusters(choice.OneHot, _o.ChildClusterSize, n, choice.Parents, choice.Parents is null ? 0 : _o.ClusterSize,
                 selector == layer ? choice.Chosen : null, choice.Layout, choice.ParentLayout);
     }
+
+    /// <summary>A selecting layer's one-hots as this layer's helper roles can use them: in 3pc a layer of another block
+    /// of layers (<see cref="Private.PrivateTransformer.HelperShift"/>) converts them (one round each); otherwise as they are.</summary>
+    private Choice? Adopted(Choice? c) =>
+        c is null ? null : c with
+        {
+            OneHot = _ctx.Adopt(c.OneHot),
+            Parents = c.Parents is { } p ? _ctx.Adopt(p) : null,
+            Layout = Adopted(c.Layout),
+            ParentLayout = Adopted(c.ParentLayout),
+        };
+
+    private OneHotLayout? Adopted(OneHotLayout? l) => l?.Compact is { } compact ? l with { Compact = _ctx.Adopt(compact) } : l;
 
     /// <summary>The naive baseline MPCache is measured against: per-token top-k of (Σ_g q_g)·k over the whole cache, every
     /// step and layer, no clusters (the newest token forced, in row 0), by the same tournament; as

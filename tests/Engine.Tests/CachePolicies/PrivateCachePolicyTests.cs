@@ -102,10 +102,13 @@ public sealed class PrivateCachePolicyTests
             .Sum(i => queries[(h * g + j) * hs + i] * keys[(h * n + t) * hs + i]))).ToArray();
     }
 
+    /// <param name="edgeLayers">Layers at each end that select for themselves: with 1, stories260K's layer 2 takes layer
+    /// 1's selection, across the change of helper roles between its blocks of layers (PrivateTransformer.HelperShift).</param>
     [Theory]
-    [InlineData(SchemeKind.ThreePc)]
-    [InlineData(SchemeKind.TwoPcDealer)]
-    public void PrivateMpCacheGenerationMatchesItsPlaintextSimulation(SchemeKind scheme)
+    [InlineData(SchemeKind.ThreePc, 2)]
+    [InlineData(SchemeKind.TwoPcDealer, 2)]
+    [InlineData(SchemeKind.ThreePc, 1)]
+    public void PrivateMpCacheGenerationMatchesItsPlaintextSimulation(SchemeKind scheme, int edgeLayers)
     {
         var weights = Llama2cCheckpoint.Load(SharedAssets.ModelPath);
         var tokenizer = Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
@@ -113,7 +116,10 @@ public sealed class PrivateCachePolicyTests
         var text = string.Join("\n", TextChunks.Split(TextChunks.ReadUtf8(SharedAssets.DevTextPath)).Take(3))[..600];
         var prompt = tokenizer.Encode(text);
         Assert.True(prompt.Count > 130, $"prompt of {prompt.Count} tokens is too short to select from");
-        var options = CachePolicyOptions.Parse("mpcache");
+        var options = CachePolicyOptions.Parse("mpcache") with { SelfSelectingEdgeLayers = edgeLayers };
+        if (edgeLayers == 1)
+            Assert.True(PrivateTransformer.HelperShift(1, weights.Config.Layers) != PrivateTransformer.HelperShift(2, weights.Config.Layers)
+                        && CacheBudgets.SelectingLayer(options, 2, weights.Config.Layers) == 1, "layer 2 reuses layer 1's selection across a change of roles");
         var plain = new PlainTransformer(weights, attention: new PlainCachePolicy(weights.Config, options, prompt.Count));
         var expected = CachePolicyAccuracy.Greedy(plain, prompt, prompt.Count, 6);
         Assert.DoesNotContain(Llama2cTokenizer.Bos, expected);
