@@ -70,13 +70,14 @@ internal sealed partial class Aby3Scheme
     /// No messages: the product already sends only output-sized data. The weight is handed to the ring backend once,
     /// so a GPU keeps it on the device for the session. Every party prepares, so all take the same path.
     /// </summary>
-    public PreparedRhs? Prepare(Share w, int k, int n) =>
+    public PreparedRhs Prepare(Share w, int k, int n) =>
         new Prepared(k, n, IsCompute ? Ring.PrepareSplitRhs(w.C[0], w.C[1], k, n) : null);
 
-    public Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits)
+    public Share MatMulPrepared(Share a, PreparedRhs prepared, int rows, int truncBits)
     {
         var p = (Prepared)prepared;
-        if (!IsCompute || p.Resident is null) return MatMul(a, w, 1, rows, p.K, p.N, true, truncBits);
+        // An endpoint without shares takes part in the truncation's rounds only (shapes).
+        if (!IsCompute || p.Resident is null) return MatMul(a, Share.Empty(p.K * p.N, 0), 1, rows, p.K, p.N, true, truncBits);
         int outLen = rows * p.N;
         var z = ZeroShare(outLen, boolean: false);
         Ring.MatMulCrossTerms(a.C[0], a.C[1], p.Resident, z, rows);

@@ -165,28 +165,25 @@ public sealed partial class MpcContext
     {
         if (w.Rank != 2) throw new ArgumentException("a prepared matrix is 2-D");
         using var scope = Scope("prepare_weight");
-        if (!TwoForms) return new PreparedMatrix(w, _scheme.Prepare(w.Data, w.Shape[0], w.Shape[1]));
-        var pairShare = AsPair(w);
-        return new PreparedMatrix(w, _pair.Prepare(pairShare, w.Shape[0], w.Shape[1]), pairShare, RolesShift);
+        var (scheme, shares, pair) = TwoForms ? (_pair, AsPair(w), true) : (_scheme, w.Data, false);
+        var prepared = scheme.Prepare(shares, w.Shape[0], w.Shape[1]);
+        return new PreparedMatrix(w.Shape, w.Scale, prepared, pair, RolesShift);
     }
 
     /// <summary>Product with a prepared weight, truncated back to fixed point unless <paramref name="truncate"/> is false
     /// (then at the sum of the scales, one round less: for a consumer that folds the truncation in).</summary>
     public SecretTensor MatMul(SecretTensor a, PreparedMatrix w, bool truncate = true)
     {
-        if (w.Prepared is null) return MatMul(a, w.Matrix, truncate);
         using var scope = Scope("matmul");
-        int k = w.Matrix.Shape[0], n = w.Matrix.Shape[1];
+        int k = w.Shape[0], n = w.Shape[1];
         if (a.Shape[^1] != k) throw new ArgumentException($"inner dimensions differ: {a.Shape[^1]} vs {k}");
         var shape = (int[])a.Shape.Clone();
         shape[^1] = n;
-        var (scale, trunc) = truncate ? ProductScale(a.Scale, w.Matrix.Scale) : (a.Scale + w.Matrix.Scale, 0);
-        if (w.PairShare is { } ws)
-        {
-            RequireRoles(w.Roles, "this prepared weight");
-            return T(shape, scale, _pair.MatMulPrepared(AsPair(a), ws, w.Prepared, a.Length / k, trunc), pair: true);
-        }
-        return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Matrix.Data, w.Prepared, a.Length / k, trunc));
+        var (scale, trunc) = truncate ? ProductScale(a.Scale, w.Scale) : (a.Scale + w.Scale, 0);
+        int rows = a.Length / k;
+        if (!w.Pair) return T(shape, scale, _scheme.MatMulPrepared(a.Data, w.Prepared, rows, trunc));
+        RequireRoles(w.Roles, "this prepared weight");
+        return T(shape, scale, _pair.MatMulPrepared(AsPair(a), w.Prepared, rows, trunc), pair: true);
     }
 
     /// <summary>Product with a public right-hand matrix [k, n] (or [..., k, n]): local on every share, then one truncation.</summary>

@@ -126,8 +126,9 @@ internal interface IScheme
     /// <remarks><paramref name="discard"/> (public, one per output): outputs the caller throws away; a scheme may leave
     /// them undefined and send nothing for them.</remarks>
     Share MatMul(Share a, Share b, int batch, int m, int k, int n, bool bShared, int truncBits, bool[]? discard = null);
-    PreparedRhs? Prepare(Share w, int k, int n);
-    Share MatMulPrepared(Share a, Share w, PreparedRhs prepared, int rows, int truncBits);
+    /// <summary>Prepares W [k, n] for repeated products; what is returned is all the products read (W's shares may go).</summary>
+    PreparedRhs Prepare(Share w, int k, int n);
+    Share MatMulPrepared(Share a, PreparedRhs prepared, int rows, int truncBits);
     /// <summary>Appends rows to several growing operands at once (one round in all): part i appends NewRows rows per
     /// batch entry (Rows is [Batch, NewRows, Cols]) to Rhs (null: a new operand).</summary>
     GrowingRhs[] Grow(IReadOnlyList<GrowingPart> parts);

@@ -96,7 +96,7 @@ internal sealed partial class Dealer2pcScheme
     }
 
     /// <summary>Opens E = W - B once; every later product with W reuses B's shares and E.</summary>
-    public PreparedRhs? Prepare(Share w, int k, int n)
+    public PreparedRhs Prepare(Share w, int k, int n)
     {
         int lb = k * n;
         if (IsDealer)
@@ -115,7 +115,7 @@ internal sealed partial class Dealer2pcScheme
     }
 
     /// <summary>Per product only the activation side is opened: the dealer sends a fresh (A, C = AB) for the stored B.</summary>
-    public Share MatMulPrepared(Share x, Share w, PreparedRhs prepared, int rows, int truncBits)
+    public Share MatMulPrepared(Share x, PreparedRhs prepared, int rows, int truncBits)
     {
         var p = (Prepared)prepared;
         return ProductWithStoredRhs(x, rows * p.K, rows * p.N, truncBits,
