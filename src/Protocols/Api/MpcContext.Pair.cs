@@ -5,13 +5,12 @@ namespace PrivateInference.Protocols;
 
 public sealed partial class MpcContext
 {
-    /// <summary>
-    /// The 2-out-of-2 form the nonlinear functions run on: additive shares between P0 and P1 with P2 as the helper
-    /// that deals their correlated randomness. In 2pc it is the scheme itself; in 3pc a replicated sharing converts to
-    /// it locally (P0 holds C0 + C1, P1 holds C2) and back in one round (<see cref="IScheme.FromPair"/>), and the same
-    /// dealer protocols run with P2 as dealer. P2 holding C2 and C0 does not matter: it never receives P0's or P1's
-    /// masked openings, only the helper gates' masked, shuffled per-bit vectors.
-    /// </summary>
+    // The 2-out-of-2 form the nonlinear functions run on: additive shares between P0 and P1 with P2 as the helper
+    // that deals their correlated randomness (roles: the current ones, MpcContext.Roles.cs). In 2pc it is the scheme
+    // itself; in 3pc a replicated sharing converts to it locally (P0 holds C0 + C1, P1 holds C2) and back in one round
+    // (IScheme.FromPair), and the same dealer protocols run with P2 as dealer. P2 holding C2 and C0 does not matter:
+    // it never receives P0's or P1's masked openings, only the helper gates' masked, shuffled per-bit vectors.
+
     /// <summary>Products of pending values in one round (<see cref="TruncatedProducts"/>), each result raw.</summary>
     private Share[] Products(params (Pending A, Pending B)[] pairs) => _prod.Run(pairs).Products;
 

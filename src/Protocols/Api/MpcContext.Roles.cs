@@ -39,7 +39,7 @@ public sealed partial class MpcContext
     /// <summary>
     /// Runs what follows, until disposed, with physical party (<paramref name="shift"/> + 2) mod 3 as the helper (3pc; a
     /// no-op in 2pc). Every participant enters and leaves at the same point of the program (SPMD). A model gives each
-    /// layer its own shift, so that every party helps for a third of the layers.
+    /// block of layers its own shift, so that every party helps for about a third of them.
     /// </summary>
     public IDisposable HelperRoles(int shift)
     {
@@ -119,7 +119,7 @@ public sealed partial class MpcContext
         {
             (Scheme as IDisposable)?.Dispose();
             if (!ReferenceEquals(Pair, Scheme)) (Pair as IDisposable)?.Dispose();
-            if (Shift != 0) Keys.Dispose();         // a relabeled view: borrows the session's keys, frees nothing
+            // The keys are the session's (or a view of them): the context disposes them once.
         }
     }
 }
