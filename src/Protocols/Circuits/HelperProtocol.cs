@@ -9,6 +9,8 @@ namespace PrivateInference.Protocols.Circuits;
 /// P2 is the dealer; in 3pc replicated shares convert locally to this form (see <c>IScheme.ToPair</c>). The helper
 /// prepares masks and bit shares from its pair keys with P0 and P1 (P0's parts cost no message) and, in the gates'
 /// last round, returns shares of results it computed on values masked by randomness that only P0 and P1 share.
+/// The ids are roles: over a relabeled channel and keys (<see cref="Communication.PartyRoles"/>) any compute party
+/// plays P2 here.
 /// </summary>
 internal abstract class HelperProtocol(Channel channel, PairwiseKeys keys)
 {
