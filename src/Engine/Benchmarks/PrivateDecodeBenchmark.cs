@@ -50,7 +50,7 @@ public static class PrivateDecodeBenchmark
         if (cache is { UsesStaticEviction: true, StaticThreshold: not null })
             for (int l = 0; l < c.Layers; l++)
             {
-                using var roles = ctx.HelperRoles(PrivateTransformer.HelperShift(l, c.Layers));
+                using var roles = PrivateTransformer.LayerRoles(ctx, l, c.Layers);
                 policy!.FillMaskForBenchmark(l, ctx.LessThanZero(ctx.Input(PartyIds.Client, [kept], Random(kept))));
             }
         result.Setup = ctx.Channel.Total - before;

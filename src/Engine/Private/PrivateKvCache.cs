@@ -27,7 +27,7 @@ public sealed class PrivateKvCache(MpcContext ctx, LlamaConfig config, PrivateCa
     {
         for (int l = 0; l < config.Layers; l++)
         {
-            using var roles = ctx.HelperRoles(PrivateTransformer.HelperShift(l, config.Layers));
+            using var roles = PrivateTransformer.LayerRoles(ctx, l, config.Layers);
             (_keys[l], _values[l]) = Grow(null, null, keys[l], values[l]);
         }
     }

@@ -34,7 +34,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         x = RunLayers(x);
         // The classifier runs under the last layer's roles, where x already is (its weight is prepared there); a reveal
         // of the logits follows the roles they were made under.
-        using var roles = ctx.HelperRoles(HelperShift(_c.Layers - 1, _c.Layers));
+        using var roles = LayerRoles(ctx, _c.Layers - 1, _c.Layers);
         var last = allPositions ? x : ctx.Slice(x, 0, t - 1, 1);
         using var head = ctx.Scope("classifier");
         return ctx.MatMul(Norm(last), w.Classifier ?? throw new InvalidOperationException("the classifier was not shared"));  // [1 or T, vocab]
@@ -54,7 +54,7 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
         for (int l = 0; l < _c.Layers; l++)
         {
             using var layerScope = ctx.Scope("layer");
-            using var roles = ctx.HelperRoles(HelperShift(l, _c.Layers));
+            using var roles = LayerRoles(ctx, l, _c.Layers);
             x = ctx.Adopt(x);
             x = x + Attention(l, Norm(x), start);
             x = x + FeedForward(l, Norm(x));
@@ -72,6 +72,9 @@ public sealed class PrivateTransformer(MpcContext ctx, LlamaConfig config, Priva
     /// classifier under the last one's.
     /// </summary>
     public static int HelperShift(int layer, int layers) => layers < 3 ? layer : layer * 3 / layers;
+
+    /// <summary>Runs what follows, until disposed, under the roles of <paramref name="layer"/> (<see cref="HelperShift"/>).</summary>
+    public static IDisposable LayerRoles(MpcContext ctx, int layer, int layers) => ctx.HelperRoles(HelperShift(layer, layers));
 
     /// <summary>Benchmark set-up only: makes the cache hold <paramref name="length"/> positions of the given secret
     /// keys and values ([kv_heads, length, head_size] per layer) without running a prefill. Decode cost does not

@@ -27,7 +27,7 @@ public sealed class PrivateWeights
             if (values is not null)
                 CheckEncodable(name, values, ctx.FracBits);
             var shared = ctx.Input(PartyIds.ModelOwner, [rows, cols], values);
-            using var roles = ctx.HelperRoles(HelperShiftOf(name, c.Layers));
+            using var roles = PrivateTransformer.LayerRoles(ctx, LayerUsing(name, c.Layers), c.Layers);
             return ctx.PrepareWeight(shared);
         }
         int d = c.Dim, kv = c.KvDim, h = c.HiddenDim;
@@ -82,7 +82,7 @@ public sealed class PrivateWeights
             var components = stored?.Tensors[i].Components ?? Enumerable.Range(0, ctx.ShareComponents).Select(_ => new ulong[rows * cols]).ToArray();
             var scale = stored?.Tensors[i].Scale ?? ctx.FracBits;
             var shares = ctx.FromLocalShares([rows, cols], scale, components);
-            using var roles = ctx.HelperRoles(HelperShiftOf(name, c.Layers));
+            using var roles = PrivateTransformer.LayerRoles(ctx, LayerUsing(name, c.Layers), c.Layers);
             prepared[name] = ctx.PrepareWeight(shares);
         }
         var layers = Enumerable.Range(0, c.Layers).ToArray();
@@ -97,10 +97,9 @@ public sealed class PrivateWeights
         };
     }
 
-    /// <summary>The roles a matrix is prepared under: its layer's (<see cref="PrivateTransformer.HelperShift"/>), the
-    /// first layer's for the embedding, the last one's for the classifier.</summary>
-    private static int HelperShiftOf(string name, int layers) =>
-        PrivateTransformer.HelperShift(LayerOf(name) ?? (name == "classifier" ? layers - 1 : 0), layers);
+    /// <summary>The layer whose roles a matrix is prepared under (<see cref="PrivateTransformer.LayerRoles"/>): its own,
+    /// the first for the embedding, the last for the classifier.</summary>
+    private static int LayerUsing(string name, int layers) => LayerOf(name) ?? (name == "classifier" ? layers - 1 : 0);
 
     private static int? LayerOf(string name)
     {

@@ -60,14 +60,9 @@ public sealed partial class MpcContext
     public SecretTensor Adopt(SecretTensor x)
     {
         if (!x.Pair || x.Roles == _roles.Shift) return x;
-        var now = _roles;
-        _roles = _rolesByShift[x.Roles]!;
-        try
-        {
-            using var scope = Scope("adopt");
-            return T(x.Shape, x.Scale, _scheme.FromPair(x.Data));
-        }
-        finally { _roles = now; }
+        using var roles = HelperRoles(x.Roles);
+        using var scope = Scope("adopt");
+        return T(x.Shape, x.Scale, _scheme.FromPair(x.Data));
     }
 
     /// <summary>The role a physical party plays now (the client and the model owner keep their ids).</summary>

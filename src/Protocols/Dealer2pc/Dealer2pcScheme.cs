@@ -26,8 +26,8 @@ internal sealed partial class Dealer2pcScheme : SchemeBase, IScheme
     /// <summary>
     /// The dealer counts the round P0 and P1 spend on an op it only deals for. Its stream depends on no data, so the
     /// round adds nothing to the depth, but every online party then reports the op's depth: in 3pc, where the helper's
-    /// role moves between the parties from layer to layer (<c>MpcContext.HelperRoles</c>), a party that deals in
-    /// one layer still counts that layer's rounds, and the largest count of any party stays the step's depth.
+    /// role moves between the parties from one block of layers to the next (<c>MpcContext.HelperRoles</c>), a party
+    /// that deals in one block still counts that block's rounds, and the largest count of any party stays the step's depth.
     /// </summary>
     private void IdleRound() => Ch.Round();
 

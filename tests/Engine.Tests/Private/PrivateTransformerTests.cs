@@ -1,4 +1,3 @@
-using PrivateInference.Engine.Models;
 using PrivateInference.Engine.Private;
 using PrivateInference.Engine.Sampling;
 using PrivateInference.Engine.Tokenization;
@@ -10,8 +9,6 @@ namespace PrivateInference.Engine.Tests.Private;
 /// against the plaintext engine by <see cref="PrivateGenerationTests"/>).</summary>
 public sealed class PrivateTransformerTests
 {
-    private static readonly Lazy<LlamaWeights> Model = new(() => Llama2cCheckpoint.Load(SharedAssets.ModelPath));
-
     [Theory]
     [InlineData(1, new[] { 0 })]
     [InlineData(2, new[] { 0, 1 })]
@@ -31,7 +28,7 @@ public sealed class PrivateTransformerTests
     {
         var tokenizer = Llama2cTokenizer.Load(SharedAssets.TokenizerPath);
         var prompt = tokenizer.Encode("Once upon a time, there was a little girl named Lily. She loved to play outside.");
-        var results = InProcessPrivateRun.Generate(SchemeKind.ThreePc, Model.Value, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 1);
+        var results = InProcessPrivateRun.Generate(SchemeKind.ThreePc, SharedAssets.Stories260K, new ClientInputs(prompt, new Sampler(0, 0.9f, 1)), 1);
         var prefill = results[..3].Select(r => r.Prefill).ToArray();
         for (int p = 0; p < 3; p++) Assert.True(prefill[p].PreprocessingBytesSent > 0, $"P{p} dealt nothing in the prefill");
         long most = prefill.Max(s => s.BytesSent), least = prefill.Min(s => s.BytesSent);
