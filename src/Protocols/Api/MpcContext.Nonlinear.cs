@@ -47,10 +47,10 @@ public sealed partial class MpcContext
     /// Returns the value pending at raw scale 2^60 (truncation to <paramref name="outScale"/> still due; |p| &lt; 4).
     /// t = 61 − 2s − ⌈log2 max|B|⌉ keeps B's raw value below 2^62.
     /// </summary>
-    private Pending Poly(Pending v, double[] c, double vMax, int outScale)
+    private Pending Poly(Pending v, double[] c, double vMax, int outScale, int rawScale = PolyRawScale)
     {
         var result = new RoundSteps.Outcome<Pending>();
-        RoundSteps.Run(RoleChannel, PolySteps(_prod, v, c, vMax, outScale, result));
+        RoundSteps.Run(RoleChannel, PolySteps(_prod, v, c, vMax, outScale, result, rawScale: rawScale));
         return result.Value;
     }
 
@@ -60,10 +60,14 @@ public sealed partial class MpcContext
     /// for the precision of their coefficients. Opening v² and v⁴ in 48 bits and lifting them back
     /// (<see cref="TruncatedProducts"/>' narrow rings) saved P0 and P1 two bytes each per element and cost the helper
     /// about nine more (ρ and ω wider, and the terms they enter), so they open in full.</remarks>
+    /// <param name="rawScale">The raw scale of the result (2^60 unless the caller adds a value that must fit beside it;
+    /// at 2^54 the low part's coefficients of degree 2 and 3 keep 14 fractional bits).</param>
     private IEnumerable<int> PolySteps(TruncatedProducts prod, Pending v, double[] c, double vMax, int outScale, RoundSteps.Outcome<Pending> result,
-        SharedOpening? opening = null)
+        SharedOpening? opening = null, int rawScale = PolyRawScale)
     {
-        const int s = PolyScale, sf = PolyRawScale;
+        const int s = PolyScale;
+        int sf = rawScale;
+        if (sf is < 2 * PolyScale + 8 or > PolyRawScale) throw new ArgumentOutOfRangeException(nameof(rawScale), $"a polynomial's raw scale must be {2 * PolyScale + 8}..{PolyRawScale}");
         int n = v.Raw.Length, deg = c.Length - 1, split = deg / 2;
         if (deg is not (4 or 8)) throw new ArgumentException("polynomials of degree 4 or 8");
         var level = new RoundSteps.Outcome<(Share[] Products, Dictionary<Pending, Share> Truncated)>();
@@ -398,24 +402,26 @@ public sealed partial class MpcContext
     }
 
     /// <summary>
-    /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t), for |x| &lt; 2^20. One fused comparison batch gives [x &lt; 0],
-    /// [x &lt; 8] and [x &lt; −8] together with their products by x, so relu(x) = x − x·[x &lt; 0] and t = min(|x|, 8) =
-    /// x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]) are local; then h(t) by the degree-8 fit
-    /// (<see cref="Poly"/>). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond
+    /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t), for |x| inside the gate domain. One fused comparison batch
+    /// gives [x &lt; 0], [x &lt; 8] and [x &lt; −8] together with their products by x, so relu(x) = x − x·[x &lt; 0] and
+    /// t = min(|x|, 8) = x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]) are local; then h(t) by the degree-8
+    /// fit (<see cref="Poly"/>). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond
     /// (plus rounding).
     /// </summary>
     public SecretTensor Silu(SecretTensor x)
     {
         using var scope = Scope("silu");
         x = AtFracBits(x);
-        var (relu, h) = SiluParts(AsPair(x), FracBits);
-        return T(x.Shape, FracBits, relu.Sub(Finish(h)), pair: true);
+        var terms = SiluTerms(AsPair(x), FracBits);
+        var y = Finish(terms[0]);
+        return T(x.Shape, FracBits, terms.Length == 1 ? y : y.Sub(Finish(terms[1])), pair: true);
     }
 
     /// <summary>
     /// SwiGLU's silu(a)·b (same shapes): a and b may carry a finer scale than f (matmul outputs left untruncated: their
-    /// truncations are folded into the openings). relu(a)·b and h(a)·b come from one product round, then one
-    /// truncation: a round fewer than silu followed by a product, two fewer with untruncated inputs.
+    /// truncations are folded into the openings). silu(a) comes pending its truncation, which folds into the opening of
+    /// the one product by b; then one truncation: a round fewer than silu followed by a product, two fewer with
+    /// untruncated inputs.
     /// </summary>
     public SecretTensor SiluMul(SecretTensor a, SecretTensor b)
     {
@@ -423,37 +429,60 @@ public sealed partial class MpcContext
         if (!Shapes.SameShape(a.Shape, b.Shape)) throw new ArgumentException("silu(a)·b needs a and b of one shape");
         a = AtLeastFracBits(a, GateRangeLog2 + 1);
         b = AtLeastFracBits(b, NonlinearRangeLog2 + 1);
-        var (relu, h) = SiluParts(AsPair(a), a.Scale);
+        var terms = SiluTerms(AsPair(a), a.Scale);
         var up = new Pending(AsPair(b), b.Scale - FracBits);
-        var prods = Products((new Pending(relu, a.Scale - FracBits), up), (h, up));
-        return T(a.Shape, FracBits, _pair.Trunc(prods[0].Sub(prods[1]), FracBits), pair: true);
+        var prods = Products([.. terms.Select(t => (t, up))]);
+        var prod = prods.Length == 1 ? prods[0] : prods[0].Sub(prods[1]);
+        return T(a.Shape, FracBits, _pair.Trunc(prod, FracBits), pair: true);
     }
 
     /// <summary>
-    /// SiLU x·σ(x) = relu(x) − h(|x|) with h(t) = t·σ(−t), for |x| &lt; 2^20 at scale <paramref name="sc"/>. One fused
-    /// comparison batch gives [x &lt; 0], [x &lt; 8] and [x &lt; −8] together with their products by x, so relu(x) =
-    /// x − x·[x &lt; 0] and t = min(|x|, 8) = x·([x&lt;8] + [x&lt;−8] − 2[x&lt;0]) + 8·(1 − [x&lt;8] + [x&lt;−8]) are local; then
-    /// h(t) by the degree-8 fit (<see cref="Poly"/>, three rounds). Returns relu(x) (at sc, exact) and h (pending, its
-    /// value at f). |error| ≤ 6.3e-4·(|x| + 0.05) below |x| = 0.95, ≤ 6.3e-4 up to |x| = 8, ≤ 3.3e-3 beyond (plus
-    /// rounding).
+    /// SiLU's value relu(x) − h(t) for x at scale <paramref name="sc"/>, pending its truncation to f: relu(x) (exact, at
+    /// sc) lifted to the polynomial's raw scale and h(t) formed there, so the two add up before any truncation and a
+    /// product by silu(x) opens one operand where relu and h took two. The raw scale is the finest at which relu, below
+    /// 2^(gate domain + 1), still fits (2^(60 − G), and not above 2^60); the fit's low coefficients then keep
+    /// 60 − G − 40 fractional bits, so a domain above 2^6 (below 14 bits) keeps relu and h apart: then the result is
+    /// two terms, silu = relu − h, each pending its truncation to f.
     /// </summary>
-    private (Share Relu, Pending H) SiluParts(Share p, int sc)
+    private Pending[] SiluTerms(Share p, int sc)
+    {
+        var (relu, tc) = SiluInputs(p, sc);
+        // v = (t − 4)/8: t − 4 read at scale sc + 3.
+        var v = AtPolyScale(PairAddPublic(tc, -SiluRange / 2, sc), sc + 3);
+        int raw = Math.Min(PolyRawScale, PolyRawScale - GateRangeLog2);
+        if (raw - 2 * PolyScale < SiluLowCoefficientBits || raw < sc)
+            return [new Pending(relu, sc - FracBits), Poly(v, Approximations.SiluTail, 0.5, FracBits)];
+        var lifted = relu.Scale(1UL << (raw - sc));
+        var hRaw = Poly(v, Approximations.SiluTail, 0.5, FracBits, raw);
+        return [new Pending(lifted.Sub(hRaw.Raw), raw - FracBits)];
+    }
+
+    /// <summary>Fractional bits the SiLU fit's coefficients of degree 2 and 3 keep at the shared raw scale: 14 leaves a
+    /// rounding of 2^-15·(|v|² + |v|³) ≤ 1.2e-5 (|v| ≤ 1/2), below the output's 2^-16.</summary>
+    private const int SiluLowCoefficientBits = 14;
+
+    /// <summary>relu(x) (exact, at sc) and t = min(|x|, 8) (at sc) from one fused sign batch. The two tests against ±8
+    /// skip more low bits than the sign test: either answer within 2^-5 of ±8 moves t by at most 2^-5 past 8, where
+    /// the fit stays within 1e-3 of h (the error beyond 8 is 3.3e-3 anyway), for 9 of 22 per-bit elements fewer.</summary>
+    private (Share Relu, Share T) SiluInputs(Share p, int sc)
     {
         int n = p.Length;
         var idx = new int[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
+        int k = WidthAt(GateRangeLog2 + 1, sc), drop = Drop(sc), clampDrop = Math.Min(k - 1, Math.Max(drop, sc + SiluClampResolutionLog2));
         var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
-            WidthAt(GateRangeLog2 + 1, sc), p, idx, Drop(sc));
+            k, p, idx, drops: [(n, drop), (2 * n, clampDrop)]);
         var belowHi = bits.Slice(n, n);
         var belowLo = bits.Slice(2 * n, n);
         var xNeg = prods!.Slice(0, n);
         var absInside = prods.Slice(n, n).Add(prods.Slice(2 * n, n)).Sub(xNeg.Scale(2));   // |x|·[|x| < 8]
         var outside = _pair.AddPublic(belowLo.Sub(belowHi), Fill(n, 1));                       // [|x| >= 8]
         var tc = absInside.Add(outside.Scale(FixedPointEncoding.Encode(SiluRange, sc)));       // min(|x|, 8) at sc
-        // v = (t - 4)/8: t - 4 read at scale sc + 3.
-        var h = Poly(AtPolyScale(PairAddPublic(tc, -SiluRange / 2, sc), sc + 3), Approximations.SiluTail, 0.5, FracBits);
-        return (p.Sub(xNeg), h);
+        return (p.Sub(xNeg), tc);
     }
+
+    /// <summary>Resolution of SiLU's tests against ±8 (see <see cref="SiluInputs"/>).</summary>
+    private const int SiluClampResolutionLog2 = -5;
 
     /// <summary>
     /// Softmax along the last axis, for scores |x| &lt; 2^20. <paramref name="valid"/> (public, broadcast to x's shape by

@@ -23,25 +23,36 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     /// C and ρ: the answer is then exact for |x| ≥ 2^L and may be either for |x| &lt; 2^L (the borrow out of the
     /// skipped bits is the only difference), for k − L bytes per element instead of k. The helper still learns only
     /// w = answer ⊕ flip, so this is a choice of accuracy, not of privacy.</summary>
-    public (Share Bits, Share? Products) Sign(Share x, int k, Share? v = null, int[]? vIndex = null, int drop = 0)
+    /// <param name="drops">Per consecutive segment of x, its length and its skipped low bits (lengths summing to x's),
+    /// for a batch whose tests need different resolutions; <paramref name="drop"/> for all of x when null.</param>
+    public (Share Bits, Share? Products) Sign(Share x, int k, Share? v = null, int[]? vIndex = null, int drop = 0,
+        (int Length, int Drop)[]? drops = null)
     {
         var result = new RoundSteps.Outcome<(Share, Share?)>();
-        RoundSteps.Run(Ch, SignSteps(x, k, result, v, vIndex, drop));
+        RoundSteps.Run(Ch, SignSteps(x, k, result, v, vIndex, drop, drops));
         return result.Value;
     }
 
     /// <summary><see cref="Sign"/> as round steps (<see cref="RoundSteps"/>): the same three rounds, for a lockstep
     /// beside other gates. Its helper side waits on P0's and P1's vectors in the third step.</summary>
     public IEnumerable<int> SignSteps(Share x, int k, RoundSteps.Outcome<(Share Bits, Share? Products)> result, Share? v = null,
-        int[]? vIndex = null, int drop = 0)
+        int[]? vIndex = null, int drop = 0, (int Length, int Drop)[]? drops = null)
     {
         if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
-        if (drop < 0 || drop >= k) throw new ArgumentOutOfRangeException(nameof(drop), "the skipped low bits must be fewer than the width");
         int n = x.Length, m = v?.Length ?? 0;
+        var segments = drops ?? [(n, drop)];
+        int covered = 0;
+        foreach (var (length, d) in segments)
+        {
+            if (d < 0 || d >= k) throw new ArgumentOutOfRangeException(nameof(drop), "the skipped low bits must be fewer than the width");
+            if (length < 0) throw new ArgumentOutOfRangeException(nameof(drops), "a segment's length cannot be negative");
+            covered += length;
+        }
+        if (covered != n) throw new ArgumentException($"the segments cover {covered} elements, not {n}", nameof(drops));
         bool fused = v is not null;
         if (fused && (vIndex is null || vIndex.Length != n)) throw new ArgumentException("one factor index per compared element");
-        return IsHelper ? HelperSteps(n, m, k, drop, fused, vIndex, result)
-            : IsCompute ? ComputeSteps(x, k, v, vIndex, drop, result)
+        return IsHelper ? HelperSteps(n, m, k, segments, fused, vIndex, result)
+            : IsCompute ? ComputeSteps(x, k, v, vIndex, segments, result)
             : NoSteps(n, fused, result);
     }
 
@@ -104,7 +115,11 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
 
     /// <summary>P0 and P1, round 2: their common flips, β = flip ⊕ 1 ⊕ C_k, and the per-bit vectors of C's kept bits
     /// sent to the helper; returns the flips.</summary>
-    private bool[] SendDigitsOf(ulong[] c, byte[] rBits, int k, int drop)
+    private bool[] SendDigitsOf(ulong[] c, byte[] rBits, int k, int drop) => SendDigitsOf(c, [rBits], k, [(c.Length, drop)]);
+
+    /// <summary><see cref="SendDigitsOf(ulong[], byte[], int, int)"/> segment by segment, one flip per element drawn for
+    /// all.</summary>
+    private bool[] SendDigitsOf(ulong[] c, byte[][] rBits, int k, (int Length, int Drop)[] segments)
     {
         int n = c.Length;
         var flip = new bool[n];
@@ -116,15 +131,53 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
             flip[e] = (fl[e] & 1) == 1;
             beta[e] = flip[e] ^ true ^ (((c[e] >> k) & 1) == 1);
         }
-        _bits.SendDigits(Kept(c, k, drop), rBits, k - drop, beta);
+        int at = 0;
+        for (int s = 0; s < segments.Length; s++)
+        {
+            var (length, drop) = segments[s];
+            _bits.SendDigits(Kept(c.AsSpan(at, length), k, drop), rBits[s], k - drop, beta.AsSpan(at, length));
+            at += length;
+        }
         return flip;
     }
 
     /// <summary>Helper: deals the bit shares of its masks' kept bits.</summary>
     private void DealBitsOf(ulong[] rho, int k, int drop) => _bits.DealBits(Kept(rho, k, drop), k - drop);
 
+    /// <summary>P0 and P1: their bit shares, segment by segment (the order the helper deals them in).</summary>
+    private byte[][] ReceiveBitsOf((int Length, int Drop)[] segments, int k)
+    {
+        var bits = new byte[segments.Length][];
+        for (int s = 0; s < segments.Length; s++) bits[s] = _bits.ReceiveBits(segments[s].Length, k - segments[s].Drop);
+        return bits;
+    }
+
+    /// <summary>Helper: deals the bit shares of every segment's kept bits.</summary>
+    private void DealBitsOf(ulong[] rho, int k, (int Length, int Drop)[] segments)
+    {
+        int at = 0;
+        foreach (var (length, drop) in segments)
+        {
+            _bits.DealBits(Kept(rho.AsSpan(at, length), k, drop), k - drop);
+            at += length;
+        }
+    }
+
+    /// <summary>Helper: whether each element's per-bit vectors held a zero, segment by segment.</summary>
+    private bool[] ReceiveZerosOf((int Length, int Drop)[] segments, int n, int k)
+    {
+        var z = new bool[n];
+        int at = 0;
+        foreach (var (length, drop) in segments)
+        {
+            _bits.ReceiveZeros(length, k - drop).CopyTo(z, at);
+            at += length;
+        }
+        return z;
+    }
+
     /// <summary>Bits drop..k−1 of every value, the part the bitwise comparison compares.</summary>
-    private static ulong[] Kept(ulong[] values, int k, int drop)
+    private static ulong[] Kept(ReadOnlySpan<ulong> values, int k, int drop)
     {
         ulong low = BitwiseComparison.LowMask(k);
         var kept = new ulong[values.Length];
@@ -141,12 +194,13 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         yield break;
     }
 
-    private IEnumerable<int> ComputeSteps(Share x, int k, Share? v, int[]? vIndex, int drop, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    private IEnumerable<int> ComputeSteps(Share x, int k, Share? v, int[]? vIndex, (int Length, int Drop)[] segments,
+        RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
         int n = x.Length, m = v?.Length ?? 0;
         bool fused = v is not null;
         var rho = Draw(Helper, n);
-        var rBits = _bits.ReceiveBits(n, k - drop);
+        var rBits = ReceiveBitsOf(segments, k);
         var mask = fused ? Draw(Helper, m) : [];
         var mine = new ulong[n + m];
         ulong offset = Me == 0 ? 1UL << k : 0;
@@ -157,7 +211,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         SendOpen(mine, widths);
         yield return 1;
         var open = ReceiveOpen(mine, widths);
-        var flip = SendDigitsOf(open.AsSpan(0, n).ToArray(), rBits, k, drop);
+        var flip = SendDigitsOf(open.AsSpan(0, n).ToArray(), rBits, k, segments);
         yield return 2;
         yield return 3;                                     // the helper answers
 
@@ -179,12 +233,13 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         result.Value = (One(bits), prod is null ? null : One(prod));
     }
 
-    private IEnumerable<int> HelperSteps(int n, int m, int k, int drop, bool fused, int[]? vIndex, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    private IEnumerable<int> HelperSteps(int n, int m, int k, (int Length, int Drop)[] segments, bool fused, int[]? vIndex,
+        RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
         var rho = Draw(0, n);
         var rho1 = Draw(1, n);
         for (int e = 0; e < n; e++) rho[e] += rho1[e];
-        DealBitsOf(rho, k, drop);
+        DealBitsOf(rho, k, segments);
         ulong[] mask = [];
         if (fused)
         {
@@ -194,7 +249,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         }
         yield return 1;                                     // P0 and P1 open
         yield return 2;                                     // they send the per-bit vectors
-        var z = _bits.ReceiveZeros(n, k - drop);
+        var z = ReceiveZerosOf(segments, n, k);
         var w0 = Draw(0, n);
         var wm0 = fused ? Draw(0, n) : [];
         var w1 = new ulong[n];

@@ -250,6 +250,29 @@ public class CostTests
         Assert.Equal(3 + 3 + 1 + 1, swiglu[0].Rounds);           // silu(a)·b: one product round more, not two
     }
 
+    /// <summary>On a gate domain of 2^6 relu and h add up before any truncation, so the product by b opens one silu
+    /// operand where the wide domain opens relu and h apart: P0 sends one word per element less for the product
+    /// (silu(a)·b minus silu(a) on each domain; the comparisons, which differ by domain, cancel), in the same rounds.</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void On_a_narrow_gate_domain_silu_times_a_value_opens_one_silu_operand(SchemeKind scheme)
+    {
+        CommStats P0(MpcOptions options, bool times) => InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var t = Two(ctx, 16, N);
+            var before = ctx.Channel.Total;
+            if (times) ctx.SiluMul(t[0], t[1]); else ctx.Silu(t[0]);
+            return ctx.Channel.Total - before;
+        }, options)[0];
+        var wide = new MpcOptions();
+        var narrow = new MpcOptions { GateRangeLog2 = MpcContext.MinRangeLog2 };
+        long productWide = P0(wide, true).BytesSent - P0(wide, false).BytesSent;
+        long productNarrow = P0(narrow, true).BytesSent - P0(narrow, false).BytesSent;
+        Assert.Equal(8L * N, productWide - productNarrow);
+        Assert.Equal(P0(wide, true).Rounds, P0(narrow, true).Rounds);
+    }
+
     /// <summary>A tournament level: three rounds whatever the group size. Per member P0 and P1 open one word; per pair
     /// of a group they send k bytes of per-bit vectors; the helper returns a word per member but the group's last (its
     /// one-hot share is 1 minus the others') and one per group (the winner's mask).</summary>

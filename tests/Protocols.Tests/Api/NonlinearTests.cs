@@ -231,6 +231,28 @@ public class NonlinearTests(ITestOutputHelper output)
         Check(scheme, "silu narrow", Sample(400, -63, 63, 0, -8, 8, 8.01, -8.01, -63.9, 63.9), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 3.5e-3, 0, narrow);
     }
 
+    /// <summary>On a narrow gate domain relu and h add up at one raw scale before any truncation (one operand for
+    /// silu(a)·b): near zero the error still shrinks with the value, and the coarse tests against ±8 (2^-5) keep the
+    /// bound on either side of the clamp.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_on_a_narrow_domain_keeps_its_bounds_near_zero_and_at_the_clamp(SchemeKind scheme)
+    {
+        var narrow = new MpcOptions { GateRangeLog2 = MpcContext.MinRangeLog2 };
+        Check(scheme, "silu narrow near zero", Sample(300, -1, 1, 0, 1e-3, -1e-3), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 8e-5, 3e-3, narrow);
+        var clamp = Enumerable.Range(-32, 65).SelectMany(i => new[] { 8 + i / 512.0, -8 - i / 512.0 }).ToArray();
+        Check(scheme, "silu narrow at ±8", clamp, (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 3.5e-3, 0, narrow);
+    }
+
+    /// <summary>silu(a)·b with the fused operand on a narrow domain: the error is silu's times |b| plus rounding.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_times_a_value_on_a_narrow_domain_is_silu_times_the_value(SchemeKind scheme)
+    {
+        var narrow = new MpcOptions { GateRangeLog2 = MpcContext.MinRangeLog2 };
+        Check(scheme, "silu(x)·x narrow", Sample(400, -12, 12, 0, -8, 8, 1e-3), (c, t) => c.SiluMul(t, t), v => v * v / (1 + Math.Exp(-v)), 12 * 3.5e-3, 0, narrow);
+    }
+
     private void CausalSoftmax(SchemeKind scheme, int rows, int n, double bound = 8, MpcOptions? options = null)
     {
         var x = Harness.Uniform(Harness.FreshRng(), 2 * rows * n, -bound, bound);

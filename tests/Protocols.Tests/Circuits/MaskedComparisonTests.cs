@@ -33,4 +33,38 @@ public class MaskedComparisonTests
         long digits = ((long)N * k * (int)Math.Ceiling(Math.Log2(p)) + 7) / 8;
         Assert.Equal(N * openBytes + digits, results[0].Cost.BytesSent);
     }
+
+    /// <summary>One batch whose segments skip different low bits (SiLU's sign test and its coarser tests against ±8):
+    /// each segment is exact beyond its own resolution 2^drop, and P0 sends k − drop per-bit elements per element of
+    /// each segment, with one flip per element for the whole batch.</summary>
+    [Fact]
+    public void Segments_of_one_batch_skip_their_own_low_bits()
+    {
+        const int k = 24, fine = 2, coarse = 11;
+        var rng = new Random(5);
+        long Beyond(int drop) => (rng.Next(2) == 0 ? -1 : 1) * rng.NextInt64(1L << drop, 1L << (k - 1));
+        var x = Enumerable.Range(0, 3 * N).Select(i => Beyond(i < N ? fine : coarse)).ToArray();
+        var split = Enumerable.Range(0, 3 * N).Select(_ => (ulong)rng.NextInt64()).ToArray();
+        var results = HelperGateHarness.Run("sign-segments", (ctx, keys) =>
+        {
+            int me = ctx.PartyId;
+            var share = HelperGateHarness.Split(me, x, split);
+            var before = ctx.Channel.Total;
+            var (bits, _) = new MaskedComparison(ctx.Channel, keys).Sign(share, k, drops: [(N, fine), (2 * N, coarse)]);
+            return (Bits: me < 2 ? bits.C[0] : [], Cost: ctx.Channel.Total - before);
+        });
+        for (int i = 0; i < 3 * N; i++)
+            Assert.Equal(x[i] < 0 ? 1UL : 0UL, results[0].Bits[i] + results[1].Bits[i]);
+        // Opening: ⌈25/8⌉ = 4 bytes per element; per-bit elements of Z_29 (5 bits) for both widths 22 and 13 (Z_17).
+        long Digits(long count, int width, int bitsPer) => (count * width * bitsPer + 7) / 8;
+        Assert.Equal(3L * N * 4 + Digits(N, k - fine, 5) + Digits(2 * N, k - coarse, 5), results[0].Cost.BytesSent);
+    }
+
+    [Fact]
+    public void Segments_that_do_not_cover_the_batch_are_refused()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => HelperGateHarness.Run("sign-bad-segments", (ctx, keys) =>
+            new MaskedComparison(ctx.Channel, keys).Sign(HelperGateHarness.Split(ctx.PartyId, new long[N], new ulong[N]), 20, drops: [(N - 1, 2)])));
+        Assert.Contains("segments cover", (e.InnerException ?? e).Message);
+    }
 }
