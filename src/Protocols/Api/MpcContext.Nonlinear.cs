@@ -461,15 +461,20 @@ public sealed partial class MpcContext
     /// rounding of 2^-15·(|v|² + |v|³) ≤ 1.2e-5 (|v| ≤ 1/2), below the output's 2^-16.</summary>
     private const int SiluLowCoefficientBits = 14;
 
-    /// <summary>relu(x) (exact, at sc) and t = min(|x|, 8) (at sc) from one fused sign batch. The two tests against ±8
-    /// skip more low bits than the sign test: either answer within 2^-5 of ±8 moves t by at most 2^-5 past 8, where
-    /// the fit stays within 1e-3 of h (the error beyond 8 is 3.3e-3 anyway), for 9 of 22 per-bit elements fewer.</summary>
+    /// <summary>relu(x) (exact, at sc) and t = min(|x|, 8) (at sc) from one fused sign batch, each test on the bits its
+    /// answer needs. The sign test may answer either way for |x| &lt; 2^-8 (<see cref="SiluSignResolutionLog2"/>): a
+    /// wrong sign gives relu(x) − h(|x|) as x − h(x) or −h(−x), both silu(x) exactly, with the fit read at t = −|x|, just
+    /// outside [0, 8] (max |p(t) − h(t)| on t ∈ [−2^-8, 0] is 3.9e-5, against 3.1e-5 at the sign tests' usual 2^-14),
+    /// for 6 per-bit elements fewer. The tests against ±8 may answer either way within 2^-3 of ±8
+    /// (<see cref="SiluClampResolutionLog2"/>): t is then min(|x|, 8) or |x| up to 8.125, where the fit stays within
+    /// 2.7e-3 of h (the clamp's error beyond 8 is 3.3e-3 anyway), for 2 per-bit elements fewer each than at 2^-5
+    /// (11 of 24 bits compared at f = 16 on a domain of 2^6).</summary>
     private (Share Relu, Share T) SiluInputs(Share p, int sc)
     {
         int n = p.Length;
         var idx = new int[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
-        int k = WidthAt(GateRangeLog2 + 1, sc), drop = Drop(sc), clampDrop = Math.Min(k - 1, Math.Max(drop, sc + SiluClampResolutionLog2));
+        int k = WidthAt(GateRangeLog2 + 1, sc), drop = Math.Max(0, sc + SiluSignResolutionLog2), clampDrop = Math.Min(k - 1, Math.Max(drop, sc + SiluClampResolutionLog2));
         var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
             k, p, idx, drops: [(n, drop), (2 * n, clampDrop)]);
         var belowHi = bits.Slice(n, n);
@@ -481,8 +486,11 @@ public sealed partial class MpcContext
         return (p.Sub(xNeg), tc);
     }
 
+    /// <summary>Resolution of SiLU's sign test (see <see cref="SiluInputs"/>).</summary>
+    private const int SiluSignResolutionLog2 = -8;
+
     /// <summary>Resolution of SiLU's tests against ±8 (see <see cref="SiluInputs"/>).</summary>
-    private const int SiluClampResolutionLog2 = -5;
+    private const int SiluClampResolutionLog2 = -3;
 
     /// <summary>
     /// Softmax along the last axis, for scores |x| &lt; 2^20. <paramref name="valid"/> (public, broadcast to x's shape by
