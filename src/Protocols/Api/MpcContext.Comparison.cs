@@ -87,9 +87,8 @@ public sealed partial class MpcContext
     {
         var cur = x;
         int keyBits = coarse > 0 ? diffBits - coarse + 1 : diffBits;     // ⌊x / 2^L⌋ plus a carry each
-        while (len > 1)
+        foreach (int size in pairwise ? Enumerable.Repeat(2, CeilLog2(len)) : GroupSizes(rows, len, keyBits))
         {
-            int size = pairwise ? 2 : GroupSize(rows, len);
             cur = _tour.Level(cur, rows, len, size, KeyWidth(keyBits, size), coarse, ring);
             len = (len + size - 1) / size;
         }
@@ -101,13 +100,49 @@ public sealed partial class MpcContext
     /// (<see cref="Circuits.PermutedTournament.MinRing"/>; the keys' width k grows with log2 G).</summary>
     private static int MaxRing(int diffBits, int coarse) => RingFor(coarse > 0 ? diffBits + 3 : diffBits + 2);
 
-    /// <summary>The tournament's group size for rows of <paramref name="len"/> members: a last group of up to 32 (496
-    /// pairs per row) saves a level where the rows are few (a decode step); else groups of 8 from 64 members where
-    /// that saves a level, else 4.</summary>
-    private static int GroupSize(int rows, int len)
+    /// <summary>The tournament's levels for rows of <paramref name="len"/> members: as many as <see cref="LevelBudget"/>
+    /// allows, and within them the group sizes (2 to 8, or one last group of up to 32 where the rows are few) that
+    /// compare the fewest key bits, pairs × key width. A decode step's selected tokens (128 members, 12 rows) go
+    /// 128 → 19 → 1 in groups of 7 (555 pairs per row) where 4 then 32 took 688, in the same two levels.</summary>
+    private static int[] GroupSizes(int rows, int len, int keyBits)
     {
-        bool oneGroup = len <= 8 || (len <= 32 && (long)rows * len * len <= FinalGroupPairBudget);
-        return oneGroup ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
+        var memo = new Dictionary<(int, int), (long Cost, int Size)>();
+        (long Cost, int Size) Best(int n, int levels)
+        {
+            if (n <= 1) return (0, 0);
+            if (levels == 0) return (long.MaxValue, 0);
+            if (memo.TryGetValue((n, levels), out var known)) return known;
+            var best = (Cost: long.MaxValue, Size: 0);
+            for (int g = 2; g <= n && g <= 32; g++)
+            {
+                if (g > 8 && !(g == n && (long)rows * n * n <= FinalGroupPairBudget)) continue;
+                var rest = Best((n + g - 1) / g, levels - 1);
+                if (rest.Cost == long.MaxValue) continue;
+                long pairs = (long)(n / g) * g * (g - 1) / 2 + (long)(n % g) * (n % g - 1) / 2;
+                long cost = pairs * KeyWidth(keyBits, g) + rest.Cost;
+                if (cost < best.Cost) best = (cost, g);
+            }
+            return memo[(n, levels)] = best;
+        }
+        var sizes = new List<int>();
+        for (int n = len, levels = LevelBudget(rows, len); n > 1; n = (n + sizes[^1] - 1) / sizes[^1], levels--)
+            sizes.Add(Best(n, levels).Size);
+        return [.. sizes];
+    }
+
+    /// <summary>The levels a tournament may take: those of a last group of up to 32 (496 pairs per row) where the rows
+    /// are few (a decode step), groups of 8 from 64 members where that saves a level, else groups of 4. Rounds are
+    /// three per level, so this fixes the rounds; <see cref="GroupSizes"/> then spends the fewest bytes in them.</summary>
+    private static int LevelBudget(int rows, int len)
+    {
+        int levels = 0;
+        for (; len > 1; levels++)
+        {
+            bool oneGroup = len <= 8 || (len <= 32 && (long)rows * len * len <= FinalGroupPairBudget);
+            int size = oneGroup ? len : len <= 64 && Levels(len, 4) > Levels(len, 8) ? 8 : 4;
+            len = (len + size - 1) / size;
+        }
+        return levels;
     }
 
     /// <summary>Keys size·x + index: differences below 2^(diffBits + ⌈log2 size⌉), plus the sign.</summary>
@@ -129,12 +164,13 @@ public sealed partial class MpcContext
         var levels = new List<(Share OneHot, int Len, int Size)>();
         var cur = x;
         winner = payload ?? Share.Empty(0, 0);
-        for (int n = len; n > 1; n = (n + levels[^1].Size - 1) / levels[^1].Size)
+        int members = len;
+        foreach (int size in GroupSizes(rows, len, diffBits))
         {
-            int size = GroupSize(rows, n);
-            cur = _tour.LevelWithArg(cur, rows, n, size, KeyWidth(diffBits, size), out var oneHot, payload is null ? null : winner, width, out var won);
+            cur = _tour.LevelWithArg(cur, rows, members, size, KeyWidth(diffBits, size), out var oneHot, payload is null ? null : winner, width, out var won);
             if (payload is not null) winner = won;
-            levels.Add((oneHot, n, size));
+            levels.Add((oneHot, members, size));
+            members = (members + size - 1) / size;
         }
         max = cur;
         if (levels.Count == 0) return _pair.AddPublic(Share.Empty(rows, _pair.Components), Fill(rows, 1));
