@@ -22,9 +22,9 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
     /// <summary>Throws <see cref="InputException"/> unless both lie in the range the protocols accept.</summary>
     public NonlinearDomains Validated()
     {
-        foreach (var (name, v) in new[] { ("score", ScoreLog2), ("gate", GateLog2) })
-            if (v < MpcContext.MinRangeLog2 || v > MpcContext.NonlinearRangeLog2)
-                throw new InputException($"the {name} domain 2^{v} is outside the private protocols' 2^{MpcContext.MinRangeLog2}..2^{MpcContext.NonlinearRangeLog2}");
+        foreach (var (name, v, min) in new[] { ("score", ScoreLog2, MpcContext.MinRangeLog2), ("gate", GateLog2, MpcContext.MinGateRangeLog2) })
+            if (v < min || v > MpcContext.NonlinearRangeLog2)
+                throw new InputException($"the {name} domain 2^{v} is outside the private protocols' 2^{min}..2^{MpcContext.NonlinearRangeLog2}");
         return this;
     }
 
@@ -58,19 +58,20 @@ public sealed record NonlinearDomains(int ScoreLog2, int GateLog2)
         return (score, gate);
     }
 
-    /// <summary>The domains of the folded weights: 2^⌈log2(2.04·bound)⌉, at least 2^<see cref="MpcContext.MinRangeLog2"/>.
+    /// <summary>The domains of the folded weights: 2^⌈log2(2.04·bound)⌉, at least 2^<see cref="MpcContext.MinRangeLog2"/> for the scores and
+    /// 2^<see cref="MpcContext.MinGateRangeLog2"/> for SiLU's inputs.
     /// A model whose bound passes 2^19 is refused with one line naming it: its scores could leave every domain the
     /// protocols have.</summary>
     public static NonlinearDomains Of(FoldedWeights w)
     {
         var (score, gate) = Bounds(w);
-        return new NonlinearDomains(Log2Domain("attention scores", score), Log2Domain("SiLU inputs", gate));
+        return new NonlinearDomains(Log2Domain("attention scores", score, MpcContext.MinRangeLog2), Log2Domain("SiLU inputs", gate, MpcContext.MinGateRangeLog2));
     }
 
-    private static int Log2Domain(string what, double bound)
+    private static int Log2Domain(string what, double bound, int min)
     {
         const double margin = 2 * 1.01 * 1.01;
-        int log2 = Math.Max(MpcContext.MinRangeLog2, (int)Math.Ceiling(Math.Log2(Math.Max(bound * margin, 1))));
+        int log2 = Math.Max(min, (int)Math.Ceiling(Math.Log2(Math.Max(bound * margin, 1))));
         if (!double.IsFinite(bound) || log2 > MpcContext.NonlinearRangeLog2)
             throw new InputException($"the model's {what} can reach {bound:G4} (a bound from its weights); the private protocols cover |x| < 2^{MpcContext.NonlinearRangeLog2 - 1} with margin");
         return log2;

@@ -193,6 +193,10 @@ public sealed partial class MpcContext
     /// masked entry stay inside it.</summary>
     public const int MinRangeLog2 = 6;
 
+    /// <summary>The narrowest gate domain a session may set: 2^3, where SiLU's inputs stay below its clamp at 8 and its
+    /// tests against ±8 drop out (<see cref="SiluInputs"/>). Sigmoid's exp keeps its clamp test at 2^6.</summary>
+    public const int MinGateRangeLog2 = 3;
+
     private int ScoreRangeLog2 => Options.ScoreRangeLog2;
     private int GateRangeLog2 => Options.GateRangeLog2;
 
@@ -392,7 +396,7 @@ public sealed partial class MpcContext
         var p = AsPair(x);
         var (neg, xNeg) = _cmp.Sign(p, Width(GateRangeLog2), p, Identity(n), Drop(FracBits));
         var abs = p.Sub(xNeg!.Scale(2));
-        var e = ExpPair(abs.Neg(), FracBits, Approximations.ExpToQuarter, GateRangeLog2);
+        var e = ExpPair(abs.Neg(), FracBits, Approximations.ExpToQuarter, Math.Max(GateRangeLog2, MinRangeLog2));
         var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
         var r = Finish(ReciprocalPair(d, 0, 1));
         int sr = ReciprocalScale(0);
@@ -469,12 +473,20 @@ public sealed partial class MpcContext
     /// (<see cref="SiluClampResolutionLog2"/>): t is then min(|x|, 8) or |x| up to 8.125, where the fit stays within
     /// 2.7e-3 of h (the clamp's error beyond 8 is 3.3e-3 anyway), for 2 per-bit elements fewer each than at 2^-5
     /// (11 of 24 bits compared at f = 16 on a domain of 2^6).</summary>
+    /// <remarks>On a gate domain of at most 2^3 (|x| &lt; 8: <see cref="MinGateRangeLog2"/>) min(|x|, 8) is |x|, so the
+    /// sign test alone runs: about two thirds of the per-bit elements fewer.</remarks>
     private (Share Relu, Share T) SiluInputs(Share p, int sc)
     {
         int n = p.Length;
+        int k = WidthAt(GateRangeLog2 + 1, sc), drop = Math.Max(0, sc + SiluSignResolutionLog2);
+        if (GateRangeLog2 <= MinGateRangeLog2)
+        {
+            var (_, neg) = _cmp.Sign(p, k, p, Identity(n), drop);
+            return (p.Sub(neg!), p.Sub(neg!.Scale(2)));                                          // relu(x), |x| at sc
+        }
         var idx = new int[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
-        int k = WidthAt(GateRangeLog2 + 1, sc), drop = Math.Max(0, sc + SiluSignResolutionLog2), clampDrop = Math.Min(k - 1, Math.Max(drop, sc + SiluClampResolutionLog2));
+        int clampDrop = Math.Min(k - 1, Math.Max(drop, sc + SiluClampResolutionLog2));
         var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
             k, p, idx, drops: [(n, drop), (2 * n, clampDrop)]);
         var belowHi = bits.Slice(n, n);

@@ -36,9 +36,9 @@ public sealed partial class MpcContext : IDisposable
         if (!participants.Contains(transport.PartyId)) throw new ArgumentException("this party is not a participant");
         if (options.FracBits is < MinFracBits or > MaxFracBits)
             throw new ArgumentOutOfRangeException(nameof(options), $"fractional bits must be in {MinFracBits}..{MaxFracBits}: finer leaves products no room in Z_2^64, coarser too little precision");
-        foreach (var (name, v) in new[] { ("score", options.ScoreRangeLog2), ("gate", options.GateRangeLog2) })
-            if (v is < MinRangeLog2 or > NonlinearRangeLog2)
-                throw new ArgumentOutOfRangeException(nameof(options), $"the {name} domain must be 2^{MinRangeLog2}..2^{NonlinearRangeLog2}, not 2^{v}");
+        foreach (var (name, v, min) in new[] { ("score", options.ScoreRangeLog2, MinRangeLog2), ("gate", options.GateRangeLog2, MinGateRangeLog2) })
+            if (v < min || v > NonlinearRangeLog2)
+                throw new ArgumentOutOfRangeException(nameof(options), $"the {name} domain must be 2^{min}..2^{NonlinearRangeLog2}, not 2^{v}");
         var channel = new Channel(transport);
         var keys = PairwiseKeys.Establish(channel, participants, options.SessionLabel);
         return new MpcContext(scheme, channel, keys, options);

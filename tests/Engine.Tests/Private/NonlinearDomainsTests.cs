@@ -47,7 +47,7 @@ public sealed class NonlinearDomainsTests
     {
         var d = NonlinearDomains.Of(FoldedWeights.Fold(SharedAssets.Stories260K));
         Assert.InRange(d.ScoreLog2, MpcContext.MinRangeLog2, 12);
-        Assert.InRange(d.GateLog2, MpcContext.MinRangeLog2, 12);
+        Assert.InRange(d.GateLog2, MpcContext.MinGateRangeLog2, 12);
     }
 
     [Fact]
@@ -64,6 +64,8 @@ public sealed class NonlinearDomainsTests
     {
         Assert.Throws<InputException>(() => new NonlinearDomains(MpcContext.MinRangeLog2 - 1, 10).Validated());
         Assert.Throws<InputException>(() => new NonlinearDomains(10, MpcContext.NonlinearRangeLog2 + 1).Validated());
+        Assert.Throws<InputException>(() => new NonlinearDomains(10, MpcContext.MinGateRangeLog2 - 1).Validated());
         Assert.Equal(new NonlinearDomains(10, 7), new NonlinearDomains(10, 7).Validated());
+        Assert.Equal(new NonlinearDomains(MpcContext.MinRangeLog2, MpcContext.MinGateRangeLog2), new NonlinearDomains(MpcContext.MinRangeLog2, MpcContext.MinGateRangeLog2).Validated());
     }
 }

@@ -273,6 +273,26 @@ public class CostTests
         Assert.Equal(P0(wide, true).Rounds, P0(narrow, true).Rounds);
     }
 
+    /// <summary>Below the clamp (a gate domain of 2^3) SiLU runs one sign test where 2^6 runs three: in the same rounds,
+    /// P0 sends at least 15% fewer bytes for silu(a)·b (measured in 3pc at 4096 elements: 75 against 97 B per element at
+    /// P0, 268 against 354 over all parties).</summary>
+    [Theory]
+    [InlineData(SchemeKind.TwoPcDealer)]
+    [InlineData(SchemeKind.ThreePc)]
+    public void Below_the_clamp_silu_drops_its_tests_against_8(SchemeKind scheme)
+    {
+        CommStats P0(int gate) => InProcessSession.Run(scheme, InProcessSession.ComputeAndClient, ctx =>
+        {
+            var t = Two(ctx, 16, N);
+            var before = ctx.Channel.Total;
+            ctx.SiluMul(t[0], t[1]);
+            return ctx.Channel.Total - before;
+        }, new MpcOptions { GateRangeLog2 = gate })[0];
+        CommStats six = P0(MpcContext.MinRangeLog2), three = P0(MpcContext.MinGateRangeLog2);
+        Assert.Equal(six.Rounds, three.Rounds);
+        Assert.InRange(three.BytesSent / (double)six.BytesSent, 0.5, 0.85);
+    }
+
     /// <summary>A tournament level: three rounds whatever the group size. Per member P0 and P1 open one word; per pair
     /// of a group they send k bytes of per-bit vectors; the helper returns a word per member but the group's last (its
     /// one-hot share is 1 minus the others') and one per group (the winner's mask).</summary>
@@ -281,7 +301,7 @@ public class CostTests
     [InlineData(SchemeKind.ThreePc)]
     public void Max_takes_three_rounds_per_tournament_level(SchemeKind scheme)
     {
-        // 1024 -> 256 -> 64 (groups of 4) -> 8 (groups of 8) -> 1: four levels.
+        // Four levels, as 1024 -> 256 -> 64 (groups of 4) -> 8 (groups of 8) -> 1 takes (the sizes within them fewest-bytes).
         var s = Measure(scheme, c => Two(c, 16, 2, 1024), (c, t) => c.Max(t[0]));
         Assert.Equal(4 * 3, s[0].Rounds);
         // One level of groups of 8 over 2 rows: 2·28 pairs of keys 8·x + index, 57 + 3 + 1 = 61 bits wide (Z_67).

@@ -248,6 +248,20 @@ public class NonlinearTests(ITestOutputHelper output)
         Check(scheme, "silu narrow at ±8", clamp, (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 3.5e-3, 0, narrow);
     }
 
+    /// <summary>On the narrowest gate domain (|x| &lt; 8) SiLU runs its sign test alone (t = |x|): the bounds hold up to
+    /// the domain's edge, near zero, and for silu(a)·b; sigmoid, whose exp keeps its clamp test, keeps its bound.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_and_sigmoid_below_the_clamp_keep_their_bounds(SchemeKind scheme)
+    {
+        var below = new MpcOptions { GateRangeLog2 = MpcContext.MinGateRangeLog2 };
+        var nearZero = Enumerable.Range(-32, 65).Select(i => i / 8192.0);
+        Check(scheme, "silu below 8 near zero", Sample(300, -1, 1, 0, 1e-3, -1e-3).Concat(nearZero).ToArray(), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 8e-5, 3e-3, below);
+        Check(scheme, "silu below 8", Sample(400, -7.99, 7.99, -7.99, 7.99, 4, -4), (c, t) => c.Silu(t), v => v / (1 + Math.Exp(-v)), 8e-4, 0, below);
+        Check(scheme, "silu(x)·x below 8", Sample(400, -7.99, 7.99, 0, 1e-3), (c, t) => c.SiluMul(t, t), v => v * v / (1 + Math.Exp(-v)), 8 * 8e-4, 0, below);
+        Check(scheme, "sigmoid below 8", Sample(400, -7.99, 7.99, 0, 1e-3, -1e-3), (c, t) => c.Sigmoid(t), v => 1 / (1 + Math.Exp(-v)), 1e-3, 0, below);
+    }
+
     /// <summary>silu(a)·b with the fused operand on a narrow domain: the error is silu's times |b| plus rounding.</summary>
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]

@@ -205,6 +205,7 @@ public class ViewTests
         var narrow = new MpcOptions { ScoreRangeLog2 = 6, GateRangeLog2 = 6 };
         AssertIndistinguishable(scheme, [4, 24], (c, x) => c.Softmax(x), "softmax 2^6", narrow);
         AssertIndistinguishable(scheme, [512], (c, x) => c.SiluMul(x, x), "silu·x 2^6", narrow);
+        AssertIndistinguishable(scheme, [512], (c, x) => c.SiluMul(x, x), "silu·x 2^3 (sign test alone)", new MpcOptions { GateRangeLog2 = MpcContext.MinGateRangeLog2 });
     }
 
     [Theory]
