@@ -212,8 +212,9 @@ public sealed class PrivateCachePolicy
             }
             // The children's token scores ride through the tournament (no gather product after it).
             var byChild = SelectedClusters.TokensByCluster(_ctx, tokenScores, children, _o.ChildClusterSize);   // [kvh, children, c·G]
-            var (oneHot, gathered, layout) = SecretSelection.PickWithForced(_ctx, scores, byChild, [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
-            return new Choice(oneHot, Chosen: gathered, Layout: layout);
+            var (oneHot, gathered, layout) = SecretSelection.PickWithForced(_ctx, scores, [byChild], [_ctx.SoftmaxInputRing(byChild.Scale)],
+                [children - 1, 0], Enumerable.Range(1, children - 2).ToList(), flat, WeightedBoundLog2);
+            return new Choice(oneHot, Chosen: gathered[0], Layout: layout);
         }
         int lastParentChildren = children - (parents - 1) * per;
         int candidates = (k1 - 1) * per + lastParentChildren;
@@ -228,12 +229,17 @@ public sealed class PrivateCachePolicy
         // With the token scores at the same scale, the picked parents' token scores ride with their children's scores
         // through level 1's tournament, and the picked children's through level 2's: the attention's gathers then
         // cost no product of their own.
+        // Each payload opens in the ring its consumer reads it in (SecretTensor.Ring): the children's scores in level 2's
+        // keys' (ArgMaxInputRing), the token scores in softmax's (SoftmaxInputRing); 56 and 48 bits of 64 at the
+        // paper's shape, where the payloads were most of level 1's bytes.
         bool fuse = tokenScores is not null && tokenScores.Scale == byParent.Scale;
-        var payload = fuse ? _ctx.Concat([byParent, SelectedClusters.TokensByCluster(_ctx, tokenScores!, parents, _o.ClusterSize)], 2) : byParent;
-        var (parentPick, picked, parentLayout) = SecretSelection.PickWithForced(_ctx, parentScores, payload, [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
-        var candidateScores = _ctx.Reshape(_ctx.Slice(picked, 2, 0, per), kvh, slots);      // [kvh, slots]
+        int keyRing = MpcContext.ArgMaxInputRing(byParent.Scale, WeightedBoundLog2), scoreRing = fuse ? _ctx.SoftmaxInputRing(tokenScores!.Scale) : 64;
+        SecretTensor[] payloads = fuse ? [byParent, SelectedClusters.TokensByCluster(_ctx, tokenScores!, parents, _o.ClusterSize)] : [byParent];
+        var (parentPick, picked, parentLayout) = SecretSelection.PickWithForced(_ctx, parentScores, payloads, fuse ? [keyRing, scoreRing] : [keyRing],
+            [parents - 1, 0], Enumerable.Range(1, parents - 2).ToList(), k1, WeightedBoundLog2);
+        var candidateScores = _ctx.Reshape(picked[0], kvh, slots);                         // [kvh, slots]
         int g = fuse ? tokenScores!.Shape[1] : 0, c = _o.ChildClusterSize;
-        SecretTensor? tokenSlots = fuse ? _ctx.Reshape(_ctx.Slice(picked, 2, per, payload.Shape[2] - per), kvh, slots, c * g) : null;
+        SecretTensor? tokenSlots = fuse ? _ctx.Reshape(picked[1], kvh, slots, c * g) : null;
         if (k2 >= candidates)
         {
             var order = AllCandidatesOrder(per, slots, lastParentChildren);
@@ -245,8 +251,9 @@ public sealed class PrivateCachePolicy
             var (plainPick, plainLayout) = SecretSelection.PickWithLayout(_ctx, candidateScores, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);
             return new Choice(plainPick, parentPick, Layout: plainLayout, ParentLayout: parentLayout);
         }
-        var (pick, chosen, layout2) = SecretSelection.PickWithForced(_ctx, candidateScores, tokenSlots, [lastParentChildren - 1, per], middle, k2, WeightedBoundLog2);
-        return new Choice(pick, parentPick, chosen, layout2, parentLayout);                // pick [kvh, k2, slots]
+        var (pick, chosen, layout2) = SecretSelection.PickWithForced(_ctx, candidateScores, [tokenSlots], [scoreRing], [lastParentChildren - 1, per], middle, k2,
+            WeightedBoundLog2);
+        return new Choice(pick, parentPick, chosen[0], layout2, parentLayout);             // pick [kvh, k2, slots]
     }
 
     /// <summary>Rows <paramref name="order"/> of x [kvh, slots, d] for every head: [kvh, order, d]. Local.</summary>

@@ -79,57 +79,64 @@ public static class SecretSelection
     public static (SecretTensor OneHot, OneHotLayout Layout) PickWithLayout(MpcContext ctx, SecretTensor scores, IReadOnlyList<int> forced,
         IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
     {
-        var (oneHot, _, layout) = Pick(ctx, scores, null, forced, middle, budget, boundLog2);
+        var (oneHot, _, layout) = Pick(ctx, scores, [], [], forced, middle, budget, boundLog2);
         return (oneHot, layout);
     }
 
-    /// <summary><see cref="PickWithLayout"/> with a <paramref name="payload"/> [rows, n, d] per item: also the picked
-    /// items' payloads [rows, budget, d] in the one-hot's row order, with no product (public rows by a local gather, bucket winners from the tournament's own
-    /// rounds, <see cref="MpcContext.ArgMaxWithPayload"/>).</summary>
-    public static (SecretTensor OneHot, SecretTensor Picked, OneHotLayout Layout) PickWithForced(MpcContext ctx, SecretTensor scores, SecretTensor payload,
-        IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2 = MpcContext.NonlinearRangeLog2)
+    /// <summary><see cref="PickWithLayout"/> with <paramref name="payloads"/> [rows, n, d_i] per item (one scale): also
+    /// the picked items' payloads [rows, budget, d_i] in the one-hot's row order, with no product (public rows by a local
+    /// gather, bucket winners from the tournament's own rounds, <see cref="MpcContext.ArgMaxWithPayloads"/>), each
+    /// right modulo 2^<paramref name="rings"/>[i] only: what its consumer reads, and all the tournament opens.</summary>
+    /// <remarks>The scores may themselves be right only in <see cref="MpcContext.ArgMaxInputRing"/>'s ring for the
+    /// bound (a previous level's carried scores).</remarks>
+    public static (SecretTensor OneHot, SecretTensor[] Picked, OneHotLayout Layout) PickWithForced(MpcContext ctx, SecretTensor scores,
+        IReadOnlyList<SecretTensor> payloads, IReadOnlyList<int> rings, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget,
+        int boundLog2 = MpcContext.NonlinearRangeLog2)
     {
-        var (oneHot, picked, layout) = Pick(ctx, scores, payload, forced, middle, budget, boundLog2);
-        return (oneHot, picked!, layout);
+        if (payloads.Count == 0 || rings.Count != payloads.Count) throw new ArgumentException("one ring per payload, and at least one payload");
+        var (oneHot, picked, layout) = Pick(ctx, scores, payloads, rings, forced, middle, budget, boundLog2);
+        return (oneHot, picked, layout);
     }
 
-    private static (SecretTensor OneHot, SecretTensor? Picked, OneHotLayout Layout) Pick(MpcContext ctx, SecretTensor scores, SecretTensor? payload,
-        IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2)
+    private static (SecretTensor OneHot, SecretTensor[] Picked, OneHotLayout Layout) Pick(MpcContext ctx, SecretTensor scores, IReadOnlyList<SecretTensor> payloads,
+        IReadOnlyList<int> rings, IReadOnlyList<int> forced, IReadOnlyList<int> middle, int budget, int boundLog2)
     {
         using var scope = ctx.Scope("select_tournament");
-        int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count, d = payload?.LastDim ?? 0;
+        int n = scores.LastDim, rows = scores.Length / n, r = budget - forced.Count;
         var publicIds = r >= middle.Count ? forced.Concat(middle).ToList() : forced.Take(budget).ToList();
         var parts = new List<SecretTensor>();
-        var carried = new List<SecretTensor>();
+        var carried = payloads.Select(_ => new List<SecretTensor>()).ToArray();
         if (publicIds.Count > 0)
         {
             var values = new double[rows * publicIds.Count * n];
             for (int row = 0; row < rows; row++)
                 for (int b = 0; b < publicIds.Count; b++) values[(row * publicIds.Count + b) * n + publicIds[b]] = 1;
             parts.Add(ctx.Public(values, [rows, publicIds.Count, n], 0));
-            if (payload is not null)
+            for (int i = 0; i < payloads.Count; i++)
             {
+                int d = payloads[i].LastDim;
                 var rowsOf = new int[rows * publicIds.Count * d];
                 for (int row = 0, at = 0; row < rows; row++)
                     foreach (var id in publicIds)
                         for (int e = 0; e < d; e++) rowsOf[at++] = (row * n + id) * d + e;
-                carried.Add(ctx.Rearrange(payload, rowsOf, rows, publicIds.Count, d));
+                carried[i].Add(ctx.Rearrange(payloads[i], rowsOf, rows, publicIds.Count, d));
             }
         }
         int[][] members = [];
         SecretTensor? compact = null;
         if (r > 0 && r < middle.Count)
         {
-            var (oneHot, won, bucketOneHot) = Tournament(ctx, ctx.Reshape(scores, rows, n), payload, middle, r, boundLog2);
+            var (oneHot, won, bucketOneHot) = Tournament(ctx, ctx.Reshape(scores, rows, n), payloads, rings, middle, r, boundLog2);
             parts.Add(oneHot);
-            if (won is not null) carried.Add(won);
+            for (int i = 0; i < payloads.Count; i++) carried[i].Add(won[i]);
             int m = middle.Count, width = TournamentTopK.Width(m, r);
             members = Enumerable.Range(0, r).Select(b => Enumerable.Range(0, width)
                 .Select(p => TournamentTopK.Candidate(m, r, b, p) is int c and >= 0 ? middle[c] : -1).ToArray()).ToArray();
             compact = bucketOneHot;
         }
         var all = parts.Count == 1 ? parts[0] : ctx.Concat(parts, 1);
-        return (all, payload is null ? null : carried.Count == 1 ? carried[0] : ctx.Concat(carried, 1), new OneHotLayout([.. publicIds], members, compact));
+        var picked = carried.Select(c => c.Count == 1 ? c[0] : ctx.Concat(c, 1)).ToArray();
+        return (all, picked, new OneHotLayout([.. publicIds], members, compact));
     }
 
     /// <summary>One-hot [rows, r, n] of the bucket winners among <paramref name="candidates"/> (ids into the last axis):
@@ -138,8 +145,8 @@ public static class SecretSelection
     /// for buckets of up to 8 members, 32 when few; ties to the earlier position, as <see cref="TournamentTopK"/>).
     /// Before: one comparison of every pair of a bucket and a product tree over each candidate's wins, 3 + ⌈log2(s − 1)⌉
     /// rounds in 2pc, one more in 3pc.</summary>
-    private static (SecretTensor OneHot, SecretTensor? Won, SecretTensor BucketOneHot) Tournament(MpcContext ctx, SecretTensor scores, SecretTensor? payload,
-        IReadOnlyList<int> candidates, int r, int boundLog2)
+    private static (SecretTensor OneHot, SecretTensor[] Won, SecretTensor BucketOneHot) Tournament(MpcContext ctx, SecretTensor scores,
+        IReadOnlyList<SecretTensor> payloads, IReadOnlyList<int> rings, IReadOnlyList<int> candidates, int r, int boundLog2)
     {
         int n = scores.LastDim, rows = scores.Length / n, m = candidates.Count, width = TournamentTopK.Width(m, r);
         // Members [rows, r, width]: sources are the scores (row·n + id) and, for padding, one public low value.
@@ -151,17 +158,22 @@ public static class SecretSelection
                 for (int p = 0; p < width; p++, at++)
                     member[at] = TournamentTopK.Candidate(m, r, b, p) is int c and >= 0 ? row * n + candidates[c] : rows * n;
         var keys = ctx.Rearrange(sources, member, rows, r, width);
-        SecretTensor oneHot, won = null!;
-        if (payload is null)
+        SecretTensor oneHot;
+        SecretTensor[] won = [];
+        if (payloads.Count == 0)
             oneHot = ctx.ArgMax(keys, boundLog2);
         else
         {
             // The members' payload rows, shared zeros for padding (a padded member never wins).
-            int d = payload.LastDim;
-            var rowsOf = new int[member.Length * d];
-            for (int i = 0; i < member.Length; i++)
-                for (int e = 0; e < d; e++) rowsOf[i * d + e] = member[i] < rows * n ? member[i] * d + e : -1;
-            (oneHot, won) = ctx.ArgMaxWithPayload(keys, ctx.Rearrange(payload, rowsOf, rows, r, width, d), boundLog2);
+            var carried = payloads.Select(payload =>
+            {
+                int d = payload.LastDim;
+                var rowsOf = new int[member.Length * d];
+                for (int i = 0; i < member.Length; i++)
+                    for (int e = 0; e < d; e++) rowsOf[i * d + e] = member[i] < rows * n ? member[i] * d + e : -1;
+                return ctx.Rearrange(payload, rowsOf, rows, r, width, d);
+            }).ToArray();
+            (oneHot, won) = ctx.ArgMaxWithPayloads(keys, carried, rings, boundLog2);
         }
         var place = new int[rows * r * n];
         Array.Fill(place, -1);
@@ -170,7 +182,7 @@ public static class SecretSelection
                 for (int p = 0; p < width; p++)
                     if (TournamentTopK.Candidate(m, r, b, p) is int c and >= 0)
                         place[(row * r + b) * n + candidates[c]] = (row * r + b) * width + p;
-        return (ctx.Rearrange(oneHot, place, rows, r, n), payload is null ? null : won, oneHot);
+        return (ctx.Rearrange(oneHot, place, rows, r, n), won, oneHot);
     }
 
     private static void CheckBudget(SecretTensor scores, int k)

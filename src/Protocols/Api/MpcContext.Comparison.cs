@@ -154,12 +154,15 @@ public sealed partial class MpcContext
     /// then walked back from the root, every level below it multiplying its one-hot by its group's winning bit
     /// (one product round per level but the last): three rounds for rows of up to 8 members (32 for a few rows).
     /// </summary>
-    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max) => ArgMaxPair(x, rows, len, diffBits, out max, null, 0, out _);
+    /// <remarks>With <paramref name="ring"/> &lt; 64 (at least <see cref="ArgMaxInputRing"/>'s) x need only be right
+    /// modulo 2^ring, every level opens its members in it, and the maximum is right in it only.</remarks>
+    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max, int ring = 64) => ArgMaxPair(x, rows, len, diffBits, out max, null, 0, out _, ring);
 
-    /// <summary><see cref="ArgMaxPair(Share, int, int, int, out Share)"/> with a payload [rows, len, width] carried by
+    /// <summary><see cref="ArgMaxPair(Share, int, int, int, out Share, int)"/> with a payload [rows, len, width] carried by
     /// every level (<see cref="Circuits.PermutedTournament.LevelWithArg"/>): the winner's payload [rows, width] comes
-    /// out of the same rounds.</summary>
-    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max, Share? payload, int width, out Share winner)
+    /// out of the same rounds, each column right in its <paramref name="payloadRings"/> entry's ring (null: 64).</summary>
+    private Share ArgMaxPair(Share x, int rows, int len, int diffBits, out Share max, Share? payload, int width, out Share winner, int ring = 64,
+        int[]? payloadRings = null)
     {
         var levels = new List<(Share OneHot, int Len, int Size)>();
         var cur = x;
@@ -167,7 +170,8 @@ public sealed partial class MpcContext
         int members = len;
         foreach (int size in GroupSizes(rows, len, diffBits))
         {
-            cur = _tour.LevelWithArg(cur, rows, members, size, KeyWidth(diffBits, size), out var oneHot, payload is null ? null : winner, width, out var won);
+            cur = _tour.LevelWithArg(cur, rows, members, size, KeyWidth(diffBits, size), out var oneHot, payload is null ? null : winner, width, out var won,
+                ring, payload is null ? null : payloadRings);
             if (payload is not null) winner = won;
             levels.Add((oneHot, members, size));
             members = (members + size - 1) / size;
@@ -241,21 +245,76 @@ public sealed partial class MpcContext
     /// </summary>
     public (SecretTensor OneHot, SecretTensor Winner) ArgMaxWithPayload(SecretTensor x, SecretTensor payload, int? boundLog2 = null)
     {
+        var (oneHot, winners) = ArgMaxWithPayloads(x, [payload], [64], boundLog2);
+        return (oneHot, winners[0]);
+    }
+
+    /// <summary>
+    /// <see cref="ArgMaxWithPayload"/> with several payloads [..., n, d_i] at one scale, each wanted only modulo
+    /// 2^<paramref name="rings"/>[i] (its <see cref="SecretTensor.Ring"/> at least that): every level opens payload i,
+    /// and the helper returns its winners' masks, in that ring, and the winner i comes back right in it only
+    /// (<see cref="SecretTensor.Ring"/>). x may itself be right only in <see cref="ArgMaxInputRing"/>'s ring when
+    /// <paramref name="boundLog2"/> is given: the levels open the keys there.
+    /// </summary>
+    public (SecretTensor OneHot, SecretTensor[] Winners) ArgMaxWithPayloads(SecretTensor x, IReadOnlyList<SecretTensor> payloads, IReadOnlyList<int> rings,
+        int? boundLog2 = null)
+    {
         using var scope = Scope("argmax");
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
-        if (payload.Rank != x.Rank + 1 || !payload.Shape[..^1].SequenceEqual(x.Shape))
-            throw new ArgumentException($"the payload must be [{string.Join(", ", x.Shape)}, d], not [{string.Join(", ", payload.Shape)}]");
-        int d = payload.LastDim;
+        if (payloads.Count == 0 || rings.Count != payloads.Count) throw new ArgumentException("one ring per payload, and at least one payload");
+        foreach (var payload in payloads)
+        {
+            if (payload.Rank != x.Rank + 1 || !payload.Shape[..^1].SequenceEqual(x.Shape))
+                throw new ArgumentException($"the payload must be [{string.Join(", ", x.Shape)}, d], not [{string.Join(", ", payload.Shape)}]");
+            if (payload.Scale != payloads[0].Scale) throw new ArgumentException("the payloads must share one scale");
+        }
+        var widths = payloads.Select(p => p.LastDim).ToArray();
+        int d = widths.Sum();
+        var columnRings = new int[d];
+        var parts = new Share[payloads.Count];
+        for (int i = 0, at = 0; i < payloads.Count; at += widths[i], i++)
+        {
+            parts[i] = AsPairInRing(payloads[i], rings[i]);
+            Array.Fill(columnRings, rings[i], at, widths[i]);
+        }
+        var combined = parts.Length == 1 ? parts[0] : Interleave(parts, widths, rows * n);
         int diffBits = boundLog2 is int b ? WidthAt(b + 1, x.Scale) - 1 : MaxDiffBits;
-        var oh = ArgMaxPair(AsPair(x), rows, n, diffBits, out _, AsPair(payload), d, out var won);
-        return (T(x.Shape, 0, oh, pair: true), T([.. x.Shape[..^1], d], payload.Scale, won, pair: true));
+        int ring = boundLog2 is int b2 ? ArgMaxInputRing(x.Scale, b2) : 64;
+        var oh = ArgMaxPair(AsPairInRing(x, ring), rows, n, diffBits, out _, combined, d, out var won, ring, columnRings);
+        var winners = new SecretTensor[payloads.Count];
+        for (int i = 0, at = 0; i < payloads.Count; at += widths[i], i++)
+        {
+            var idx = new int[rows * widths[i]];
+            for (int r = 0; r < rows; r++)
+                for (int e = 0; e < widths[i]; e++) idx[r * widths[i] + e] = r * d + at + e;
+            winners[i] = T([.. x.Shape[..^1], widths[i]], payloads[i].Scale, parts.Length == 1 ? won : won.Gather(idx), pair: true, ring: rings[i]);
+        }
+        return (T(x.Shape, 0, oh, pair: true), winners);
     }
+
+    /// <summary>Rows [items, Σ widths] of the parts [items, widths[i]] side by side.</summary>
+    private static Share Interleave(Share[] parts, int[] widths, int items)
+    {
+        int d = widths.Sum();
+        var idx = new int[items * d];
+        for (int o = 0; o < items; o++)
+            for (int i = 0, at = 0, offset = 0; i < parts.Length; offset += parts[i].Length, at += widths[i], i++)
+                for (int e = 0; e < widths[i]; e++) idx[o * d + at + e] = offset + o * widths[i] + e;
+        return Share.Concat(parts).Gather(idx);
+    }
+
+    /// <summary>The ring an arg-max reads its keys in when they lie within ±2^<paramref name="boundLog2"/> (real) at
+    /// <paramref name="scale"/>: that of keys differing by less than 2^(diffBits) raw
+    /// (<see cref="Circuits.PermutedTournament.MinRing"/>: diffBits + 2 bits), in whole bytes.</summary>
+    public static int ArgMaxInputRing(int scale, int boundLog2) => RingFor(WidthAt(boundLog2 + 1, scale) - 1 + 2);
 
     private Share ArgMaxShare(SecretTensor x, int? boundLog2, out Share max)
     {
         int n = x.LastDim, rows = x.Length / Math.Max(1, n);
         int diffBits = boundLog2 is int b ? WidthAt(b + 1, x.Scale) - 1 : MaxDiffBits;
-        return ArgMaxPair(AsPair(x), rows, n, diffBits, out max);
+        // With a stated bound only the one-hot is returned, so the levels may open the keys in their ring.
+        int ring = boundLog2 is int b2 ? ArgMaxInputRing(x.Scale, b2) : 64;
+        return ArgMaxPair(AsPairInRing(x, ring), rows, n, diffBits, out max, ring);
     }
 
     /// <summary>

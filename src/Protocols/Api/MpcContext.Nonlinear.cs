@@ -570,7 +570,12 @@ public sealed partial class MpcContext
         // Scores may come untruncated (a product at scale 2f): the scale is dropped inside exp's first product.
         x = AtLeastFracBits(x, ScoreRangeLog2 + 7);
         int n = x.LastDim, rows = x.Length / Math.Max(1, n), sc = x.Scale;
-        var xp = AsPair(x);
+        int diffBits = ScoreRangeLog2 + 1 + sc;                   // scores below 2^B differ by less than 2^(B + 1)
+        int coarse = ShiftCoarseness(sc, n);
+        // The shift is wanted only in the ring exp opens x − m in, so the tournament opens its members there too; x is
+        // read in it only (x − m and the maximum's openings), so x need be right in it only (SoftmaxInputRing).
+        int ring = Math.Max(MaxRing(diffBits, coarse), ExpInputRing(sc, ScoreRangeLog2));
+        var xp = AsPairInRing(x, ring);
         ulong[]? keep = null;
         if (!valid.IsEmpty)
         {
@@ -581,13 +586,9 @@ public sealed partial class MpcContext
             for (int i = 0; i < idx.Length; i++) { keep[i] = valid[idx[i]] ? 1UL : 0; low[i] = valid[idx[i]] ? 0 : big; }
             xp = _pair.AddPublic(xp.MulPublic(keep), low);
         }
-        int diffBits = ScoreRangeLog2 + 1 + sc;                   // scores below 2^B differ by less than 2^(B + 1)
-        int coarse = ShiftCoarseness(sc, n);
         Share max;
         using (Scope("max"))
         {
-            // The shift is wanted only in the ring exp opens x − m in, so the tournament opens its members there too.
-            int ring = Math.Max(MaxRing(diffBits, coarse), ExpInputRing(sc, ScoreRangeLog2));
             max = keep is not null && ChunkedMaxPays(keep, n) ? MaxOfValid(xp, keep, n, sc, diffBits, coarse, ring) : MaxPair(xp, rows, n, diffBits, coarse, ring: ring);
         }
         int hi = 1;
@@ -610,6 +611,14 @@ public sealed partial class MpcContext
             r = ReciprocalPair(sum, 0, hi + 1);
         return (ev, r, back, rowOf);
     }
+
+    /// <summary>The ring softmax (<see cref="Softmax"/>, <see cref="SoftmaxThen"/>) reads scores at raw scale
+    /// <paramref name="scale"/> in: at most that of its maximum's keys and of exp's input (<see cref="ExpInputRing"/>),
+    /// 64 where the scores are truncated to f first. Scores right only modulo 2^ring (<see cref="SecretTensor.Ring"/>,
+    /// a selection tournament's carried scores) are accepted down to it.</summary>
+    public int SoftmaxInputRing(int scale) =>
+        scale < FracBits || ScoreRangeLog2 + 7 + scale + 2 > FullWidth ? 64
+            : Math.Max(MaxRing(ScoreRangeLog2 + 1 + scale, 1), ExpInputRing(scale, ScoreRangeLog2));
 
     /// <summary>
     /// Softmax's shift need not be the maximum: any m ≤ max with max − m small keeps e^(x − m) inside exp's domain

@@ -56,7 +56,7 @@ public sealed partial class MpcContext : IDisposable
     /// <summary>Counts everything inside under <paramref name="label"/> (labels nest).</summary>
     public IDisposable Scope(string label) => Channel.Scope(label);
 
-    private SecretTensor T(int[] shape, int scale, Share s, bool pair = false) => new(this, shape, scale, s, pair && TwoForms, _roles.Shift);
+    private SecretTensor T(int[] shape, int scale, Share s, bool pair = false, int ring = 64) => new(this, shape, scale, s, pair && TwoForms, _roles.Shift, ring);
 
     /// <summary>3pc: replicated shares and the 2-out-of-2 form differ (in 2pc they are one and the same).</summary>
     private bool TwoForms => !ReferenceEquals(_pair, _scheme);
@@ -66,6 +66,15 @@ public sealed partial class MpcContext : IDisposable
 
     /// <summary>x on the 2-out-of-2 form (from replicated shares: local).</summary>
     private Share AsPair(SecretTensor x) => x.Pair ? x.Data : _scheme.ToPair(x.Data);
+
+    /// <summary><see cref="AsPair"/> for an op that reads x only modulo 2^<paramref name="ring"/> (a narrower
+    /// <see cref="SecretTensor.Ring"/> is accepted down to it).</summary>
+    private Share AsPairInRing(SecretTensor x, int ring)
+    {
+        if (x.Ring < ring)
+            throw new ArgumentException($"this op reads its input modulo 2^{ring}, but the tensor's shares are right modulo 2^{x.Ring} only");
+        return x.Pair ? x.DataInRing : _scheme.ToPair(x.DataInRing);
+    }
 
     /// <summary>x in the scheme's own form (from the 2-out-of-2 form in 3pc: one round).</summary>
     private Share InSchemeForm(SecretTensor x) => x.Pair ? _scheme.FromPair(x.Data) : x.Data;
@@ -233,7 +242,7 @@ public sealed partial class MpcContext : IDisposable
     public SecretTensor Reshape(SecretTensor x, params int[] shape)
     {
         if (Count(shape) != x.Length) throw new ArgumentException("reshape must keep the element count");
-        return T(shape, x.Scale, x.Data, x.Pair);
+        return T(shape, x.Scale, x.DataInRing, x.Pair, x.Ring);
     }
 
     /// <summary>Swaps the last two axes.</summary>
@@ -243,7 +252,7 @@ public sealed partial class MpcContext : IDisposable
         int rows = x.Shape[^2], cols = x.Shape[^1], batch = x.Length / Math.Max(1, rows * cols);
         var shape = (int[])x.Shape.Clone();
         (shape[^2], shape[^1]) = (cols, rows);
-        return T(shape, x.Scale, x.Data.Map((s, d) => RingMatMul.Transpose(s, d, batch, rows, cols)), x.Pair);
+        return T(shape, x.Scale, x.DataInRing.Map((s, d) => RingMatMul.Transpose(s, d, batch, rows, cols)), x.Pair, x.Ring);
     }
 
     /// <summary>x[..., start:start+length, ...] along <paramref name="axis"/>.</summary>
@@ -253,7 +262,7 @@ public sealed partial class MpcContext : IDisposable
         var shape = (int[])x.Shape.Clone();
         shape[axis] = length;
         var idx = Shapes.SliceIndex(x.Shape, axis, start, length);
-        return T(shape, x.Scale, x.Data.Gather(idx), x.Pair);
+        return T(shape, x.Scale, x.DataInRing.Gather(idx), x.Pair, x.Ring);
     }
 
     /// <summary>Local rearrangement by public indices: element i of the result (of <paramref name="shape"/>) is x's
@@ -264,7 +273,7 @@ public sealed partial class MpcContext : IDisposable
         if (Count(shape) != indices.Length) throw new ArgumentException("the shape must hold one element per index");
         foreach (var i in indices)
             if (i < -1 || i >= x.Length) throw new ArgumentOutOfRangeException(nameof(indices), $"index {i} is outside −1..{x.Length - 1}");
-        return T(shape, x.Scale, x.Data.GatherOrZero(indices), x.Pair);
+        return T(shape, x.Scale, x.DataInRing.GatherOrZero(indices), x.Pair, x.Ring);
     }
 
     /// <summary>Concatenation along <paramref name="axis"/>; scales are aligned up.</summary>
@@ -278,7 +287,9 @@ public sealed partial class MpcContext : IDisposable
         for (int i = 0; i < axis; i++) outer *= shape[i];
         for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
         bool pair = parts.Any(p => p.Pair);
-        var all = Share.Concat(parts.Select(p => Upscale(InForm(p, pair), p.Scale, scale)).ToArray());
+        // A part right modulo 2^w only keeps the whole right modulo 2^w (an upscale by 2^j keeps it right modulo 2^(w + j)).
+        int ring = parts.Min(p => p.Ring);
+        var all = Share.Concat(parts.Select(p => Upscale(pair ? AsPairInRing(p, p.Ring) : p.DataInRing, p.Scale, scale)).ToArray());
         var idx = new int[all.Length];
         int o = 0;
         for (int b = 0; b < outer; b++)
@@ -291,7 +302,7 @@ public sealed partial class MpcContext : IDisposable
                 baseOff += p.Length;
             }
         }
-        return T(shape, scale, all.Gather(idx), pair);
+        return T(shape, scale, all.Gather(idx), pair, ring);
     }
 
     /// <summary>Sum along the last axis (local); <paramref name="keepDim"/> keeps it as size 1 for broadcasting back.</summary>

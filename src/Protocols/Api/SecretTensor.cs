@@ -9,8 +9,9 @@ namespace PrivateInference.Protocols;
 /// </summary>
 public sealed class SecretTensor
 {
-    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data, bool pair = false, int roles = 0)
+    internal SecretTensor(MpcContext context, int[] shape, int scale, Share data, bool pair = false, int roles = 0, int ring = 64)
     {
+        if (ring is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(ring), $"a ring of {ring} bits");
         long len = 1;
         foreach (var d in shape) { if (d < 0) throw new ArgumentException("negative dimension"); len *= d; }
         if (len != data.Length) throw new ArgumentException($"shape [{string.Join(",", shape)}] does not match {data.Length} elements");
@@ -20,6 +21,7 @@ public sealed class SecretTensor
         _data = data;
         Pair = pair;
         Roles = roles;
+        Ring = ring;
     }
 
     public MpcContext Context { get; }
@@ -36,10 +38,27 @@ public sealed class SecretTensor
     {
         get
         {
+            if (Ring < 64)
+                throw new InvalidOperationException($"this tensor's shares are right modulo 2^{Ring} only: an op that reads the whole ring cannot take it");
+            return DataInRing;
+        }
+    }
+
+    /// <summary>This party's shares, right modulo 2^<see cref="Ring"/> only: for the ops that move elements (reshapes,
+    /// slices, rearrangements, concatenations) and those that check <see cref="Ring"/> against the bits they read.</summary>
+    internal Share DataInRing
+    {
+        get
+        {
             if (Pair) Context.RequireRoles(Roles, "this tensor");
             return _data;
         }
     }
+
+    /// <summary>The ring, in bits, the shares are right in: 64, or fewer for a value that its consumers read only
+    /// modulo 2^Ring (the token scores a selection tournament carries to softmax, opened in that ring only). Ops that
+    /// read the whole ring refuse a narrower tensor (<see cref="Data"/>).</summary>
+    public int Ring { get; }
     private readonly Share _data;
     /// <summary>The roles' shift the shares were made under (meaningful on the 2-out-of-2 form only).</summary>
     internal int Roles { get; }

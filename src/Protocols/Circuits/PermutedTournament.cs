@@ -44,16 +44,22 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
     /// payloads [rows, groups, width] in the same three rounds: P0 and P1 open payload + σ per slot beside c (σ from
     /// the helper's keys), the helper returns shares of the winner's σ, and the winner's payload is
     /// Σ_s onehot_s·(payload_s + σ_s) − σ_winner, local. A gather by the one-hot would take a product round after.</summary>
-    public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot, Share? payload, int width, out Share winners) =>
-        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners, 0, 64);
+    /// <param name="ring">As <see cref="Level"/>'s: c, the winners' masks and the maxima in it; the one-hot stays
+    /// right in the full ring (it is returned).</param>
+    /// <param name="payloadRings">Per payload column, the ring its opening, its winners' masks and the winners are in
+    /// (null: 64 for all): a payload its consumers read only modulo 2^w (softmax's scores) opens in w bits.</param>
+    public Share LevelWithArg(Share x, int rows, int len, int size, int k, out Share oneHot, Share? payload, int width, out Share winners, int ring = 64,
+        int[]? payloadRings = null) =>
+        Level(x, rows, len, size, k, arg: true, payload, width, out oneHot, out winners, 0, ring, payloadRings);
 
     private Share Level(Share x, int rows, int len, int size, int k, bool arg, Share? payload, int width, out Share oneHot, out Share winners, int coarse,
-        int ring)
+        int ring, int[]? payloadRings = null)
     {
         if (coarse < 0 || coarse + k >= 64) throw new ArgumentOutOfRangeException(nameof(coarse), "coarse keys need k + L < 64");
         if (ring > 64 || ring < MinRing(k, coarse, size))
             throw new ArgumentOutOfRangeException(nameof(ring), $"keys of {k} bits ({coarse} coarse) need a ring of {MinRing(k, coarse, size)} bits at least, not {ring}");
         int d = payload is null ? 0 : width;
+        var runs = PayloadRuns(payloadRings, d);
         int groups = (len + size - 1) / size;
         var sizes = Enumerable.Range(0, groups).Select(g => Math.Min(size, len - g * size)).ToArray();
         // Slots: the members of groups with at least two, row by row; pairs (a < b) of slots within a group.
@@ -69,7 +75,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         int slots = rows * slotsPerRow, pairs = rows * pairsPerRow;
         oneHot = None(rows * len);
         winners = None(rows * groups * d);
-        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d, coarse, arg ? 64 : ring); return None(rows * groups); }
+        if (IsHelper) { RunHelper(rows, groups, sizes, slotStart, slots, slotsPerRow, size, k, d, coarse, arg ? 64 : ring, ring, runs); return None(rows * groups); }
         if (!IsCompute) return None(rows * groups);
 
         // The members of each group in shuffled slot order (Fisher-Yates on the common draws).
@@ -101,10 +107,10 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 {
                     int m = r * len + g * size + member[s0 + u];
                     mine[s0 + u] = x.C[0][m] + rho[s0 + u];
-                    for (int e = 0; e < d; e++) mine[slots + (s0 + u) * d + e] = payload!.C[0][m * d + e] + sigma[(s0 + u) * d + e];
+                    for (int e = 0; e < d; e++) mine[slots + runs.At(slots, s0 + u, e)] = payload!.C[0][m * d + e] + sigma[(s0 + u) * d + e];
                 }
             }
-        (int, int)[] segments = d > 0 ? [(slots, ring), (slots * d, 64)] : [(slots, ring)];
+        (int, int)[] segments = [(slots, ring), .. runs.Segments(slots)];
         SendOpen(mine, segments);
         Ch.Round();
         var opened = ReceiveOpen(mine, segments);
@@ -134,11 +140,12 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         if (Me == 0) { oh = Draw(Helper, slots); rw = Draw(Helper, rows * groups); sw = d > 0 ? Draw(Helper, rows * groups * d) : []; }
         else
         {
-            // The one-hot and the winners' masks only enter the maxima, right modulo 2^ring (a returned one-hot, full).
+            // The one-hot and the winners' masks only enter the maxima, right modulo 2^ring (a returned one-hot, full);
+            // the payload's masks only enter the winners, right in their columns' rings.
             int hotBits = arg ? 64 : ring;
             var lasts = LastSlots(rows, groups, sizes, slotStart, slotsPerRow);
-            oh = PublicSubset.Unkept(ReceiveWords(Helper, PublicSubset.Count(lasts), hotBits), lasts); rw = ReceiveWords(Helper, rows * groups, hotBits);
-            sw = d > 0 ? Ch.ReceiveUlongs(Helper, rows * groups * d) : [];
+            oh = PublicSubset.Unkept(ReceiveWords(Helper, PublicSubset.Count(lasts), hotBits), lasts); rw = ReceiveWords(Helper, rows * groups, ring);
+            sw = d > 0 ? runs.Receive(rows * groups, (count, bits) => ReceiveWords(Helper, count, bits)) : [];
         }
         // Each group's last slot is 1 minus the others (not sent).
         for (int r = 0; r < rows; r++)
@@ -178,7 +185,7 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                     for (int e = 0; e < d; e++)
                     {
                         ulong acc = 0 - sw[o * d + e];
-                        for (int u = 0; u < sizes[g]; u++) acc += oh[s0 + u] * opened[slots + (s0 + u) * d + e];
+                        for (int u = 0; u < sizes[g]; u++) acc += oh[s0 + u] * opened[slots + runs.At(slots, s0 + u, e)];
                         won[o * d + e] = acc;
                     }
                 }
@@ -211,7 +218,8 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
         return last;
     }
 
-    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d, int coarse, int hotBits)
+    private void RunHelper(int rows, int groups, int[] sizes, int[] slotStart, int slots, int slotsPerRow, int size, int k, int d, int coarse, int hotBits,
+        int ring, PayloadLayout runs)
     {
         var rho = Draw(0, slots);
         var rho1 = Draw(1, slots);
@@ -277,8 +285,65 @@ internal sealed class PermutedTournament(Channel channel, PairwiseKeys keys) : H
                 for (int e = 0; e < d; e++) sw1[o * d + e] = sigma[(s0 + win) * d + e] - sw0[o * d + e];
             }
         SendWords(1, PublicSubset.Kept(oh1, LastSlots(rows, groups, sizes, slotStart, slotsPerRow)), hotBits);
-        SendWords(1, rw1, hotBits);
-        if (d > 0) Ch.Send(1, sw1);
+        SendWords(1, rw1, ring);
+        if (d > 0) runs.Send(sw1, rows * groups, (bits, words) => SendWords(1, words, bits));
         Ch.Round();
+    }
+
+    private static PayloadLayout PayloadRuns(int[]? rings, int d)
+    {
+        if (rings is not null && rings.Length != d) throw new ArgumentException($"{rings.Length} payload rings for {d} columns");
+        var runs = new List<PayloadLayout.Run>();
+        for (int e = 0; e < d;)
+        {
+            int bits = rings?[e] ?? 64, start = e;
+            if (bits is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(rings), $"a payload ring of {bits} bits");
+            while (e < d && (rings?[e] ?? 64) == bits) e++;
+            runs.Add(new PayloadLayout.Run(start, e - start, bits));
+        }
+        return new PayloadLayout(d, [.. runs]);
+    }
+
+    /// <summary>A payload's columns as runs of equal rings, each opened (and its masks returned) as one segment of
+    /// narrow words: run-major, slot by slot within a run.</summary>
+    private sealed record PayloadLayout(int Width, PayloadLayout.Run[] Runs)
+    {
+        public sealed record Run(int Start, int Columns, int Bits);
+
+        private readonly int[] _runOf = Enumerable.Range(0, Runs.Length).SelectMany(j => Enumerable.Repeat(j, Runs[j].Columns)).ToArray();
+
+        /// <summary>The offset of column e of slot s among <paramref name="slots"/> slots' payloads.</summary>
+        public int At(int slots, int s, int e)
+        {
+            var run = Runs[_runOf[e]];
+            return slots * run.Start + s * run.Columns + (e - run.Start);
+        }
+
+        public IEnumerable<(int, int)> Segments(int slots) => Runs.Select(r => (slots * r.Columns, r.Bits));
+
+        /// <summary>Sends words [items, Width] run by run, each in its run's ring.</summary>
+        public void Send(ulong[] words, int items, Action<int, ulong[]> send)
+        {
+            foreach (var run in Runs)
+            {
+                var part = new ulong[items * run.Columns];
+                for (int o = 0; o < items; o++)
+                    for (int e = 0; e < run.Columns; e++) part[o * run.Columns + e] = words[o * Width + run.Start + e];
+                send(run.Bits, part);
+            }
+        }
+
+        /// <summary>The words of <see cref="Send"/>, [items, Width].</summary>
+        public ulong[] Receive(int items, Func<int, int, ulong[]> receive)
+        {
+            var words = new ulong[items * Width];
+            foreach (var run in Runs)
+            {
+                var part = receive(items * run.Columns, run.Bits);
+                for (int o = 0; o < items; o++)
+                    for (int e = 0; e < run.Columns; e++) words[o * Width + run.Start + e] = part[o * run.Columns + e];
+            }
+            return words;
+        }
     }
 }

@@ -93,6 +93,47 @@ public class ComparisonTests
         }
     }
 
+    /// <summary>Payloads carried in the rings their consumers read (softmax's scores at 2f, a second arg-max's keys):
+    /// the winners' bits above those rings are garbage (the openings and the helper's masks stop there), so a consumer
+    /// that read them would go wrong; softmax and the arg-max give what they give on the full values.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Argmax_payloads_in_narrow_rings_feed_softmax_and_a_second_argmax(SchemeKind scheme)
+    {
+        var rng = Harness.FreshRng();
+        const int rows = 3, n = 6, d = 8, boundLog2 = 5;
+        var keys = Enumerable.Range(0, rows * n).Select(_ => (double)rng.Next(0, 50)).ToArray();
+        var scores = Harness.Uniform(rng, rows * n * d, -6, 6);
+        var second = Harness.Uniform(rng, rows * n * d, -20, 20);
+        var options = new MpcOptions { ScoreRangeLog2 = 8 };
+        int[] rings = [];
+        var got = Harness.RunToClient(scheme, ctx =>
+        {
+            var one = ctx.Input(PartyIds.Client, [1], [1.0]);
+            // Untruncated products at 2f, as the attention's scores and the cluster scores are.
+            var s2 = ctx.MulExact(ctx.Input(PartyIds.Client, [rows, n, d], scores), one);
+            var k2 = ctx.MulExact(ctx.Input(PartyIds.Client, [rows, n, d], second), one);
+            int scoreRing = ctx.SoftmaxInputRing(s2.Scale), keyRing = MpcContext.ArgMaxInputRing(k2.Scale, boundLog2);
+            var (_, won) = ctx.ArgMaxWithPayloads(ctx.Input(PartyIds.Client, [rows, n], keys), [s2, k2], [scoreRing, keyRing], boundLog2: 20);
+            rings = [scoreRing, keyRing, won[0].Ring, won[1].Ring];
+            return ctx.Concat([ctx.Softmax(won[0]), ctx.Rescale(ctx.ArgMax(won[1], boundLog2), 16)], 1);
+        }, options);
+        Assert.Equal([48, 40, 48, 40], rings);
+        var expected = new List<double>();
+        var q = Q(scores);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = keys.Skip(r * n).Take(n).ToArray();
+            int arg = Array.IndexOf(row, row.Max());
+            var s = q.Skip((r * n + arg) * d).Take(d).ToArray();
+            double m = s.Max(), z = s.Sum(v => Math.Exp(v - m));
+            expected.AddRange(s.Select(v => Math.Exp(v - m) / z));
+            var k = second.Skip((r * n + arg) * d).Take(d).ToArray();
+            expected.AddRange(Enumerable.Range(0, d).Select(j => j == Array.IndexOf(k, k.Max()) ? 1.0 : 0.0));
+        }
+        Harness.AssertClose([.. expected], got, 1e-3, 1e-2, "softmax and arg-max of narrow winners");
+    }
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Max_and_argmax_along_rows_of_odd_and_even_length(SchemeKind scheme)

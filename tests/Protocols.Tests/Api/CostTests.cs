@@ -321,9 +321,10 @@ public class CostTests
         var one = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.ArgMax(t[0]));
         Assert.Equal(3, one[0].Rounds);
         Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 61, 61), one[0].BytesSent);
-        // With a stated bound |x| < 2^20 the keys are 20 + 1 + 16 + 3 + 1 = 41 bits wide instead of 61 (Z_43, 6 bits).
+        // With a stated bound |x| < 2^20 the keys are 20 + 1 + 16 + 3 + 1 = 41 bits wide instead of 61 (Z_43, 6 bits),
+        // and the members open in the 40 bits their differences need (5 B, ArgMaxInputRing).
         var bounded = Measure(scheme, c => Two(c, 16, 2, 8), (c, t) => c.ArgMax(t[0], boundLog2: 20));
-        Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 41, 41), bounded[0].BytesSent);
+        Assert.Equal(2 * 8 * 5 + Packed(2 * 28 * 41, 41), bounded[0].BytesSent);
         // 64 members: 64 -> 8 -> 1 in groups of 8, then one product round on the way back.
         var two = Measure(scheme, c => Two(c, 16, 2, 64), (c, t) => c.ArgMax(t[0]));
         Assert.Equal(2 * 3 + 1, two[0].Rounds);
@@ -333,6 +334,11 @@ public class CostTests
         Assert.Equal(3, carried[0].Rounds);
         Assert.Equal(2 * 8 * 8 + Packed(2 * 28 * 61, 61) + 2 * 8 * 4 * 8, carried[0].BytesSent);
         Assert.Equal(one[2].BytesSent + 2 * 4 * 8, carried[2].BytesSent);
+        // Payload words wanted modulo 2^48 only (softmax's scores) open in 6 B, and the helper's masks of the winners too.
+        var narrow = Measure(scheme, c => [.. Two(c, 16, 2, 8).Take(1), Two(c, 16, 2, 8, 4)[0]], (c, t) => c.ArgMaxWithPayloads(t[0], [t[1]], [48], boundLog2: 20));
+        Assert.Equal(3, narrow[0].Rounds);
+        Assert.Equal(bounded[0].BytesSent + 2 * 8 * 4 * 6, narrow[0].BytesSent);
+        Assert.Equal(bounded[2].BytesSent + 2 * 4 * 6, narrow[2].BytesSent);
     }
 
     [Theory]

@@ -32,6 +32,32 @@ public class ShapeTests
         Assert.Equal(expected.ToArray(), got);
     }
 
+    /// <summary>A tensor right modulo 2^w only (a tournament's carried payload) keeps w through the ops that move its
+    /// elements, a concatenation takes the narrowest part's, and an op that reads the whole ring refuses it.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Movement_ops_keep_a_narrow_ring_and_whole_ring_ops_refuse_it(SchemeKind scheme)
+    {
+        var rings = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Harness.RunToClient(scheme, ctx =>
+        {
+            var keys = ctx.Input(PartyIds.Client, [2, 3], [1, 5, 2, 7, 0, 3]);
+            var (oneHot, won) = ctx.ArgMaxWithPayloads(keys, [ctx.Input(PartyIds.Client, [2, 3, 4], new double[24])], [40], boundLog2: 8);
+            var w = won[0];                                                     // [2, 4]
+            var moved = new[]
+            {
+                ctx.Reshape(w, 8), ctx.Transpose(w), ctx.Slice(w, 1, 1, 2), ctx.Rearrange(w, [3, 0, -1], 3),
+                ctx.Concat([w, ctx.Input(PartyIds.Client, [2, 1], [0, 0])], 1),
+            };
+            string refused;
+            try { ctx.Mul(w, w); refused = "no"; }
+            catch (InvalidOperationException e) when (e.Message.Contains("modulo 2^40")) { refused = "yes"; }
+            rings.Add($"{w.Ring}:{string.Join(",", moved.Select(m => m.Ring))}:{refused}");
+            return oneHot;
+        });
+        Assert.Equal(["40:40,40,40,40,40:yes"], rings.Distinct());
+    }
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Rearrange_moves_elements_by_public_indices_with_repeats(SchemeKind scheme)

@@ -223,6 +223,13 @@ public class ViewTests
     public void Argmax_with_a_payload_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
         AssertIndistinguishable(scheme, [16, 64], (c, x) => c.ArgMaxWithPayload(x, c.Reshape(x, 16, 64, 1)).Winner, "argmax");
 
+    /// <summary>Keys and payloads opened in narrow rings (whole bytes of uniform words) and the helper's masks in them.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Argmax_with_narrow_payloads_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
+        AssertIndistinguishable(scheme, [16, 64], (c, x) => c.ArgMaxWithPayloads(x, [c.Reshape(x, 16, 64, 1), c.Reshape(x, 16, 64, 1)], [48, 40], boundLog2: 8).OneHot,
+            "argmax, narrow payloads");
+
     [Theory]
     [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
     public void Silu_times_a_value_view_is_uniform_and_independent_of_the_secret(SchemeKind scheme) =>
