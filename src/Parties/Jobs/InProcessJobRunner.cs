@@ -57,12 +57,23 @@ public static class InProcessJobRunner
         var noExternalLinks = new Dictionary<int, string>();
         var externalLinks = externals.ToDictionary(e => e, LinkId);
         // As over gRPC, the client and model owner are linked to the parties only, not to each other.
+        // Liveness as over gRPC, where heartbeats keep a computing peer's link alive: a peer whose part is still
+        // running here is heard from (a thread of this process), one that has ended is judged by its data alone.
+        var running = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>(endpoints.Select(e => KeyValuePair.Create(e, true)));
+        InMemorySink Sink(int to, int from) => new(routers[to], from, () => running[to]);
         var transports = endpoints.ToDictionary(e => e, e => Endpoints.IsExternal(e)
-            ? routers[e].Open(sessionId, e, cluster.PartyIds.Append(e), noExternalLinks, to => new InMemorySink(routers[to], e), options)
-            : routers[e].Open(sessionId, e, endpoints, externalLinks, to => new InMemorySink(routers[to], e), options));
+            ? routers[e].Open(sessionId, e, cluster.PartyIds.Append(e), noExternalLinks, to => Sink(to, e), options)
+            : routers[e].Open(sessionId, e, endpoints, externalLinks, to => Sink(to, e), options));
 
-        var runs = endpoints.Select(e => JobExecutor.StartAsync(parts.GetValueOrDefault(e, partyJob), transports[e], cluster, arguments, network,
-            NullLogger.Instance, CancellationToken.None, Endpoints.IsExternal(e) ? null : stores?.Invoke(e))).ToArray();
+        var runs = endpoints.Select(async e =>
+        {
+            try
+            {
+                return await JobExecutor.StartAsync(parts.GetValueOrDefault(e, partyJob), transports[e], cluster, arguments, network,
+                    NullLogger.Instance, CancellationToken.None, Endpoints.IsExternal(e) ? null : stores?.Invoke(e)).ConfigureAwait(false);
+            }
+            finally { running[e] = false; }
+        }).ToArray();
         var results = (await Task.WhenAll(runs).ConfigureAwait(false)).Select(PartyJobResult.From).ToArray();
         return new JobOutcome(sessionId, results.Where(r => !Endpoints.IsExternal(r.PartyId)).ToArray(),
             results.FirstOrDefault(r => r.PartyId == Endpoints.Client), results.FirstOrDefault(r => r.PartyId == Endpoints.ModelOwner));
@@ -70,8 +81,11 @@ public static class InProcessJobRunner
 
     private static string LinkId(int endpoint) => $"in-process-{endpoint}";
 
-    private sealed class InMemorySink(SessionRouter receiver, int from) : IFrameSink
+    private sealed class InMemorySink(SessionRouter receiver, int from, Func<bool> peerRunning) : IFrameSink
     {
+        /// <summary>Heard from just now while the peer's part runs (it computes, it is not gone); afterwards nothing.</summary>
+        public TimeSpan? SinceHeard => peerRunning() ? TimeSpan.Zero : null;
+
         public void Enqueue(LinkMessage message)
         {
             if (message.Data is not null)

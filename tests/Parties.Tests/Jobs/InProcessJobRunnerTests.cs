@@ -73,4 +73,43 @@ public class InProcessJobRunnerTests(PinnedTermsParties grpc) : IClassFixture<Pi
         Assert.Equal(Stories.PlainTokens(prompt, 4), inProcessClient.Result!.Tokens);
         Assert.Equal(inProcessClient.Result.Tokens, grpcClient.Result!.Tokens);
     }
+
+    /// <summary>As over gRPC (heartbeats), a part that computes for longer than the receive timeout without sending is
+    /// waited for; one that has ended without sending what is expected fails the receive at once.</summary>
+    [Fact]
+    public async Task A_party_computing_past_the_timeout_is_waited_for_and_one_that_ended_is_not()
+    {
+        var options = PrivateInference.Parties.Transport.TransportOptions.Default with { ReceiveTimeout = TimeSpan.FromMilliseconds(300) };
+        var busy = await InProcessJobRunner.RunAsync(new LateSender(TimeSpan.FromMilliseconds(1200), send: true), options: options);
+        Assert.All(busy.Parties, r => Assert.True(r.Ok, r.Error));
+        Assert.Equal("42", busy.Parties[1].Values["received"]);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var gone = await InProcessJobRunner.RunAsync(new LateSender(TimeSpan.Zero, send: false), options: options);
+        Assert.False(gone.Parties[1].Ok);
+        Assert.Contains("party 0 finished its part of the session", gone.Parties[1].Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"failed after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Party 0 computes for a while and then sends one byte to party 1 (or ends without sending).</summary>
+    private sealed class LateSender(TimeSpan compute, bool send) : IPartyJob
+    {
+        public string Name => "late-sender";
+        public string Description => "party 0 sends one byte to party 1 after computing";
+
+        public void Run(PartyJobContext context)
+        {
+            if (context.PartyId == 0)
+            {
+                Thread.Sleep(compute);
+                if (send) context.Transport.Send(1, [42]);
+            }
+            else if (context.PartyId == 1)
+            {
+                var b = new byte[1];
+                context.Transport.Receive(0, b);
+                context.Results["received"] = b[0].ToString();
+            }
+        }
+    }
 }
