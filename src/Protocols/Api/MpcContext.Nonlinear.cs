@@ -394,8 +394,8 @@ public sealed partial class MpcContext
         x = AtFracBits(x);
         int n = x.Length;
         var p = AsPair(x);
-        var (neg, xNeg) = _cmp.Sign(p, Width(GateRangeLog2), p, Identity(n), Drop(FracBits));
-        var abs = p.Sub(xNeg!.Scale(2));
+        var (neg, xNeg) = _cmp.SignOfShifted(p, Width(GateRangeLog2), Identity(n), new ulong[n], [(n, Drop(FracBits))]);
+        var abs = p.Sub(xNeg.Scale(2));
         var e = ExpPair(abs.Neg(), FracBits, Approximations.ExpToQuarter, Math.Max(GateRangeLog2, MinRangeLog2));
         var d = new Pending(_pair.AddPublic(e.Raw, Fill(n, 1UL << (FracBits + e.Bits))), e.Bits);
         var r = Finish(ReciprocalPair(d, 0, 1));
@@ -451,8 +451,9 @@ public sealed partial class MpcContext
     private Pending[] SiluTerms(Share p, int sc)
     {
         var (relu, tc) = SiluInputs(p, sc);
-        // v = (t − 4)/8: t − 4 read at scale sc + 3.
+        // v = (t − 4)/8: t − 4 read at scale sc + 3; truncated in its opening, it opens in the bits it reaches.
         var v = AtPolyScale(PairAddPublic(tc, -SiluRange / 2, sc), sc + 3);
+        if (v.Bits > 0) v = v with { Width = SiluInputRing(sc) };
         int raw = Math.Min(PolyRawScale, PolyRawScale - GateRangeLog2);
         if (raw - 2 * PolyScale < SiluLowCoefficientBits || raw < sc)
             return [new Pending(relu, sc - FracBits), Poly(v, Approximations.SiluTail, 0.5, FracBits)];
@@ -460,6 +461,11 @@ public sealed partial class MpcContext
         var hRaw = Poly(v, Approximations.SiluTail, 0.5, FracBits, raw);
         return [new Pending(lifted.Sub(hRaw.Raw), raw - FracBits)];
     }
+
+    /// <summary>The ring SiLU's t = min(|x|, 8) at raw scale sc must be right in: v = (t − 4)/8, |t − 4| ≤ 4.125
+    /// (the clamp tests' slack) below 2^(sc + 3) raw, opens in sc + 5 bits when its opening truncates it (sc + 3 &gt; 20,
+    /// inputs at 2f); an exact operand (sc + 3 ≤ 20) opens in the full ring.</summary>
+    private static int SiluInputRing(int sc) => sc + 3 > PolyScale ? RingFor(sc + 3 + 2) : 64;
 
     /// <summary>Fractional bits the SiLU fit's coefficients of degree 2 and 3 keep at the shared raw scale: 14 leaves a
     /// rounding of 2^-15·(|v|² + |v|³) ≤ 1.2e-5 (|v| ≤ 1/2), below the output's 2^-16.</summary>
@@ -481,17 +487,21 @@ public sealed partial class MpcContext
         int k = WidthAt(GateRangeLog2 + 1, sc), drop = Math.Max(0, sc + SiluSignResolutionLog2);
         if (GateRangeLog2 <= MinGateRangeLog2)
         {
-            var (_, neg) = _cmp.Sign(p, k, p, Identity(n), drop);
-            return (p.Sub(neg!), p.Sub(neg!.Scale(2)));                                          // relu(x), |x| at sc
+            var (_, neg) = _cmp.SignOfShifted(p, k, Identity(n), new ulong[n], [(n, drop)]);
+            return (p.Sub(neg), p.Sub(neg.Scale(2)));                                            // relu(x), |x| at sc
         }
+        // The tests of x − 8 and x + 8 take x's mask (MaskedComparison.SignOfShifted): x opens once, for the products.
         var idx = new int[3 * n];
+        var shifts = new ulong[3 * n];
         for (int i = 0; i < 3 * n; i++) idx[i] = i % n;
+        Array.Fill(shifts, FixedPointEncoding.Encode(-SiluRange, sc), n, n);
+        Array.Fill(shifts, FixedPointEncoding.Encode(SiluRange, sc), 2 * n, n);
         int clampDrop = Math.Min(k - 1, Math.Max(drop, sc + SiluClampResolutionLog2));
-        var (bits, prods) = _cmp.Sign(Share.Concat(p, PairAddPublic(p, -SiluRange, sc), PairAddPublic(p, SiluRange, sc)),
-            k, p, idx, drops: [(n, drop), (2 * n, clampDrop)]);
+        // The tests against ±8 enter t alone, wanted only in the ring its polynomial opens it in (SiluInputRing).
+        var (bits, prods) = _cmp.SignOfShifted(p, k, idx, shifts, [(n, drop), (2 * n, clampDrop)], [64, SiluInputRing(sc)]);
         var belowHi = bits.Slice(n, n);
         var belowLo = bits.Slice(2 * n, n);
-        var xNeg = prods!.Slice(0, n);
+        var xNeg = prods.Slice(0, n);
         var absInside = prods.Slice(n, n).Add(prods.Slice(2 * n, n)).Sub(xNeg.Scale(2));   // |x|·[|x| < 8]
         var outside = _pair.AddPublic(belowLo.Sub(belowHi), Fill(n, 1));                       // [|x| >= 8]
         var tc = absInside.Add(outside.Scale(FixedPointEncoding.Encode(SiluRange, sc)));       // min(|x|, 8) at sc

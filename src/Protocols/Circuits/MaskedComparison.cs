@@ -57,6 +57,114 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     }
 
     /// <summary>
+    /// Shares of [v_j + s_e &lt; 0] and of v_j·[v_j + s_e &lt; 0] for every compared element e, j = <paramref name="vIndex"/>[e]
+    /// and s_e = <paramref name="shifts"/>[e] public (SiLU's tests of x, x − 8 and x + 8, each with its product by x):
+    /// <see cref="Sign"/> of x_e = v_j + s_e with v as the factor, except that each compared element's mask is its
+    /// factor's, ρ_e = −m_j, so C_e = E_j + s_e + 2^k follows from the factor's opening E_j = v_j − m_j and the compared
+    /// values open nothing of their own: ⌈(k + 1)/8⌉ bytes fewer per compared element at P0 and P1, in the same three
+    /// rounds. The tests of one factor then share its mask's bits; each still has its own flip, multipliers and shift,
+    /// so the helper learns only uniform bits w_e = answer ⊕ flip, as before.
+    /// </summary>
+    /// <param name="drops">Per consecutive segment of the compared elements, its length and skipped low bits (as
+    /// <see cref="Sign"/>'s).</param>
+    /// <param name="answerRings">Per segment, the ring its bit and product shares are wanted in (null: 64 for all):
+    /// the helper sends them in ⌈w/8⌉ bytes each.</param>
+    public (Share Bits, Share Products) SignOfShifted(Share v, int k, int[] vIndex, ulong[] shifts, (int Length, int Drop)[] drops, int[]? answerRings = null)
+    {
+        if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
+        int n = vIndex.Length;
+        if (shifts.Length != n) throw new ArgumentException("one shift per compared element");
+        if (drops.Sum(d => d.Length) != n) throw new ArgumentException($"the segments cover {drops.Sum(d => d.Length)} elements, not {n}", nameof(drops));
+        foreach (var (length, d) in drops)
+            if (length < 0 || d < 0 || d >= k) throw new ArgumentOutOfRangeException(nameof(drops), "segments need a length ≥ 0 and fewer skipped bits than the width");
+        var rings = answerRings ?? [.. drops.Select(_ => 64)];
+        if (rings.Length != drops.Length || rings.Any(r => r is < 1 or > 64)) throw new ArgumentException("one ring of 1..64 bits per segment", nameof(answerRings));
+        var result = new RoundSteps.Outcome<(Share, Share?)>();
+        RoundSteps.Run(Ch, IsHelper ? ShiftedHelperSteps(v.Length, k, vIndex, drops, rings, result)
+            : IsCompute ? ShiftedComputeSteps(v, k, vIndex, shifts, drops, rings, result)
+            : NoSteps(n, true, result));
+        return (result.Value.Item1, result.Value.Item2!);
+    }
+
+    private IEnumerable<int> ShiftedComputeSteps(Share v, int k, int[] vIndex, ulong[] shifts, (int Length, int Drop)[] segments, int[] rings,
+        RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    {
+        int n = vIndex.Length, m = v.Length;
+        var mask = Draw(Helper, m);
+        var rBits = ReceiveBitsOf(segments, k);
+        var mine = new ulong[m];
+        for (int j = 0; j < m; j++) mine[j] = v.C[0][j] - mask[j];
+        SendOpen(mine);
+        yield return 1;
+        var e = ReceiveOpen(mine);
+        var c = new ulong[n];
+        for (int i = 0; i < n; i++) c[i] = e[vIndex[i]] + shifts[i] + (1UL << k);    // x_i + 2^k + ρ_i with ρ_i = −m_j
+        var flip = SendDigitsOf(c, rBits, k, segments);
+        yield return 2;
+        yield return 3;                                     // the helper answers
+        ulong[] w, wm;
+        if (Me == 0) { w = Draw(Helper, n); wm = Draw(Helper, n); }
+        else { w = ReceiveBySegment(segments, rings); wm = ReceiveBySegment(segments, rings); }
+        var bits = new ulong[n];
+        var prod = new ulong[n];
+        for (int i = 0; i < n; i++)
+        {
+            ulong f = flip[i] ? 1UL : 0, sign = 1 - 2 * f;
+            int j = vIndex[i];
+            bits[i] = (Me == 0 ? f : 0) + sign * w[i];
+            prod[i] = f * v.C[0][j] + sign * (e[j] * w[i] + wm[i]);
+        }
+        result.Value = (One(bits), One(prod));
+    }
+
+    private IEnumerable<int> ShiftedHelperSteps(int m, int k, int[] vIndex, (int Length, int Drop)[] segments, int[] rings,
+        RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    {
+        int n = vIndex.Length;
+        var mask = Draw(0, m);
+        var m1 = Draw(1, m);
+        for (int j = 0; j < m; j++) mask[j] += m1[j];
+        var rho = new ulong[n];
+        for (int i = 0; i < n; i++) rho[i] = 0 - mask[vIndex[i]];
+        DealBitsOf(rho, k, segments);
+        yield return 1;                                     // P0 and P1 open E
+        yield return 2;                                     // they send the per-bit vectors
+        var z = ReceiveZerosOf(segments, n, k);
+        var w0 = Draw(0, n);
+        var wm0 = Draw(0, n);
+        var w1 = new ulong[n];
+        var wm1 = new ulong[n];
+        for (int i = 0; i < n; i++)
+        {
+            ulong w = Answer(z[i], rho[i], k);
+            w1[i] = w - w0[i];
+            wm1[i] = w * mask[vIndex[i]] - wm0[i];
+        }
+        SendBySegment(w1, segments, rings);
+        SendBySegment(wm1, segments, rings);
+        result.Value = (None(n), None(n));
+        yield return 3;
+    }
+
+    /// <summary>Helper: words sent segment by segment, each in its segment's ring.</summary>
+    private void SendBySegment(ulong[] words, (int Length, int Drop)[] segments, int[] rings)
+    {
+        int at = 0;
+        for (int s = 0; s < segments.Length; at += segments[s].Length, s++)
+            SendWords(1, words.AsSpan(at, segments[s].Length).ToArray(), rings[s]);
+    }
+
+    /// <summary>P1: the words of <see cref="SendBySegment"/>, right modulo each segment's ring.</summary>
+    private ulong[] ReceiveBySegment((int Length, int Drop)[] segments, int[] rings)
+    {
+        var words = new ulong[segments.Sum(s => s.Length)];
+        int at = 0;
+        for (int s = 0; s < segments.Length; at += segments[s].Length, s++)
+            ReceiveWords(Helper, segments[s].Length, rings[s]).CopyTo(words, at);
+        return words;
+    }
+
+    /// <summary>
     /// [y &lt; 0] for y = z + <paramref name="offset"/> (public), z an operand that a <see cref="TruncatedProducts"/>
     /// round of the same lockstep opens (<paramref name="opening"/>; that gate must run before this one in the lockstep):
     /// its opening z + r serves as C = y + 2^k + ρ with ρ = r, so the comparison opens nothing itself. Rounds 2 and 3 as

@@ -271,6 +271,27 @@ public class NonlinearTests(ITestOutputHelper output)
         Check(scheme, "silu(x)·x narrow", Sample(400, -12, 12, 0, -8, 8, 1e-3), (c, t) => c.SiluMul(t, t), v => v * v / (1 + Math.Exp(-v)), 12 * 3.5e-3, 0, narrow);
     }
 
+    /// <summary>The model's silu(a)·b takes a and b at 2f (untruncated matmul outputs): its tests of x ± 8 then share x's
+    /// mask and t's polynomial opens its input in a 40-bit ring. The bounds hold near 0, at ±8 and across the domain.</summary>
+    [Theory]
+    [MemberData(nameof(Harness.BothSchemes), MemberType = typeof(Harness))]
+    public void Silu_times_a_value_at_double_scale_keeps_its_bounds(SchemeKind scheme)
+    {
+        var narrow = new MpcOptions { GateRangeLog2 = MpcContext.MinRangeLog2 };
+        var nearZero = Enumerable.Range(-32, 65).Select(i => i / 8192.0);
+        var clamp = Enumerable.Range(-32, 65).SelectMany(i => new[] { 8 + i / 256.0, -8 - i / 256.0 });
+        SecretTensor AtDoubleScale(MpcContext c, SecretTensor t)
+        {
+            var at2f = c.MulExact(t, c.Input(PartyIds.Client, [1], [1.0]));
+            return c.SiluMul(at2f, at2f);
+        }
+        double Reference(double v) => v * v / (1 + Math.Exp(-v));
+        // silu's error times |b| = |x| (3.5e-3 up to and beyond the clamp) plus the output's rounding (1.5 units of 2^-16).
+        Check(scheme, "silu(x)·x at 2f near 0", [.. nearZero, .. Sample(100, -1, 1, 1e-3, -1e-3)], AtDoubleScale, Reference, 4e-5, 3e-3, narrow);
+        Check(scheme, "silu(x)·x at 2f at ±8", [.. clamp, 8, -8], AtDoubleScale, Reference, 8.2 * 3.5e-3, 0, narrow);
+        Check(scheme, "silu(x)·x at 2f", Sample(300, -40, 40, 0, -8, 8), AtDoubleScale, Reference, 40 * 3.5e-3, 0, narrow);
+    }
+
     private void CausalSoftmax(SchemeKind scheme, int rows, int n, double bound = 8, MpcOptions? options = null)
     {
         var x = Harness.Uniform(Harness.FreshRng(), 2 * rows * n, -bound, bound);
