@@ -21,10 +21,10 @@ public sealed partial class MpcContext
     /// overflowed the arrays' length.</summary>
     private Share SignBits(Share x, int k, int drop = 0)
     {
-        if (x.Length <= ComparisonChunk) return _cmp.Sign(x, k, drop: drop).Bits;
+        if (x.Length <= ComparisonChunk) return _cmp.Sign(x, k, drop: drop);
         var parts = new List<Share>();
         for (int off = 0; off < x.Length; off += ComparisonChunk)
-            parts.Add(_cmp.Sign(x.Slice(off, Math.Min(ComparisonChunk, x.Length - off)), k, drop: drop).Bits);
+            parts.Add(_cmp.Sign(x.Slice(off, Math.Min(ComparisonChunk, x.Length - off)), k, drop: drop));
         return Share.Concat(parts.ToArray());
     }
 

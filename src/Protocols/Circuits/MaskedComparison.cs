@@ -4,56 +4,47 @@ using PrivateInference.Protocols.Core;
 namespace PrivateInference.Protocols.Circuits;
 
 /// <summary>
-/// [x &lt; 0] on 2-out-of-2 shares in three rounds, with products bit × value fused into the same rounds.
-/// Preprocessing (helper): a mask ρ = ρ0 + ρ1 from its keys with P0 and P1, Z_p shares of ρ's low k bits (k packed
-/// elements to P1), and a mask m for each factor. Round 1: P0 and P1 open C = x + 2^k + ρ, sent modulo 2^(k+1) (<see cref="NarrowWords"/>: only bits 0..k are
-/// used), and E = v − m for the factors in full.
+/// [x &lt; 0] on 2-out-of-2 shares in three rounds. Preprocessing (helper): a mask ρ = ρ0 + ρ1 from its keys with P0
+/// and P1 and Z_p shares of ρ's low k bits (k packed elements to P1). Round 1: P0 and P1 open C = x + 2^k + ρ, sent
+/// modulo 2^(k+1) (<see cref="NarrowWords"/>: only bits 0..k are used).
 /// With x in [−2^k, 2^k), x + 2^k lies in [0, 2^(k+1)), so [x &lt; 0] = 1 ⊕ C_k ⊕ ρ_k ⊕ [ρ mod 2^k &gt; C mod 2^k].
 /// Round 2: the bitwise comparison (<see cref="BitwiseComparison"/>) with β = flip ⊕ 1 ⊕ C_k for a flip P0 and P1
-/// share, so the helper learns w = [x &lt; 0] ⊕ flip, a uniform bit. Round 3: the helper returns shares of w and of
-/// w·m (P0's from its key, P1's sent); then [x &lt; 0] = flip + (1 − 2 flip)·w and, since v = E + m,
-/// [x &lt; 0]·v = flip·v + (1 − 2 flip)(E·w + w·m), all local.
+/// share, so the helper learns w = [x &lt; 0] ⊕ flip, a uniform bit. Round 3: the helper returns shares of w (P0's
+/// from its key, P1's sent); then [x &lt; 0] = flip + (1 − 2 flip)·w, local. With products by a factor v fused into
+/// the same rounds, see <see cref="SignOfShifted"/>: E = v − m opened in round 1, shares of w·m returned in round 3,
+/// and [x &lt; 0]·v = flip·v + (1 − 2 flip)(E·w + w·m), local.
 /// </summary>
 internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : HelperProtocol(channel, keys)
 {
     private readonly BitwiseComparison _bits = new(channel, keys);
 
-    /// <summary>Shares of [x &lt; 0] for x in [−2^k, 2^k) (k = 63: every ring value), and of [x_e &lt; 0]·v[vIndex[e]]
-    /// when a factor is given. With <paramref name="drop"/> = L &gt; 0 the bitwise comparison skips the low L bits of
-    /// C and ρ: the answer is then exact for |x| ≥ 2^L and may be either for |x| &lt; 2^L (the borrow out of the
-    /// skipped bits is the only difference), for k − L bytes per element instead of k. The helper still learns only
-    /// w = answer ⊕ flip, so this is a choice of accuracy, not of privacy.</summary>
+    /// <summary>Shares of [x &lt; 0] for x in [−2^k, 2^k) (k = 63: every ring value). With <paramref name="drop"/> = L &gt; 0
+    /// the bitwise comparison skips the low L bits of C and ρ: the answer is then exact for |x| ≥ 2^L and may be either
+    /// for |x| &lt; 2^L (the borrow out of the skipped bits is the only difference), for k − L bytes per element instead
+    /// of k. The helper still learns only w = answer ⊕ flip, so this is a choice of accuracy, not of privacy.</summary>
     /// <param name="drops">Per consecutive segment of x, its length and its skipped low bits (lengths summing to x's),
     /// for a batch whose tests need different resolutions; <paramref name="drop"/> for all of x when null.</param>
-    public (Share Bits, Share? Products) Sign(Share x, int k, Share? v = null, int[]? vIndex = null, int drop = 0,
-        (int Length, int Drop)[]? drops = null)
+    public Share Sign(Share x, int k, int drop = 0, (int Length, int Drop)[]? drops = null)
     {
-        var result = new RoundSteps.Outcome<(Share, Share?)>();
-        RoundSteps.Run(Ch, SignSteps(x, k, result, v, vIndex, drop, drops));
-        return result.Value;
+        int n = x.Length;
+        var segments = drops ?? [(n, drop)];
+        CheckSegments(segments, n, k);
+        var result = new RoundSteps.Outcome<(Share Bits, Share? Products)>();
+        RoundSteps.Run(Ch, IsHelper ? HelperSteps(n, k, segments, result) : IsCompute ? ComputeSteps(x, k, segments, result) : NoSteps(n, false, result));
+        return result.Value.Bits;
     }
 
-    /// <summary><see cref="Sign"/> as round steps (<see cref="RoundSteps"/>): the same three rounds, for a lockstep
-    /// beside other gates. Its helper side waits on P0's and P1's vectors in the third step.</summary>
-    public IEnumerable<int> SignSteps(Share x, int k, RoundSteps.Outcome<(Share Bits, Share? Products)> result, Share? v = null,
-        int[]? vIndex = null, int drop = 0, (int Length, int Drop)[]? drops = null)
+    private static void CheckSegments((int Length, int Drop)[] segments, int n, int k)
     {
         if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
-        int n = x.Length, m = v?.Length ?? 0;
-        var segments = drops ?? [(n, drop)];
         int covered = 0;
         foreach (var (length, d) in segments)
         {
-            if (d < 0 || d >= k) throw new ArgumentOutOfRangeException(nameof(drop), "the skipped low bits must be fewer than the width");
-            if (length < 0) throw new ArgumentOutOfRangeException(nameof(drops), "a segment's length cannot be negative");
+            if (d < 0 || d >= k) throw new ArgumentOutOfRangeException(nameof(segments), "the skipped low bits must be fewer than the width");
+            if (length < 0) throw new ArgumentOutOfRangeException(nameof(segments), "a segment's length cannot be negative");
             covered += length;
         }
-        if (covered != n) throw new ArgumentException($"the segments cover {covered} elements, not {n}", nameof(drops));
-        bool fused = v is not null;
-        if (fused && (vIndex is null || vIndex.Length != n)) throw new ArgumentException("one factor index per compared element");
-        return IsHelper ? HelperSteps(n, m, k, segments, fused, vIndex, result)
-            : IsCompute ? ComputeSteps(x, k, v, vIndex, segments, result)
-            : NoSteps(n, fused, result);
+        if (covered != n) throw new ArgumentException($"the segments cover {covered} elements, not {n}", nameof(segments));
     }
 
     /// <summary>
@@ -71,12 +62,9 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     /// the helper sends them in ⌈w/8⌉ bytes each.</param>
     public (Share Bits, Share Products) SignOfShifted(Share v, int k, int[] vIndex, ulong[] shifts, (int Length, int Drop)[] drops, int[]? answerRings = null)
     {
-        if (k is < 1 or > 63) throw new ArgumentOutOfRangeException(nameof(k), "comparison width must be 1..63 bits");
         int n = vIndex.Length;
         if (shifts.Length != n) throw new ArgumentException("one shift per compared element");
-        if (drops.Sum(d => d.Length) != n) throw new ArgumentException($"the segments cover {drops.Sum(d => d.Length)} elements, not {n}", nameof(drops));
-        foreach (var (length, d) in drops)
-            if (length < 0 || d < 0 || d >= k) throw new ArgumentOutOfRangeException(nameof(drops), "segments need a length ≥ 0 and fewer skipped bits than the width");
+        CheckSegments(drops, n, k);
         var rings = answerRings ?? [.. drops.Select(_ => 64)];
         if (rings.Length != drops.Length || rings.Any(r => r is < 1 or > 64)) throw new ArgumentException("one ring of 1..64 bits per segment", nameof(answerRings));
         var result = new RoundSteps.Outcome<(Share, Share?)>();
@@ -168,7 +156,7 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
     /// [y &lt; 0] for y = z + <paramref name="offset"/> (public), z an operand that a <see cref="TruncatedProducts"/>
     /// round of the same lockstep opens (<paramref name="opening"/>; that gate must run before this one in the lockstep):
     /// its opening z + r serves as C = y + 2^k + ρ with ρ = r, so the comparison opens nothing itself. Rounds 2 and 3 as
-    /// <see cref="SignSteps"/>: the per-bit vectors, then the helper's shares of w. The helper deals the bit shares of
+    /// <see cref="Sign"/>: the per-bit vectors, then the helper's shares of w. The helper deals the bit shares of
     /// r in the second step (preprocessing), after the products' material of that step. y must lie in [−2^k, 2^k); the skipped low
     /// bits as in <see cref="Sign"/>. Its view: the same opening the products already gave P0 and P1, and for the helper
     /// the same uniform w and per-bit vectors as any comparison.
@@ -302,75 +290,46 @@ internal sealed class MaskedComparison(Channel channel, PairwiseKeys keys) : Hel
         yield break;
     }
 
-    private IEnumerable<int> ComputeSteps(Share x, int k, Share? v, int[]? vIndex, (int Length, int Drop)[] segments,
-        RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    private IEnumerable<int> ComputeSteps(Share x, int k, (int Length, int Drop)[] segments, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
-        int n = x.Length, m = v?.Length ?? 0;
-        bool fused = v is not null;
+        int n = x.Length;
         var rho = Draw(Helper, n);
         var rBits = ReceiveBitsOf(segments, k);
-        var mask = fused ? Draw(Helper, m) : [];
-        var mine = new ulong[n + m];
+        var mine = new ulong[n];
         ulong offset = Me == 0 ? 1UL << k : 0;
         for (int e = 0; e < n; e++) mine[e] = x.C[0][e] + offset + rho[e];
-        for (int j = 0; j < m; j++) mine[n + j] = v!.C[0][j] - mask[j];
-        // C is needed only modulo 2^(k+1) (its bits 0..k), a factor's E in full.
-        (int, int)[] widths = fused ? [(n, k + 1), (m, 64)] : [(n, k + 1)];
+        // C is needed only modulo 2^(k+1) (its bits 0..k).
+        (int, int)[] widths = [(n, k + 1)];
         SendOpen(mine, widths);
         yield return 1;
         var open = ReceiveOpen(mine, widths);
-        var flip = SendDigitsOf(open.AsSpan(0, n).ToArray(), rBits, k, segments);
+        var flip = SendDigitsOf(open, rBits, k, segments);
         yield return 2;
         yield return 3;                                     // the helper answers
-
-        ulong[] w, wm = [];
-        if (Me == 0) { w = Draw(Helper, n); if (fused) wm = Draw(Helper, n); }
-        else { w = Ch.ReceiveUlongs(Helper, n); if (fused) wm = Ch.ReceiveUlongs(Helper, n); }
+        var w = Me == 0 ? Draw(Helper, n) : Ch.ReceiveUlongs(Helper, n);
         var bits = new ulong[n];
-        var prod = fused ? new ulong[n] : null;
         for (int e = 0; e < n; e++)
         {
-            ulong f = flip[e] ? 1UL : 0, sign = 1 - 2 * f;
-            bits[e] = (Me == 0 ? f : 0) + sign * w[e];
-            if (prod is not null)
-            {
-                int j = vIndex![e];
-                prod[e] = f * v!.C[0][j] + sign * (open[n + j] * w[e] + wm[e]);
-            }
+            ulong f = flip[e] ? 1UL : 0;
+            bits[e] = (Me == 0 ? f : 0) + (1 - 2 * f) * w[e];
         }
-        result.Value = (One(bits), prod is null ? null : One(prod));
+        result.Value = (One(bits), null);
     }
 
-    private IEnumerable<int> HelperSteps(int n, int m, int k, (int Length, int Drop)[] segments, bool fused, int[]? vIndex,
-        RoundSteps.Outcome<(Share Bits, Share? Products)> result)
+    private IEnumerable<int> HelperSteps(int n, int k, (int Length, int Drop)[] segments, RoundSteps.Outcome<(Share Bits, Share? Products)> result)
     {
         var rho = Draw(0, n);
         var rho1 = Draw(1, n);
         for (int e = 0; e < n; e++) rho[e] += rho1[e];
         DealBitsOf(rho, k, segments);
-        ulong[] mask = [];
-        if (fused)
-        {
-            mask = Draw(0, m);
-            var m1 = Draw(1, m);
-            for (int j = 0; j < m; j++) mask[j] += m1[j];
-        }
         yield return 1;                                     // P0 and P1 open
         yield return 2;                                     // they send the per-bit vectors
         var z = ReceiveZerosOf(segments, n, k);
         var w0 = Draw(0, n);
-        var wm0 = fused ? Draw(0, n) : [];
         var w1 = new ulong[n];
-        var wm1 = fused ? new ulong[n] : [];
-        for (int e = 0; e < n; e++)
-        {
-            ulong w = Answer(z[e], rho[e], k);
-            w1[e] = w - w0[e];
-            if (fused) wm1[e] = w * mask[vIndex![e]] - wm0[e];
-        }
+        for (int e = 0; e < n; e++) w1[e] = Answer(z[e], rho[e], k) - w0[e];
         Ch.Send(1, w1);
-        if (fused) Ch.Send(1, wm1);
-        result.Value = (None(n), fused ? None(n) : null);
+        result.Value = (None(n), null);
         yield return 3;
     }
 }

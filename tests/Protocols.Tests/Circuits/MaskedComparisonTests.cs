@@ -22,7 +22,7 @@ public class MaskedComparisonTests
             int me = ctx.PartyId;
             var share = HelperGateHarness.Split(me, x, split);
             var before = ctx.Channel.Total;
-            var (bits, _) = new MaskedComparison(ctx.Channel, keys).Sign(share, k);
+            var bits = new MaskedComparison(ctx.Channel, keys).Sign(share, k);
             return (Bits: me < 2 ? bits.C[0] : [], Cost: ctx.Channel.Total - before);
         });
         for (int i = 0; i < N; i++)
@@ -50,7 +50,7 @@ public class MaskedComparisonTests
             int me = ctx.PartyId;
             var share = HelperGateHarness.Split(me, x, split);
             var before = ctx.Channel.Total;
-            var (bits, _) = new MaskedComparison(ctx.Channel, keys).Sign(share, k, drops: [(N, fine), (2 * N, coarse)]);
+            var bits = new MaskedComparison(ctx.Channel, keys).Sign(share, k, drops: [(N, fine), (2 * N, coarse)]);
             return (Bits: me < 2 ? bits.C[0] : [], Cost: ctx.Channel.Total - before);
         });
         for (int i = 0; i < 3 * N; i++)
